@@ -1,0 +1,72 @@
+import { stringify } from "yaml";
+import type { Distro } from "../config/schema";
+
+/**
+ * The packages of tutorial step 6 ("install source-extractor and libcfitsio-bin"), per
+ * distribution family. Rocky has them in EPEL: `sextractor` and cfitsio's utilities.
+ */
+export const PIPELINE_PACKAGES: Record<Distro, readonly string[]> = {
+  ubuntu: ["source-extractor", "libcfitsio-bin"],
+  debian: ["source-extractor", "libcfitsio-bin"],
+  rocky: ["sextractor", "cfitsio-utils"],
+};
+
+// EPEL is declared as a repository file rather than installed with `dnf install
+// epel-release` from bootcmd: yum_repos runs in the config stage, before packages are
+// installed, and needs no network at boot of every worker made from the snapshot.
+const EPEL = {
+  epel: {
+    name: "Extra Packages for Enterprise Linux $releasever - $basearch",
+    metalink: "https://mirrors.fedoraproject.org/metalink?repo=epel-$releasever&arch=$basearch",
+    enabled: true,
+    gpgcheck: true,
+    gpgkey: "https://dl.fedoraproject.org/pub/epel/RPM-GPG-KEY-EPEL-$releasever",
+  },
+};
+
+export interface WrittenFile {
+  path: string;
+  content: string;
+  /** Octal mode as a string, e.g. "0644". */
+  permissions?: string;
+  owner?: string;
+}
+
+export interface CloudInitArgs {
+  distro: Distro;
+  /** Also upgrade every installed package (tutorial's "apt dist-upgrade"); default false. */
+  upgrade?: boolean;
+  /** Packages beyond the pipeline's. */
+  extraPackages?: readonly string[];
+  files?: readonly WrittenFile[];
+}
+
+/**
+ * Renders the build VM's user-data. Pure, so the exact bytes are snapshot-tested and
+ * validated by `cloud-init schema`; any change to them replaces the server (Nova cannot
+ * change user-data in place), so output must be stable for equal input.
+ */
+export function renderCloudInit(args: CloudInitArgs): string {
+  const packages = [...PIPELINE_PACKAGES[args.distro], ...(args.extraPackages ?? [])];
+  const unique = [...new Set(packages)];
+  const doc: Record<string, unknown> = {
+    ...(args.distro === "rocky" ? { yum_repos: EPEL } : {}),
+    package_update: true,
+    package_upgrade: args.upgrade ?? false,
+    packages: unique,
+    ...(args.files && args.files.length > 0
+      ? {
+          write_files: args.files.map((f) => ({
+            path: f.path,
+            content: f.content,
+            permissions: f.permissions ?? "0644",
+            owner: f.owner ?? "root:root",
+          })),
+        }
+      : {}),
+    // A package that installs but leaves no tool behind (renamed binary, broken mirror) must
+    // turn `cloud-init status` into an error, so provisioning stops before the snapshot.
+    runcmd: [["sh", "-c", "command -v source-extractor >/dev/null || command -v sex >/dev/null"], ["sh", "-c", "command -v funpack >/dev/null"]],
+  };
+  return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
+}

@@ -1,0 +1,29 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as openstack from "@pulumi/openstack";
+
+export interface KeyPairArgs {
+  /**
+   * Nova key pair name. Key pairs belong to the OpenStack *user*, not the project, so the
+   * name must carry project and stack or two stacks of one user overwrite each other.
+   */
+  name: string;
+  /** OpenSSH public key line. The private key never goes to OpenStack (it would sit in state). */
+  publicKey: pulumi.Input<string>;
+}
+
+/** Tutorial step 1: import an SSH public key as a key pair. */
+export class KeyPair extends pulumi.ComponentResource {
+  /** Name to pass as `keyPair` to instances. */
+  readonly keyPairName: pulumi.Output<string>;
+
+  constructor(name: string, args: KeyPairArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("canfar:index:KeyPair", name, {}, opts);
+    const keypair = new openstack.compute.Keypair(
+      `${name}-keypair`,
+      { name: args.name, publicKey: args.publicKey },
+      { parent: this },
+    );
+    this.keyPairName = keypair.name;
+    this.registerOutputs({ keyPairName: this.keyPairName });
+  }
+}

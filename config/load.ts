@@ -1,0 +1,59 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "./config-error";
+import { NAMESPACE, SECRET_KEYS, StackSettings, validateSettings } from "./schema";
+
+type SecretKey = (typeof SECRET_KEYS)[number];
+
+/** Settings as components consume them: secret values only ever travel as secret Outputs. */
+export type Config = Omit<StackSettings, SecretKey> & { [K in SecretKey]: pulumi.Output<string> } & {
+  /** `<pulumi project>-<stack>`: carried by every cloud name, since key pairs are per user. */
+  prefix: string;
+};
+
+// The runtime keeps the secret key list in an internal module; this is the one place that
+// knows it (a test pins the behaviour, so an SDK upgrade that moves it fails loudly).
+interface RuntimeConfigModule {
+  isConfigSecret(key: string): boolean;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeConfig = require("@pulumi/pulumi/runtime/config") as RuntimeConfigModule;
+
+/** The `canfar:*` values as strings, and which of them were stored as secrets. */
+export function readRawConfig(): { raw: Record<string, string>; secretKeys: Set<string> } {
+  const raw: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+    const [ns, key] = fullKey.split(":", 2);
+    if (ns !== NAMESPACE || key === undefined) continue;
+    raw[key] = value;
+    if (runtimeConfig.isConfigSecret(fullKey)) secretKeys.add(key);
+  }
+  return { raw, secretKeys };
+}
+
+/** Pulumi names allow more than OpenStack's; keep what every cloud name accepts. */
+export function resourcePrefix(project: string, stack: string): string {
+  return `${project}-${stack}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+}
+
+/**
+ * Validates the stack's configuration before any resource is declared: a ConfigError lists
+ * every problem, each named by its full key.
+ */
+export function loadConfig(): Config {
+  const { raw, secretKeys } = readRawConfig();
+  const result = validateSettings(raw, secretKeys);
+  if (!result.ok) {
+    throw new ConfigError(
+      result.problems.map(([key, message]) => ({ key: `${NAMESPACE}:${key}`, message })),
+      `configuration of stack '${pulumi.getStack()}'`,
+    );
+  }
+  const { cadcPassword, sshPrivateKey, ...plain } = result.settings;
+  return {
+    ...plain,
+    cadcPassword: pulumi.secret(cadcPassword),
+    sshPrivateKey: pulumi.secret(sshPrivateKey),
+    prefix: resourcePrefix(pulumi.getProject(), pulumi.getStack()),
+  };
+}

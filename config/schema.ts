@@ -1,0 +1,209 @@
+import { z } from "zod";
+import { isIPv4 } from "node:net";
+import { parseFlavor } from "../provisioning/flavor";
+import { observationIdProblems } from "../provisioning/observation-id";
+import { isAnywhere, parseCidr } from "./cidr";
+
+/** The config namespace: every key in Pulumi.<stack>.yaml is `canfar:<key>`. */
+export const NAMESPACE = "canfar";
+
+/** Defaults follow the CANFAR batch tutorial, so an empty stack reproduces it. */
+export const DEFAULTS = {
+  cloud: "arbutus-canfar",
+  image: "canfar-ubuntu-20.04",
+  flavor: "c2-7.5gb-30",
+  floatingIpPool: "Public-Network",
+  scratchDevice: "/dev/vdb",
+  snapshotPrefix: "image-reduction",
+  snapshotTimeoutSeconds: 1800,
+  observationIds: ["1056215p", "1056216p", "1056217p", "1056218p"],
+} as const;
+
+export const DISTROS = ["ubuntu", "debian", "rocky"] as const;
+export type Distro = (typeof DISTROS)[number];
+
+/** The image's default login, which holds the key cloud-init injected (tutorial step 4). */
+export const DEFAULT_USER: Record<Distro, string> = { ubuntu: "ubuntu", debian: "debian", rocky: "rocky" };
+
+/** Keys whose values must arrive as Pulumi secrets: they are never stored in plain text. */
+export const SECRET_KEYS = ["cadcPassword", "sshPrivateKey"] as const;
+
+// Same rule as `useradd` without the characters CADC never issues; 32 is useradd's limit.
+const CADC_USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
+// vos:<node>[/<path>]: the characters VOSpace node names use in practice, no `..` segments.
+const VOSPACE = /^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(\/[A-Za-z0-9_.+-]+)*\/?$/;
+const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
+const SSH_PRIVATE_KEY = /-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----[\s\S]+-----END \1 PRIVATE KEY-----/;
+// Debian and RPM package names share this alphabet; anything else would be shell or YAML.
+const PACKAGE_NAME = /^[a-z0-9][a-z0-9+._-]*$/;
+// OpenStack allows more, but Glance/Nova names end up in shell commands and image names.
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Pulumi hands every value over as a string; structured values (lists) arrive as JSON text.
+ * Turning unparseable text into a marker keeps the zod message about the key, not about JSON.
+ */
+function jsonList(text: unknown): unknown {
+  if (typeof text !== "string") return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { notAList: text };
+  }
+}
+
+const listOf = (item: z.ZodType<string>, what: string) =>
+  z.preprocess(jsonList, z.array(item, { error: `expected a YAML list of ${what}` }));
+
+const bool = z.stringbool({ error: "expected true or false" });
+
+const positiveInt = (min: number, max: number) =>
+  z.coerce
+    .number({ error: "expected a whole number" })
+    .int({ error: "expected a whole number" })
+    .min(min, { error: `expected at least ${min}` })
+    .max(max, { error: `expected at most ${max}` });
+
+const name = (what: string) =>
+  z.string().regex(NAME, { error: `expected ${what}: letters, digits, '.', '_' or '-', starting with a letter or digit` });
+
+const schema = z
+  .object({
+    cloud: name("the cloud's name in clouds.yaml").default(DEFAULTS.cloud),
+    image: name("an image name such as canfar-ubuntu-20.04").default(DEFAULTS.image),
+    distro: z.enum(DISTROS, { error: `expected one of ${DISTROS.join(", ")}` }).optional(),
+    defaultUser: z.string().regex(CADC_USER, { error: "expected a Linux user name" }).optional(),
+    flavor: z.string().default(DEFAULTS.flavor),
+    network: name("the name of the project network the VM is attached to"),
+    floatingIpPool: name("the name of the external network floating IPs come from").optional(),
+    floatingIp: z.string().refine((v) => isIPv4(v), { error: "expected an IPv4 address already allocated to the project" }).optional(),
+    sshPublicKey: z.string().trim().regex(SSH_PUBLIC_KEY, { error: "expected one OpenSSH public key line (ssh-ed25519 AAAA... comment)" }),
+    sshPrivateKey: z.string().regex(SSH_PRIVATE_KEY, { error: "expected an unencrypted PEM/OpenSSH private key matching canfar:sshPublicKey" }),
+    sshIngressCidrs: listOf(z.string(), "CIDRs (e.g. [203.0.113.0/24])").refine((l) => l.length > 0, {
+      error: "expected at least one CIDR allowed to reach SSH (your site's range, e.g. 203.0.113.0/24)",
+    }),
+    allowSshFromAnywhere: bool.default(false),
+    cadcUser: z.string().regex(CADC_USER, { error: "expected a CADC user name: lowercase letters, digits, '_', '-', '.', at most 32, not starting with a digit" }),
+    cadcPassword: z.string().min(1, { error: "expected the CADC password, not an empty value" }),
+    vospace: z.string().regex(VOSPACE, { error: "expected a VOSpace path such as vos:myuser/catalogues" }),
+    observationIds: listOf(z.string(), "CFHT exposure IDs").default([...DEFAULTS.observationIds]),
+    upgradePackages: bool.default(false),
+    extraPackages: listOf(z.string().regex(PACKAGE_NAME, { error: "expected package names" }), "package names").default([]),
+    scratchDevice: z.string().regex(/^\/dev\/[a-z0-9]+$/, { error: "expected a block device path such as /dev/vdb" }).default(DEFAULTS.scratchDevice),
+    snapshotPrefix: name("an image name prefix").default(DEFAULTS.snapshotPrefix),
+    snapshotTimeoutSeconds: positiveInt(60, 86_400).default(DEFAULTS.snapshotTimeoutSeconds),
+    keepImageOnDestroy: bool.default(true),
+    deleteBuildVmAfterSnapshot: bool.default(false),
+  })
+  .strict();
+
+type Parsed = z.infer<typeof schema>;
+
+/** The validated stack configuration, every default applied. Secrets are still plain here. */
+export interface StackSettings extends Omit<Parsed, "distro" | "defaultUser" | "floatingIpPool" | "floatingIp"> {
+  distro: Distro;
+  defaultUser: string;
+  floatingIp: { kind: "allocate"; pool: string } | { kind: "adopt"; address: string };
+}
+
+export const KNOWN_KEYS: readonly string[] = Object.keys(schema.shape);
+
+/** Guesses the distribution from CANFAR's image names (canfar-ubuntu-20.04, canfar-rocky-8). */
+export function inferDistro(image: string): Distro | undefined {
+  const lower = image.toLowerCase();
+  return DISTROS.find((d) => lower.includes(d));
+}
+
+/** Rules that involve more than one key or knowledge zod's field types do not carry. */
+function crossFieldProblems(p: Parsed, secretKeys: ReadonlySet<string>): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  const flavor = parseFlavor(p.flavor);
+  if (typeof flavor === "string") {
+    problems.push(["flavor", flavor]);
+  } else if (flavor.ephemeralGb === 0) {
+    problems.push([
+      "flavor",
+      `'${p.flavor}' has no ephemeral disk, so /mnt/scratch cannot be set up; choose a c* flavor such as ${DEFAULTS.flavor}`,
+    ]);
+  }
+  if (p.floatingIp !== undefined && p.floatingIpPool !== undefined) {
+    problems.push([
+      "floatingIp",
+      "set either canfar:floatingIp (adopt an address the project already has) or canfar:floatingIpPool (allocate a new one), not both",
+    ]);
+  }
+  for (const [i, text] of p.sshIngressCidrs.entries()) {
+    const cidr = parseCidr(text);
+    if (typeof cidr === "string") problems.push([`sshIngressCidrs[${i}]`, cidr]);
+    else if (isAnywhere(cidr) && !p.allowSshFromAnywhere) {
+      problems.push([
+        `sshIngressCidrs[${i}]`,
+        `'${text}' opens SSH to the whole Internet; list your site's range instead, or set canfar:allowSshFromAnywhere to true`,
+      ]);
+    }
+  }
+  for (const problem of observationIdProblems(p.observationIds)) problems.push(["observationIds", problem]);
+  if (p.distro === undefined && inferDistro(p.image) === undefined) {
+    problems.push(["distro", `cannot tell the distribution of image '${p.image}'; set canfar:distro to one of ${DISTROS.join(", ")}`]);
+  }
+  for (const key of SECRET_KEYS) {
+    if (!secretKeys.has(key)) {
+      problems.push([key, `must be a Pulumi secret; set it with \`pulumi config set --secret ${NAMESPACE}:${key} ...\``]);
+    }
+  }
+  return problems;
+}
+
+function closest(key: string): string | undefined {
+  const lower = key.toLowerCase();
+  return KNOWN_KEYS.find((k) => k.toLowerCase() === lower || k.toLowerCase().startsWith(lower.slice(0, 5)));
+}
+
+export type Problem = [key: string, message: string];
+
+/**
+ * Validates the raw `canfar:*` values as Pulumi hands them over (strings; lists as JSON text)
+ * and returns settings with every default applied, or the full list of problems.
+ *
+ * @param raw keys without the namespace (`flavor`, not `canfar:flavor`)
+ * @param secretKeys the keys (without namespace) whose values were stored as secrets
+ */
+export function validateSettings(
+  raw: Readonly<Record<string, string>>,
+  secretKeys: ReadonlySet<string>,
+): { ok: true; settings: StackSettings } | { ok: false; problems: Problem[] } {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const problems: Problem[] = result.error.issues.flatMap((issue): Problem[] => {
+      if (issue.code === "unrecognized_keys") {
+        return issue.keys.map((k): Problem => {
+          const hint = closest(k);
+          return [k, `unknown key${hint ? `; did you mean ${NAMESPACE}:${hint}?` : `; known keys: ${KNOWN_KEYS.join(", ")}`}`];
+        });
+      }
+      const [field, ...rest] = issue.path.map(String);
+      const key = rest.length ? `${field}[${rest.join("][")}]` : field;
+      // Messages never echo what was received: a misplaced secret must not reach the terminal.
+      const message = raw[field] === undefined ? "is required" : issue.message;
+      return [[key, message]];
+    });
+    return { ok: false, problems };
+  }
+  const p = result.data;
+  const problems = crossFieldProblems(p, secretKeys);
+  if (problems.length > 0) return { ok: false, problems };
+  const distro = p.distro ?? (inferDistro(p.image) as Distro);
+  const { floatingIp, floatingIpPool, ...rest } = p;
+  return {
+    ok: true,
+    settings: {
+      ...rest,
+      distro,
+      defaultUser: p.defaultUser ?? DEFAULT_USER[distro],
+      floatingIp:
+        floatingIp !== undefined
+          ? { kind: "adopt", address: floatingIp }
+          : { kind: "allocate", pool: floatingIpPool ?? DEFAULTS.floatingIpPool },
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+
+/**
+ * Stand-ins for `secure:` values, which only the Pulumi CLI can decrypt. Each has the shape
+ * the schema expects, so an offline render validates everything else; none is a usable
+ * credential, and every one is marked secret, so it renders as `[secret]`.
+ */
+const SECRET_PLACEHOLDERS: Record<string, string> = {
+  "canfar:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\noffline-render-placeholder\n-----END OPENSSH PRIVATE KEY-----",
+};
+const DEFAULT_PLACEHOLDER = "offline-render-placeholder";
+
+export interface StackConfig {
+  /** `namespace:key` → value as the Pulumi engine hands it to a program (strings, JSON for lists). */
+  config: Record<string, string>;
+  secretKeys: string[];
+}
+
+function isSecure(value: unknown): value is { secure: string } {
+  return typeof value === "object" && value !== null && "secure" in value;
+}
+
+/** Reads a `Pulumi.<stack>.yaml` the way the engine presents it to the program. */
+export function readStackConfig(path: string): StackConfig {
+  const doc: unknown = parse(readFileSync(path, "utf8"));
+  const section = (doc as { config?: unknown } | null)?.config ?? {};
+  if (typeof section !== "object" || section === null || Array.isArray(section)) {
+    throw new Error(`${path}: 'config' must be a map of namespace:key to value`);
+  }
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [key, value] of Object.entries(section)) {
+    if (isSecure(value)) {
+      config[key] = SECRET_PLACEHOLDERS[key] ?? DEFAULT_PLACEHOLDER;
+      secretKeys.push(key);
+    } else if (typeof value === "string") {
+      config[key] = value;
+    } else {
+      // The engine passes numbers and booleans as their text and lists/maps as JSON.
+      config[key] = typeof value === "object" ? JSON.stringify(value) : String(value);
+    }
+  }
+  return { config, secretKeys };
+}
+
+/** The project name from Pulumi.yaml (resource names and URNs carry it). */
+export function readProjectName(path: string): string {
+  const doc = parse(readFileSync(path, "utf8")) as { name?: unknown } | null;
+  if (typeof doc?.name !== "string") throw new Error(`${path}: no project 'name'`);
+  return doc.name;
+}

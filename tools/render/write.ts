@@ -1,0 +1,64 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, mkdtempSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import type { PlannedResource } from "./capture";
+import type { Evaluation } from "./evaluate";
+import { toDot, toSvg } from "./graph";
+
+const INSTANCE = "openstack:compute/instance:Instance";
+const COPY = "command:remote:CopyToRemote";
+
+interface AssetInput {
+  kind?: string;
+  path?: string;
+  text?: string;
+}
+
+/** The files of a render, relative path → content, before anything touches the disk. */
+export async function renderFiles(evaluation: Evaluation): Promise<Map<string, string | Buffer>> {
+  const files = new Map<string, string | Buffer>();
+  files.set("plan.json", `${JSON.stringify({ resources: evaluation.resources, outputs: evaluation.outputs }, null, 2)}\n`);
+  const dot = toDot(evaluation.resources);
+  files.set("graph.dot", dot);
+  files.set("graph.svg", await toSvg(dot));
+  for (const r of evaluation.resources) {
+    const inputs = r.inputs as Record<string, unknown>;
+    if (r.type === INSTANCE && typeof inputs.userData === "string") {
+      files.set(join("cloud-init", `${r.name}.yaml`), inputs.userData);
+    }
+    if (r.type === COPY) addDelivered(files, r, inputs);
+  }
+  return files;
+}
+
+/** What a CopyToRemote puts on the VM, under ssh/<resource>/<remote path>. */
+function addDelivered(files: Map<string, string | Buffer>, r: PlannedResource, inputs: Record<string, unknown>): void {
+  const source = inputs.source as AssetInput | undefined;
+  const remote = typeof inputs.remotePath === "string" ? inputs.remotePath : basename(source?.path ?? r.name);
+  const target = join("ssh", r.name, remote.replace(/^\/+/, ""));
+  if (source?.text !== undefined) files.set(target, source.text);
+  else if (source?.path !== undefined) files.set(target, readFileSync(source.path));
+}
+
+/**
+ * Writes every file into a sibling staging directory and then swaps it in, so a failed
+ * render never leaves a mix of old and new files under --out.
+ */
+export function writeAtomically(outDir: string, files: Map<string, string | Buffer>): void {
+  const target = resolve(outDir);
+  mkdirSync(dirname(target), { recursive: true });
+  const staging = mkdtempSync(`${target}.staging-`);
+  try {
+    for (const [rel, content] of files) {
+      const path = join(staging, rel);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, content);
+    }
+    const old = `${target}.old-${process.pid}`;
+    if (existsSync(target)) renameSync(target, old);
+    renameSync(staging, target);
+    rmSync(old, { recursive: true, force: true });
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
