@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Shared helpers for the snapshot scripts that run locally against OpenStack
+# (create-image.sh, delete-image.sh, delete-server.sh). Sourced, never run:
+#   source "$(dirname "${BASH_SOURCE[0]}")/openstack-cli.sh"
+# The sourcing script sets PROG and calls os_cli_init once before the first os_cli.
+
+# Bound on a single CLI call, so a hung API call cannot hang `pulumi up`.
+readonly CALL_TIMEOUT="${CANFAR_OPENSTACK_CALL_TIMEOUT:-120}"
+
+err() { printf '%s: error: %s\n' "${PROG}" "$*" >&2; }
+log() { printf '%s: %s\n' "${PROG}" "$*" >&2; }
+die() {
+  local code="$1"
+  shift
+  err "$*"
+  exit "${code}"
+}
+
+# Runs the openstack CLI, bounded when `timeout` exists (absent on stock macOS). Its stdout
+# lands in OS_OUT; OS_MSG holds what to quote on failure (stderr, else stdout). Globals
+# rather than $(...) so the caller's error message can still see them.
+OS_OUT=""
+OS_MSG=""
+OS_ERR_FILE=""
+os_cli_init() {
+  command -v openstack >/dev/null ||
+    die 9 "the openstack CLI is not on PATH (install python3-openstackclient)"
+  OS_ERR_FILE="$(mktemp)"
+  trap 'rm -f -- "${OS_ERR_FILE}"' EXIT
+}
+
+os_cli() {
+  local rc=0
+  local -a bound=()
+  if command -v timeout >/dev/null; then bound=(timeout "${CALL_TIMEOUT}"); fi
+  # ${a[@]+"${a[@]}"}: an empty array under `set -u` in macOS's bash 3.2.
+  OS_OUT="$(${bound[@]+"${bound[@]}"} openstack "$@" 2>"${OS_ERR_FILE}")" || rc=$?
+  OS_MSG="$(tr '\n' ' ' <"${OS_ERR_FILE}")"
+  OS_MSG="${OS_MSG% }"
+  [[ -n "${OS_MSG// /}" ]] || OS_MSG="${OS_OUT}"
+  ((rc != 124)) || OS_MSG="no answer within ${CALL_TIMEOUT} s"
+  return "${rc}"
+}
+
+# The wordings of python-openstackclient / openstacksdk for a missing server or image.
+is_not_found() {
+  grep -Eqi "No (server|image) with a name or ID of|No (Image|Server) found for|Could not find resource|\(HTTP 404\)" <<<"$1"
+}
