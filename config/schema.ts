@@ -31,7 +31,7 @@ export const SECRET_KEYS = ["cadcPassword", "sshPrivateKey"] as const;
 // Same rule as `useradd` without the characters CADC never issues; 32 is useradd's limit.
 const CADC_USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
 // vos:<node>[/<path>]: the characters VOSpace node names use in practice, no `..` segments.
-const VOSPACE = /^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(\/[A-Za-z0-9_.+-]+)*\/?$/;
+const VOSPACE = /^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(\/(?!\.\.?(\/|$))[A-Za-z0-9_.+-]+)*\/?$/;
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
 const SSH_PRIVATE_KEY = /-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----[\s\S]+-----END \1 PRIVATE KEY-----/;
 // Debian and RPM package names share this alphabet; anything else would be shell or YAML.

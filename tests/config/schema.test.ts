@@ -1,0 +1,146 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULTS, validateSettings } from "../../config/schema";
+import { VALID_RAW, VALID_SECRETS } from "../fixtures/stack-config";
+
+function problems(overrides: Record<string, string | undefined>, secrets: ReadonlySet<string> = VALID_SECRETS) {
+  const raw = Object.fromEntries(
+    Object.entries({ ...VALID_RAW, ...overrides }).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  const result = validateSettings(raw, secrets);
+  if (result.ok) throw new Error("expected problems, the config was accepted");
+  return result.problems;
+}
+
+describe("stack config schema", () => {
+  it("accepts the valid fixture and fills the tutorial's defaults", () => {
+    const result = validateSettings(VALID_RAW, VALID_SECRETS);
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const s = result.settings;
+    expect(s.image).toBe("canfar-ubuntu-20.04");
+    expect(s.flavor).toBe("c2-7.5gb-30");
+    expect(s.distro).toBe("ubuntu");
+    expect(s.defaultUser).toBe("ubuntu");
+    expect(s.floatingIp).toEqual({ kind: "allocate", pool: DEFAULTS.floatingIpPool });
+    expect(s.observationIds).toEqual(["1056215p", "1056216p", "1056217p", "1056218p"]);
+    expect(s.allowSshFromAnywhere).toBe(false);
+    expect(s.keepImageOnDestroy).toBe(true);
+    expect(s.snapshotTimeoutSeconds).toBe(1800);
+  });
+
+  it("infers rocky and its default user from canfar-rocky-8", () => {
+    const result = validateSettings({ ...VALID_RAW, image: "canfar-rocky-8" }, VALID_SECRETS);
+    expect(result.ok && [result.settings.distro, result.settings.defaultUser]).toEqual(["rocky", "rocky"]);
+  });
+
+  it("adopts an existing floating IP", () => {
+    const result = validateSettings({ ...VALID_RAW, floatingIp: "206.12.90.10" }, VALID_SECRETS);
+    expect(result.ok && result.settings.floatingIp).toEqual({ kind: "adopt", address: "206.12.90.10" });
+  });
+
+  it("names a missing required key", () => {
+    expect(problems({ network: undefined })).toEqual([["network", "is required"]]);
+  });
+
+  it("refuses a persistent flavor: no ephemeral disk for /mnt/scratch", () => {
+    expect(problems({ flavor: "p8-12gb" })).toEqual([
+      ["flavor", "'p8-12gb' has no ephemeral disk, so /mnt/scratch cannot be set up; choose a c* flavor such as c2-7.5gb-30"],
+    ]);
+  });
+
+  it("refuses a flavor name it cannot read", () => {
+    const [[key, message]] = problems({ flavor: "m1.large" });
+    expect(key).toBe("flavor");
+    expect(message).toMatch(/^'m1.large' is not a flavor name: expected/);
+  });
+
+  it("refuses both allocating and adopting a floating IP", () => {
+    expect(problems({ floatingIp: "206.12.90.10", floatingIpPool: "Public-Network" })).toEqual([
+      [
+        "floatingIp",
+        "set either canfar:floatingIp (adopt an address the project already has) or canfar:floatingIpPool (allocate a new one), not both",
+      ],
+    ]);
+  });
+
+  it("refuses an adopted address that is not IPv4", () => {
+    expect(problems({ floatingIp: "my-ip" })).toEqual([["floatingIp", "expected an IPv4 address already allocated to the project"]]);
+  });
+
+  it("checks every SSH CIDR, naming its index", () => {
+    expect(problems({ sshIngressCidrs: JSON.stringify(["198.51.100.0/24", "10.0.0.1/8", "300.1.1.1/32", "x"]) })).toEqual([
+      ["sshIngressCidrs[1]", "'10.0.0.1/8' has host bits set; write the network address of that /8"],
+      ["sshIngressCidrs[2]", "'300.1.1.1' in '300.1.1.1/32' is not an IPv4 or IPv6 address"],
+      ["sshIngressCidrs[3]", "'x' is not in CIDR notation (address/prefix, e.g. 203.0.113.0/24)"],
+    ]);
+  });
+
+  it("accepts IPv6 ranges", () => {
+    expect(validateSettings({ ...VALID_RAW, sshIngressCidrs: JSON.stringify(["2001:db8::/32", "2001:db8:1:2::7/128"]) }, VALID_SECRETS).ok).toBe(true);
+  });
+
+  it("needs an explicit opt-in for SSH from anywhere", () => {
+    expect(problems({ sshIngressCidrs: JSON.stringify(["0.0.0.0/0"]) })).toEqual([
+      [
+        "sshIngressCidrs[0]",
+        "'0.0.0.0/0' opens SSH to the whole Internet; list your site's range instead, or set canfar:allowSshFromAnywhere to true",
+      ],
+    ]);
+    const opted = validateSettings({ ...VALID_RAW, sshIngressCidrs: JSON.stringify(["0.0.0.0/0", "::/0"]), allowSshFromAnywhere: "true" }, VALID_SECRETS);
+    expect(opted.ok).toBe(true);
+  });
+
+  it("needs at least one SSH CIDR, given as a list", () => {
+    expect(problems({ sshIngressCidrs: "[]" })[0][0]).toBe("sshIngressCidrs");
+    expect(problems({ sshIngressCidrs: "198.51.100.0/24" })).toEqual([["sshIngressCidrs", "expected a YAML list of CIDRs (e.g. [203.0.113.0/24])"]]);
+  });
+
+  it.each(["Astronomer", "1abc", "a b", "a;rm", "x".repeat(33)])("refuses CADC user name %j", (user) => {
+    expect(problems({ cadcUser: user })[0][0]).toBe("cadcUser");
+  });
+
+  it.each(["astronomer/catalogues", "vos:", "vos:../etc", "vos:a/../b", "vos:a b", "vos:a;rm"])("refuses VOSpace path %j", (path) => {
+    expect(problems({ vospace: path })).toEqual([["vospace", "expected a VOSpace path such as vos:myuser/catalogues"]]);
+  });
+
+  it("checks observation IDs and repeats", () => {
+    expect(problems({ observationIds: JSON.stringify(["1056215p", "1056215p;rm -rf", "1056215p"]) })).toEqual([
+      ["observationIds", 'observation ID "1056215p;rm -rf" at index 1 is not a CFHT exposure ID (6-8 digits and a lower-case letter, e.g. 1056215p)'],
+      ["observationIds", "observation ID '1056215p' at index 2 repeats index 0"],
+    ]);
+  });
+
+  it("requires the CADC password and the private key to be Pulumi secrets", () => {
+    expect(problems({}, new Set(["sshPrivateKey"]))).toEqual([
+      ["cadcPassword", "must be a Pulumi secret; set it with `pulumi config set --secret canfar:cadcPassword ...`"],
+    ]);
+    expect(problems({}, new Set()).map(([k]) => k)).toEqual(["cadcPassword", "sshPrivateKey"]);
+  });
+
+  it("never echoes a rejected value (a misplaced password must not reach the terminal)", () => {
+    const secretish = "Hunter2 very secret";
+    const found = problems({ cadcUser: secretish, snapshotTimeoutSeconds: secretish, allowSshFromAnywhere: secretish });
+    expect(found.map(([k]) => k).sort()).toEqual(["allowSshFromAnywhere", "cadcUser", "snapshotTimeoutSeconds"]);
+    expect(JSON.stringify(found)).not.toContain(secretish);
+  });
+
+  it("asks for a distro when the image name does not tell", () => {
+    expect(problems({ image: "my-custom-image" })).toEqual([
+      ["distro", "cannot tell the distribution of image 'my-custom-image'; set canfar:distro to one of ubuntu, debian, rocky"],
+    ]);
+  });
+
+  it("catches a misspelt key and suggests the right one", () => {
+    expect(problems({ flavour: "c2-7.5gb-30" })).toEqual([["flavour", "unknown key; did you mean canfar:flavor?"]]);
+  });
+
+  it("checks numbers and booleans as Pulumi passes them (text)", () => {
+    expect(problems({ snapshotTimeoutSeconds: "10" })).toEqual([["snapshotTimeoutSeconds", "expected at least 60"]]);
+    expect(problems({ keepImageOnDestroy: "yes please" })).toEqual([["keepImageOnDestroy", "expected true or false"]]);
+    const ok = validateSettings({ ...VALID_RAW, snapshotTimeoutSeconds: "600", keepImageOnDestroy: "false" }, VALID_SECRETS);
+    expect(ok.ok && [ok.settings.snapshotTimeoutSeconds, ok.settings.keepImageOnDestroy]).toEqual([600, false]);
+  });
+
+  it("reports every problem at once", () => {
+    expect(problems({ flavor: "p8-12gb", cadcUser: "Bad", vospace: "x" }).length).toBeGreaterThanOrEqual(2);
+  });
+});
