@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Gives the CADC user on the build VM its CADC credentials, as the tutorial's
+# `cadc_dotnetrc; cadc-get-cert -n` do: ~/.netrc with the CADC password for the CADC web
+# service hosts, then a proxy certificate in ~/.ssl/cadcproxy.pem, checked with openssl
+# (cadc-get-cert reports a wrong password with "FAILED" and exit status 0).
+#
+# Usage (as the CADC user): cadc-credentials.sh [--user CADC_USER] [--cert-days 10] <password
+# The password is read from standard input only, so it never shows in a process list,
+# a log or a trace. Exit: 0 done, 1 failed, 2 bad usage or input (nothing touched),
+# 3 cadc-get-cert failed, 4 the certificate it left is missing, invalid or expiring.
+set -Eeuo pipefail
+# Tracing would print the password where it is written: never trace this script.
+{ set +x; } 2>/dev/null
+
+readonly PROG="cadc-credentials"
+readonly CADC_HOSTS=(ws-cadc.canfar.net ws-uv.canfar.net www.canfar.net www.cadc-ccda.hia-iha.nrc-cnrc.gc.ca)
+readonly USER_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
+readonly DEFAULT_DAYS=10
+readonly MAX_DAYS=30
+# The new certificate must outlive the rest of provisioning and the snapshot by a margin.
+readonly MIN_VALID_SECONDS=3600
+readonly EXIT_USAGE=2
+readonly EXIT_GET_CERT=3
+readonly EXIT_BAD_CERT=4
+
+usage() {
+  cat >&2 <<USAGE
+Usage: ${0##*/} [--user CADC_USER] [--cert-days N] <password-file
+Write ~/.netrc (mode 600) with CADC_USER (default: the login name) and the CADC password
+read from standard input, for ${CADC_HOSTS[*]};
+then get a proxy certificate valid N days (default ${DEFAULT_DAYS}, at most ${MAX_DAYS}) with
+\`cadc-get-cert -n\` into ~/.ssl/cadcproxy.pem and check it with openssl.
+Run as the CADC user. Safe to re-run: an unchanged ~/.netrc is left as it is.
+USAGE
+}
+
+err() { echo "${PROG}: error: $*" >&2; }
+say() { echo "${PROG}: $*" >&2; }
+
+usage_error() {
+  usage
+  err "$*"
+  exit "${EXIT_USAGE}"
+}
+
+TMP_FILES=()
+cleanup() {
+  local f
+  for f in "${TMP_FILES[@]}"; do rm -f "${f}"; done
+}
+
+# Sets PASSWORD from the first line of stdin (silently when stdin is a terminal).
+read_password() {
+  PASSWORD=""
+  if [[ -t 0 ]]; then
+    read -r -s -p "CADC password: " PASSWORD || true
+    echo >&2
+  else
+    IFS= read -r PASSWORD || true
+  fi
+  PASSWORD="${PASSWORD%$'\r'}"
+  if [[ -z "${PASSWORD}" ]]; then
+    usage_error "no password on standard input (pipe it in: ${0##*/} <password-file)"
+  fi
+  # ~/.netrc is whitespace-separated and Python versions differ on quoting and escapes.
+  if [[ "${PASSWORD}" =~ [[:space:]\"\'\\] ]]; then
+    usage_error "the password contains whitespace, a quote or a backslash, which ~/.netrc cannot hold portably; change the CADC password or write ~/.netrc by hand"
+  fi
+}
+
+# Writes ~/.netrc through a temp file (umask 077: never readable by others, even briefly),
+# replaced atomically and only when it changes.
+write_netrc() {
+  local user="$1" netrc="${HOME}/.netrc" tmp host
+  tmp="$(umask 077 && mktemp "${HOME}/.netrc.XXXXXX")"
+  TMP_FILES+=("${tmp}")
+  for host in "${CADC_HOSTS[@]}"; do
+    # printf is a builtin: the password reaches the file without being any process's argument.
+    printf 'machine %s login %s password %s\n' "${host}" "${user}" "${PASSWORD}"
+  done >"${tmp}"
+  if [[ -f "${netrc}" ]] && cmp -s "${tmp}" "${netrc}"; then
+    chmod 600 "${netrc}"
+    say "${netrc} already up to date"
+    return 0
+  fi
+  mv -f "${tmp}" "${netrc}"
+  say "wrote ${netrc} for ${#CADC_HOSTS[@]} CADC hosts"
+}
+
+# The certificate goes to a temp name first: a failed request must neither be mistaken
+# for success by finding the previous certificate, nor destroy that certificate.
+get_certificate() {
+  local days="$1" dir="${HOME}/.ssl" cert tmp
+  cert="${dir}/cadcproxy.pem"
+  (umask 077 && mkdir -p "${dir}")
+  chmod 700 "${dir}"
+  tmp="$(umask 077 && mktemp "${dir}/cadcproxy.pem.XXXXXX")"
+  TMP_FILES+=("${tmp}")
+  say "requesting a ${days}-day proxy certificate with cadc-get-cert -n"
+  if ! cadc-get-cert -n --days-valid "${days}" --cert-filename "${tmp}"; then
+    err "cadc-get-cert failed; see its messages above"
+    exit "${EXIT_GET_CERT}"
+  fi
+  if ! openssl x509 -checkend "${MIN_VALID_SECONDS}" -noout -in "${tmp}" >/dev/null 2>&1; then
+    err "no valid proxy certificate from cadc-get-cert (wrong CADC user name or password?): ${cert} left unchanged"
+    exit "${EXIT_BAD_CERT}"
+  fi
+  chmod 600 "${tmp}"
+  mv -f "${tmp}" "${cert}"
+  say "proxy certificate ${cert} valid until $(openssl x509 -enddate -noout -in "${cert}" | cut -d= -f2)"
+}
+
+main() {
+  local user days="${DEFAULT_DAYS}"
+  user="$(id -un)"
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --help | -h) usage; exit 0 ;;
+      --user | --cert-days)
+        [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
+        if [[ "$1" == --user ]]; then user="$2"; else days="$2"; fi
+        shift 2
+        ;;
+      *) usage_error "unknown argument '$1' (the password is read from standard input, never from arguments)" ;;
+    esac
+  done
+  [[ "${user}" =~ ${USER_RE} ]] || usage_error "--user: '${user}' is not a CADC user name (letters, digits, . _ -)"
+  if [[ ! "${days}" =~ ^[1-9][0-9]{0,2}$ ]] || (( days > MAX_DAYS )); then
+    usage_error "--cert-days: expected a whole number of days from 1 to ${MAX_DAYS}, got '${days}'"
+  fi
+  [[ -n "${HOME:-}" && -d "${HOME}" ]] || { err "HOME is not set to a directory"; exit 1; }
+  command -v cadc-get-cert >/dev/null || { err "cadc-get-cert not found: install cadcutils (pip install cadcutils)"; exit 1; }
+  command -v openssl >/dev/null || { err "openssl not found: it checks the certificate"; exit 1; }
+  trap cleanup EXIT
+  read_password
+  write_netrc "${user}"
+  unset PASSWORD
+  get_certificate "${days}"
+}
+
+main "$@"

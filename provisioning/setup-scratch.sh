@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Makes /mnt/scratch on the flavor's ephemeral disk, as CANFAR's canfar_setup_scratch does:
+# mounts the ephemeral device on the mount point unless something is mounted there already
+# (cloud-init usually mounts it), then creates scratch/ with mode 1777. Safe to re-run.
+#
+# Usage (as root): setup-scratch.sh [--device /dev/vdb] [--mountpoint /mnt] [--owner USER]
+# Exit: 0 done, 1 failed, 2 bad usage (nothing touched), 3 no ephemeral disk.
+set -Eeuo pipefail
+
+readonly PROG="setup-scratch"
+readonly DEFAULT_DEVICE="/dev/vdb"
+readonly DEFAULT_MOUNTPOINT="/mnt"
+readonly EXIT_USAGE=2
+readonly EXIT_NO_DISK=3
+
+usage() {
+  cat >&2 <<USAGE
+Usage: ${0##*/} [--device DEV] [--mountpoint DIR] [--owner USER]
+Mount the ephemeral disk DEV (default ${DEFAULT_DEVICE}) on DIR (default ${DEFAULT_MOUNTPOINT})
+unless something is mounted there already, then create DIR/scratch with mode 1777,
+owned by USER when given (root otherwise). Run as root; safe to re-run.
+USAGE
+}
+
+err() { echo "${PROG}: error: $*" >&2; }
+say() { echo "${PROG}: $*" >&2; }
+
+usage_error() {
+  usage
+  err "$*"
+  exit "${EXIT_USAGE}"
+}
+
+ensure_mounted() {
+  local device="$1" mountpoint="$2"
+  if mountpoint -q "${mountpoint}"; then
+    say "${mountpoint} is already a mount point; using it"
+    return 0
+  fi
+  if [[ ! -b "${device}" ]]; then
+    err "flavor has no ephemeral disk: ${device} not found; choose a c* flavor (e.g. c2-7.5gb-30)"
+    exit "${EXIT_NO_DISK}"
+  fi
+  mkdir -p "${mountpoint}"
+  mount "${device}" "${mountpoint}"
+  say "mounted ${device} on ${mountpoint}"
+}
+
+ensure_scratch() {
+  local dir="$1" owner="$2"
+  if [[ ! -d "${dir}" ]]; then
+    mkdir "${dir}"
+    say "created ${dir}"
+  fi
+  if [[ "$(stat -c '%a' "${dir}")" != "1777" ]]; then
+    chmod 1777 "${dir}"
+  fi
+  if [[ "$(stat -c '%U' "${dir}")" != "${owner}" ]]; then
+    chown "${owner}" "${dir}"
+  fi
+  say "${dir} ready (mode 1777, owner ${owner})"
+}
+
+main() {
+  local device="${DEFAULT_DEVICE}" mountpoint="${DEFAULT_MOUNTPOINT}" owner="root"
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --help | -h) usage; exit 0 ;;
+      --device | --mountpoint | --owner)
+        [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
+        case "$1" in
+          --device) device="$2" ;;
+          --mountpoint) mountpoint="$2" ;;
+          --owner) owner="$2" ;;
+        esac
+        shift 2
+        ;;
+      *) usage_error "unknown argument '$1'" ;;
+    esac
+  done
+  [[ "${device}" == /* ]] || usage_error "--device must be an absolute path such as /dev/vdb, got '${device}'"
+  [[ "${mountpoint}" == /* ]] || usage_error "--mountpoint must be an absolute path such as /mnt, got '${mountpoint}'"
+  id -u "${owner}" >/dev/null 2>&1 || usage_error "--owner: no such user '${owner}'"
+  if [[ "${EUID}" -ne 0 ]]; then
+    err "must run as root (try: sudo ${0##*/})"
+    exit 1
+  fi
+  ensure_mounted "${device}" "${mountpoint}"
+  ensure_scratch "${mountpoint%/}/scratch" "${owner}"
+}
+
+main "$@"
