@@ -62,7 +62,7 @@ export class AccessNetwork extends pulumi.ComponentResource {
     const network = openstack.networking.getNetworkOutput({ name: args.network }, child);
     const port = new openstack.networking.Port(
       `${name}-port`,
-      { name: `${args.namePrefix}-build`, networkId: network.id, securityGroupIds: [group.id], adminStateUp: true },
+      { name: `${args.namePrefix}-build-port`, networkId: network.id, securityGroupIds: [group.id], adminStateUp: true },
       child,
     );
 

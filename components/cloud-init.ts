@@ -17,7 +17,8 @@ export const PIPELINE_PACKAGES: Record<Distro, readonly string[]> = {
 const EPEL = {
   epel: {
     name: "Extra Packages for Enterprise Linux $releasever - $basearch",
-    metalink: "https://mirrors.fedoraproject.org/metalink?repo=epel-$releasever&arch=$basearch",
+    // cloud-init's schema requires baseurl (a metalink alone is refused).
+    baseurl: "https://dl.fedoraproject.org/pub/epel/$releasever/Everything/$basearch/",
     enabled: true,
     gpgcheck: true,
     gpgkey: "https://dl.fedoraproject.org/pub/epel/RPM-GPG-KEY-EPEL-$releasever",

@@ -2,9 +2,6 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/config-error";
-import { evaluate } from "./render/evaluate";
-import { readProjectName, readStackConfig } from "./render/stack-file";
-import { renderFiles, writeAtomically } from "./render/write";
 
 const USAGE = `Usage: npm run render -- --stack <name> [--config <stack config YAML>] --out <dir>
 
@@ -60,6 +57,12 @@ async function main(argv: string[]): Promise<void> {
   const configPath = values.config ?? join(root, `Pulumi.${values.stack}.yaml`);
   if (!existsSync(configPath)) fail(`--config: '${configPath}' does not exist`, 2);
 
+  // Loaded only now: the Pulumi SDK takes a second to load, which --help and usage errors skip.
+  const [{ evaluate }, { readProjectName, readStackConfig }, { renderFiles, writeAtomically }] = await Promise.all([
+    import("./render/evaluate"),
+    import("./render/stack-file"),
+    import("./render/write"),
+  ]);
   const project = readProjectName(join(root, "Pulumi.yaml"));
   process.stderr.write(`render: evaluating ${project}/${values.stack} from ${configPath}\n`);
   let evaluation;

@@ -21,17 +21,32 @@ export async function evaluate(project: string, stack: string, stackConfig: Stac
   pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
   const recorder = new ResourceRecorder();
   let outputs: Record<string, unknown> = {};
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program = require("../../index") as Program;
+  const program = await loadProgram();
+  // A failure is carried out of the stack rather than thrown inside it: the SDK would also
+  // reject the stack's own outputs promise, which nobody awaits offline.
+  let failure: { error: unknown } | undefined;
   await pulumi.runtime.runInPulumiStack(async () => {
     recorder.register();
-    const result = await program();
-    outputs = result;
-    return result;
+    try {
+      outputs = await program();
+    } catch (error) {
+      failure = { error };
+    }
+    return outputs;
   });
+  if (failure) throw failure.error;
   const resources = await recorder.plan();
   const resolved = await resolveOutputs(outputs);
   return { resources, outputs: resolved };
+}
+
+/**
+ * index.ts uses `export =` (Pulumi's CommonJS loader calls a function only when it is the
+ * module itself); a dynamic import sees it as the default export.
+ */
+async function loadProgram(): Promise<Program> {
+  const mod = (await import("../../index")) as unknown as { default?: Program } | Program;
+  return typeof mod === "function" ? mod : (mod.default as Program);
 }
 
 /** Stack outputs as `pulumi stack output` would show them: secrets stay hidden. */

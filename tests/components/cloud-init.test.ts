@@ -1,0 +1,80 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { CloudInitArgs, renderCloudInit } from "../../components/cloud-init";
+import { missing } from "../support/requirements";
+
+const VARIANTS: Record<string, CloudInitArgs> = {
+  ubuntu: { distro: "ubuntu" },
+  rocky: { distro: "rocky", upgrade: true },
+  "debian-with-files": {
+    distro: "debian",
+    extraPackages: ["htop", "source-extractor"],
+    files: [{ path: "/etc/canfar-batch/stack", content: "project: x\n# with: 'quotes' and \"double\"\n", permissions: "0600" }],
+  },
+};
+
+describe("renderCloudInit", () => {
+  it("renders the tutorial's install for Ubuntu exactly", () => {
+    expect(renderCloudInit(VARIANTS.ubuntu)).toMatchInlineSnapshot(`
+      "#cloud-config
+      package_update: true
+      package_upgrade: false
+      packages:
+        - source-extractor
+        - libcfitsio-bin
+      runcmd:
+        - - sh
+          - -c
+          - command -v source-extractor >/dev/null || command -v sex >/dev/null
+        - - sh
+          - -c
+          - command -v funpack >/dev/null
+      "
+    `);
+  });
+
+  it("uses EPEL package names and declares EPEL for Rocky, with upgrade", () => {
+    const doc = parse(renderCloudInit(VARIANTS.rocky)) as Record<string, unknown>;
+    expect(doc.packages).toEqual(["sextractor", "cfitsio-utils"]);
+    expect(doc.package_upgrade).toBe(true);
+    expect(Object.keys(doc.yum_repos as object)).toEqual(["epel"]);
+  });
+
+  it("adds extra packages once and writes files verbatim", () => {
+    const doc = parse(renderCloudInit(VARIANTS["debian-with-files"])) as Record<string, unknown>;
+    expect(doc.packages).toEqual(["source-extractor", "libcfitsio-bin", "htop"]);
+    expect(doc.write_files).toEqual([
+      { path: "/etc/canfar-batch/stack", content: "project: x\n# with: 'quotes' and \"double\"\n", permissions: "0600", owner: "root:root" },
+    ]);
+  });
+
+  it("is stable: equal input, equal bytes (a change would replace the server)", () => {
+    expect(renderCloudInit({ distro: "ubuntu" })).toBe(renderCloudInit({ distro: "ubuntu", upgrade: false, extraPackages: [] }));
+  });
+});
+
+const why = missing({ commands: ["cloud-init"] });
+
+describe.skipIf(why)("rendered user-data passes the real `cloud-init schema`", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cloud-init-schema-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(Object.keys(VARIANTS))("%s", (variant) => {
+    const file = join(dir, `${variant}.yaml`);
+    writeFileSync(file, renderCloudInit(VARIANTS[variant]));
+    const out = execFileSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
+    expect(out).toContain("Valid cloud-config");
+  });
+
+  it("and the check itself rejects a broken document", () => {
+    const file = join(dir, "broken.yaml");
+    writeFileSync(file, "#cloud-config\npackages: 3\n");
+    const result = spawnSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr + result.stdout).toContain("packages");
+  });
+});

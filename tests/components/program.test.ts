@@ -1,0 +1,110 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../../config/config-error";
+import { renderCloudInit } from "../../components/cloud-init";
+import type { Evaluation } from "../../tools/render/evaluate";
+import { VALID_RAW } from "../fixtures/stack-config";
+import { evaluateProgram, ofType, one } from "../fixtures/evaluate-program";
+
+const INSTANCE = "openstack:compute/instance:Instance";
+const FIP = "openstack:networking/floatingIp:FloatingIp";
+const ASSOC = "openstack:networking/floatingIpAssociate:FloatingIpAssociate";
+const RULE = "openstack:networking/secGroupRule:SecGroupRule";
+
+/** Every name a resource gives the cloud. */
+function cloudNames(e: Evaluation): string[] {
+  return e.resources
+    .filter((r) => !r.type.startsWith("canfar:") && !r.type.startsWith("pulumi:"))
+    .map((r) => (r.inputs as { name?: string }).name)
+    .filter((n): n is string => typeof n === "string");
+}
+
+describe("the program under mocks (dev fixture)", () => {
+  let e: Evaluation;
+  beforeAll(async () => {
+    e = await evaluateProgram({ sshIngressCidrs: JSON.stringify(["198.51.100.0/24", "2001:db8::/32"]) });
+  });
+
+  it("declares one component per concept with canfar:index tokens, children parented to them", () => {
+    const components = e.resources.filter((r) => r.type.startsWith("canfar:"));
+    expect(components.map((c) => c.type).sort()).toEqual(["canfar:index:AccessNetwork", "canfar:index:BuildVm", "canfar:index:KeyPair"]);
+    for (const r of e.resources.filter((r) => r.type.startsWith("openstack:"))) {
+      expect(r.parent, `${r.type} ${r.name}`).toMatch(/canfar:index:/);
+    }
+  });
+
+  it("builds the VM from image, flavor, key pair and port, with the rendered user-data", () => {
+    const vm = one(e, INSTANCE);
+    expect(vm.inputs).toMatchObject({
+      name: "canfar-batch-dev-build",
+      imageId: "image-canfar-ubuntu-20.04",
+      flavorName: "c2-7.5gb-30",
+      keyPair: "canfar-batch-dev-key",
+      networks: [{ port: "access-port-id" }],
+    });
+    expect(vm.inputs.userData).toBe(renderCloudInit({ distro: "ubuntu", upgrade: false, extraPackages: [] }));
+    expect(vm.dependencies.some((d) => d.endsWith("::key-keypair"))).toBe(true);
+    expect(vm.dependencies.some((d) => d.endsWith("::access-port"))).toBe(true);
+  });
+
+  it("opens SSH only to the configured ranges, per address family", () => {
+    const rules = ofType(e, RULE).map((r) => r.inputs as Record<string, unknown>);
+    expect(rules.map((r) => [r.remoteIpPrefix, r.ethertype, r.portRangeMin, r.portRangeMax, r.direction])).toEqual([
+      ["198.51.100.0/24", "IPv4", 22, 22, "ingress"],
+      ["2001:db8::/32", "IPv6", 22, 22, "ingress"],
+    ]);
+  });
+
+  it("allocates a floating IP from the pool and associates it with the port", () => {
+    expect(one(e, FIP).inputs.pool).toBe("Public-Network");
+    const assoc = one(e, ASSOC);
+    expect(assoc.inputs).toMatchObject({ floatingIp: "203.0.113.10", portId: "access-port-id" });
+  });
+
+  it("exports the floating IP, the ssh command line and the instance id", () => {
+    expect(e.outputs).toEqual({ floatingIp: "203.0.113.10", sshCommand: "ssh ubuntu@203.0.113.10", instanceId: "build-server-id" });
+  });
+
+  it("never shows a secret in plain text in any input or output", () => {
+    const text = JSON.stringify(e);
+    expect(text).not.toContain(VALID_RAW.cadcPassword);
+    expect(text).not.toContain("b3BlbnNzaC1rZXktdjEAAAAA");
+  });
+});
+
+describe("names carry project and stack", () => {
+  it("two stacks of one user share no cloud name (Nova key pairs are per user)", async () => {
+    const a = cloudNames(await evaluateProgram({}, { stack: "alpha" }));
+    const b = cloudNames(await evaluateProgram({}, { stack: "beta" }));
+    expect(a.length).toBeGreaterThanOrEqual(4);
+    expect(a.every((n) => n.startsWith("canfar-batch-alpha-"))).toBe(true);
+    expect(a.filter((n) => b.includes(n))).toEqual([]);
+  });
+});
+
+describe("an adopted floating IP", () => {
+  it("is looked up and associated, never allocated (so destroy never releases it)", async () => {
+    const e = await evaluateProgram({ floatingIp: "206.12.90.10" });
+    expect(ofType(e, FIP)).toEqual([]);
+    expect(one(e, ASSOC).inputs.floatingIp).toBe("206.12.90.10");
+    expect(e.outputs.floatingIp).toBe("206.12.90.10");
+  });
+});
+
+describe("invalid config", () => {
+  it("fails with every problem named by key, before any resource is declared", async () => {
+    const attempt = evaluateProgram({ flavor: "p8-12gb", cadcUser: "Bad User" }, { secretKeys: ["canfar:sshPrivateKey"] });
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+    await expect(attempt).rejects.toThrow(
+      [
+        "Invalid configuration of stack 'dev':",
+        "  - canfar:cadcUser: expected a CADC user name: lowercase letters, digits, '_', '-', '.', at most 32, not starting with a digit",
+      ].join("\n"),
+    );
+  });
+
+  it("reports a cross-field problem by its key", async () => {
+    await expect(evaluateProgram({ flavor: "p8-12gb" })).rejects.toThrow(
+      "  - canfar:flavor: 'p8-12gb' has no ephemeral disk, so /mnt/scratch cannot be set up; choose a c* flavor such as c2-7.5gb-30",
+    );
+  });
+});

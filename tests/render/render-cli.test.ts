@@ -1,0 +1,97 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+
+const ROOT = join(__dirname, "..", "..");
+const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+
+function render(args: string[]) {
+  return spawnSync(TSX, [join(ROOT, "tools", "render.ts"), ...args], { encoding: "utf8", cwd: ROOT, timeout: 60_000 });
+}
+
+const work = mkdtempSync(join(tmpdir(), "render-cli-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("npm run render", () => {
+  const out = join(work, "out");
+  let result: ReturnType<typeof render>;
+  beforeAll(() => {
+    result = render(["--stack", "dev", "--out", out]);
+  });
+
+  it("renders the dev stack", () => {
+    expect(result.stderr).toContain("resources");
+    expect(result.status).toBe(0);
+  });
+
+  it("writes plan.json with type, name, parent, dependencies and inputs of every resource", () => {
+    const plan = JSON.parse(readFileSync(join(out, "plan.json"), "utf8")) as {
+      resources: Array<{ urn: string; type: string; name: string; parent?: string; dependencies: string[]; inputs: Record<string, unknown> }>;
+    };
+    const types = plan.resources.map((r) => r.type);
+    expect(types).toEqual(expect.arrayContaining(["canfar:index:KeyPair", "canfar:index:AccessNetwork", "canfar:index:BuildVm", "openstack:compute/instance:Instance"]));
+    const assoc = plan.resources.find((r) => r.type === "openstack:networking/floatingIpAssociate:FloatingIpAssociate");
+    expect(assoc?.parent).toMatch(/canfar:index:AccessNetwork::access$/);
+    expect(assoc?.dependencies.map((d) => d.split("::").pop()).sort()).toEqual(["access-fip", "access-port"]);
+  });
+
+  it("writes exactly the instance's user-data under cloud-init/", () => {
+    const plan = JSON.parse(readFileSync(join(out, "plan.json"), "utf8")) as { resources: Array<{ type: string; inputs: { userData?: string } }> };
+    const vm = plan.resources.find((r) => r.type === "openstack:compute/instance:Instance");
+    expect(readFileSync(join(out, "cloud-init", "build-server.yaml"), "utf8")).toBe(vm?.inputs.userData);
+  });
+
+  it("draws the graph with Graphviz (WebAssembly), keeping the dot source", () => {
+    expect(readFileSync(join(out, "graph.dot"), "utf8")).toMatch(/^digraph resources \{/);
+    const svg = readFileSync(join(out, "graph.svg"), "utf8");
+    expect(svg).toContain("<svg");
+    expect(svg).toContain("build&#45;server");
+  });
+
+  it("never writes a secret: secure values appear as [secret]", () => {
+    const all = readdirSync(out, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => readFileSync(join(d.parentPath, d.name), "utf8"))
+      .join("\n");
+    expect(all).not.toContain("offline-render-placeholder");
+    expect(all).not.toContain("AAABAPLACEHOLDER");
+  });
+});
+
+describe("render with a bad stack config", () => {
+  it("exits 2, names the key, and writes nothing (an existing --out is left as it was)", () => {
+    const stack = parse(readFileSync(join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    stack.config["canfar:flavor"] = "p8-12gb";
+    stack.config["canfar:sshIngressCidrs"] = ["0.0.0.0/0"];
+    const config = join(work, "bad.yaml");
+    writeFileSync(config, stringify(stack));
+    const out = join(work, "kept");
+    mkdirSync(out);
+    writeFileSync(join(out, "marker"), "old");
+    const result = render(["--stack", "dev", "--config", config, "--out", out]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("canfar:flavor: 'p8-12gb' has no ephemeral disk");
+    expect(result.stderr).toContain("canfar:sshIngressCidrs[0]: '0.0.0.0/0' opens SSH to the whole Internet");
+    expect(readdirSync(out)).toEqual(["marker"]);
+  });
+
+  it("exits 2 with usage for a missing --out, and --help explains the outputs", () => {
+    const missingOut = render(["--stack", "dev"]);
+    expect(missingOut.status).toBe(2);
+    expect(missingOut.stderr).toContain("--out is required");
+    const help = render(["--help"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("plan.json");
+    expect(help.stdout).toContain("cloud-init/<vm>.yaml");
+  });
+
+  it("exits 2 for a stack without a config file", () => {
+    const result = render(["--stack", "nosuchstack", "--out", join(work, "none")]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("Pulumi.nosuchstack.yaml' does not exist");
+    expect(existsSync(join(work, "none"))).toBe(false);
+  });
+});
