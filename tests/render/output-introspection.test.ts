@@ -14,8 +14,13 @@ describe("Output internals used by the renderer", () => {
 
   it("reads the resources an output came from", async () => {
     await pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) });
-    const r = new pulumi.CustomResource("test:index:Thing", "thing", { x: 1 });
-    const derived = r.id.apply((id) => `${id}/x`);
+    class Thing extends pulumi.CustomResource {
+      constructor(name: string) {
+        super("test:index:Thing", name, { x: 1 });
+      }
+    }
+    const r = new Thing("thing");
+    const derived = r.id.apply((id: string) => `${id}/x`);
     expect(await resourcesOf(derived)).toContain(r);
   });
 });
