@@ -128,17 +128,19 @@ ensure_keys() {
 
 # Checked by visudo before it is installed: a broken drop-in would lock everyone out of sudo.
 ensure_sudoers() {
-  local user="$1" target tmp
+  local user="$1" target tmp content
   target="${SUDOERS_DIR}/90-canfar-${user}"
+  content="# Written by create-user.sh: passwordless sudo, as canfar_create_user gives.
+${user} ALL=(ALL) NOPASSWD:ALL"
+  # Compared before any temp file exists, so a re-run does not even touch the directory.
+  if [[ -f "${target}" && "$(cat "${target}")" == "${content}" ]]; then
+    [[ "$(stat -c '%a' "${target}")" == "440" ]] || chmod 0440 "${target}"
+    return 0
+  fi
   # sudo ignores names with a dot, so the temp file is never read as a drop-in.
   tmp="$(mktemp "${SUDOERS_DIR}/.create-user.XXXXXX")"
   TMP_FILE="${tmp}"
-  printf '# Written by create-user.sh: passwordless sudo, as canfar_create_user gives.\n%s ALL=(ALL) NOPASSWD:ALL\n' "${user}" >"${tmp}"
-  if [[ -f "${target}" ]] && cmp -s "${tmp}" "${target}"; then
-    chmod 0440 "${target}"
-    rm -f "${tmp}"
-    return 0
-  fi
+  printf '%s\n' "${content}" >"${tmp}"
   chmod 0440 "${tmp}"
   chown root:root "${tmp}"
   if ! visudo -cqf "${tmp}" >/dev/null; then

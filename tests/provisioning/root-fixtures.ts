@@ -1,0 +1,35 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { RootHandle } from "../support/root-handle";
+
+const PROVISIONING = join(__dirname, "..", "..", "provisioning");
+
+/** Copies provisioning/<name> into the root's /usr/local/sbin, as the provisioning step delivers it. */
+export async function installScript(root: RootHandle, name: string): Promise<string> {
+  const target = `/usr/local/sbin/${name}`;
+  await root.runOk(["sh", "-c", 'cat > "$1" && chmod 755 "$1"', "install-script", target], {
+    stdin: readFileSync(join(PROVISIONING, name), "utf8"),
+  });
+  return target;
+}
+
+/** Writes an executable file into the root (never through root.path(): symlinks there point at the host). */
+export async function writeExecutable(root: RootHandle, path: string, content: string): Promise<void> {
+  await root.runOk(["sh", "-c", 'cat > "$1" && chmod 755 "$1"', "write-executable", path], { stdin: content });
+}
+
+/**
+ * Every path under `paths` with type, mode, owner, size, mtime and content hash, sorted:
+ * equal listings before and after a re-run mean the re-run changed nothing.
+ */
+export async function stateListing(root: RootHandle, paths: readonly string[]): Promise<string> {
+  const r = await root.runOk([
+    "bash", "-c",
+    `for p in "$@"; do [ -e "$p" ] || { echo "absent $p"; continue; }
+       find "$p" -xdev -printf '%p %y %m %u:%g %s %T@\\n'
+       find "$p" -xdev -type f -exec sha256sum {} +
+     done | sort`,
+    "listing", ...paths,
+  ]);
+  return r.stdout;
+}

@@ -1,0 +1,147 @@
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { execOk } from "./exec";
+import { openRoot } from "./root-handle";
+
+export { mountOverlay, type RootHandle, type RunOptions } from "./root-handle";
+
+/** What a cached Debian root is built from; its hash names the cache entry. */
+export interface RootRecipe {
+  suite: "bookworm" | "trixie";
+  /** Packages apt installs (without recommends) into the minbase root. */
+  include: string[];
+  /** Bash run as root inside the new root (with /proc and /dev) before it is cached. */
+  extraSetup?: string;
+}
+
+/**
+ * Stand-in for the build VM (design §4): what a CANFAR Ubuntu image brings that the
+ * provisioning scripts rely on. The system test uses the same constant, so one cache entry.
+ */
+export const BUILD_VM_RECIPE: RootRecipe = {
+  suite: "bookworm",
+  include: ["openssh-server", "sudo", "cloud-init", "locales"],
+};
+
+// Bump when the build steps below change: old cache entries then stop matching.
+const BUILDER_VERSION = 2;
+const COMPLETE_MARKER = ".canfar-batch-root-complete";
+
+/** Where cached roots live: outside the repo, so they survive a fresh clone. */
+export function rootCacheDir(): string {
+  return process.env.CANFAR_BATCH_CACHE ?? join(homedir(), ".cache", "canfar-batch", "roots");
+}
+
+/** The Debian mirror the host's apt uses (deb822 or one-line format); deb.debian.org if none. */
+export function debianMirror(): string {
+  const files: string[] = [];
+  if (existsSync("/etc/apt/sources.list")) files.push("/etc/apt/sources.list");
+  const d = "/etc/apt/sources.list.d";
+  if (existsSync(d)) for (const f of readdirSync(d).sort()) files.push(join(d, f));
+  for (const f of files) {
+    const text = readFileSync(f, "utf8");
+    const uris = [
+      ...[...text.matchAll(/^URIs:\s*(\S+)/gm)].map((m) => m[1]),
+      ...[...text.matchAll(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/gm)].map((m) => m[1]),
+    ];
+    const main = uris.find((u): u is string => u !== undefined && /\/debian\/?$/.test(u));
+    if (main !== undefined) return main.replace(/\/$/, "");
+  }
+  return "http://deb.debian.org/debian";
+}
+
+export function recipeHash(recipe: RootRecipe, mirror: string): string {
+  const canonical = JSON.stringify({
+    builder: BUILDER_VERSION,
+    suite: recipe.suite,
+    include: [...recipe.include].sort(),
+    extraSetup: recipe.extraSetup ?? "",
+    mirror,
+  });
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+}
+
+/**
+ * Path of a complete Debian root built from `recipe`, building it first when the cache
+ * has none. Built in a temp dir and renamed when done, so a half-built root is never used;
+ * a flock keeps parallel test workers from building the same root twice.
+ */
+export async function cachedRoot(recipe: RootRecipe): Promise<string> {
+  const mirror = debianMirror();
+  const cache = rootCacheDir();
+  const final = join(cache, `${recipe.suite}-${recipeHash(recipe, mirror)}`);
+  if (existsSync(join(final, COMPLETE_MARKER))) return final;
+  mkdirSync(cache, { recursive: true });
+  const release = await lock(`${final}.lock`);
+  try {
+    if (existsSync(join(final, COMPLETE_MARKER))) return final;
+    await build(recipe, mirror, final);
+    return final;
+  } finally {
+    release();
+  }
+}
+
+async function build(recipe: RootRecipe, mirror: string, final: string): Promise<void> {
+  const tmp = `${final}.building`;
+  // Only a builder holding the lock gets here, so any leftover is from a dead build.
+  rmSync(tmp, { recursive: true, force: true });
+  rmSync(final, { recursive: true, force: true });
+  const started = Date.now();
+  progress(`building ${recipe.suite} root (${recipe.include.join(",")}) into ${tmp} from ${mirror}`);
+  // Private mount namespace: debootstrap's own /proc and /sys mounts cannot outlive it.
+  await execOk(
+    ["unshare", "--mount", "--propagation", "private", "--", "debootstrap", "--variant=minbase", recipe.suite, tmp, mirror],
+    { timeoutMs: 1_200_000 },
+  );
+  progress(`debootstrap done in ${seconds(started)}`);
+  const root = await openRoot(tmp, { overlay: false, sys: false });
+  try {
+    // Package installs in tests (cloud-init, extraSetup) must not start daemons in a chroot.
+    await root.runOk(["sh", "-c", "printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d"]);
+    if (recipe.include.length > 0) {
+      // apt, not debootstrap --include: debootstrap cannot resolve virtual packages
+      // (cloud-init → python3-cryptography → python3-cffi-backend-api-min fails).
+      const env = { DEBIAN_FRONTEND: "noninteractive" };
+      await root.runOk(["apt-get", "update", "-q"], { env, timeoutMs: 600_000 });
+      await root.runOk(["apt-get", "install", "-y", "-q", "--no-install-recommends", ...recipe.include], { env, timeoutMs: 1_200_000 });
+      progress(`installed ${recipe.include.join(",")} at ${seconds(started)}`);
+    }
+    if (recipe.extraSetup !== undefined) {
+      progress("running extraSetup");
+      await root.runOk(recipe.extraSetup, { env: { DEBIAN_FRONTEND: "noninteractive" }, timeoutMs: 1_200_000 });
+    }
+    await root.runOk(["apt-get", "clean"]);
+  } finally {
+    await root.cleanup();
+  }
+  writeFileSync(join(tmp, COMPLETE_MARKER), `${JSON.stringify(recipe)}\n`);
+  renameSync(tmp, final);
+  progress(`root ready in ${seconds(started)}: ${final}`);
+}
+
+/** Holds an exclusive flock on `path` through a child process; call the result to release. */
+async function lock(path: string): Promise<() => void> {
+  const child = spawn("flock", ["-x", path, "sh", "-c", "echo locked; exec cat >/dev/null"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`flock ${path} exited ${code}`)));
+    child.stdout?.once("data", () => resolve());
+  });
+  return () => {
+    child.stdin?.end();
+  };
+}
+
+function seconds(since: number): string {
+  return `${((Date.now() - since) / 1000).toFixed(1)} s`;
+}
+
+function progress(msg: string): void {
+  process.stderr.write(`[debian-root] ${msg}\n`);
+}

@@ -1,0 +1,110 @@
+import { createServer, connect } from "node:net";
+import { readFileSync } from "node:fs";
+import { execCommand, type ExecResult } from "./exec";
+import type { RootHandle } from "./root-handle";
+
+export interface SshdHandle {
+  port: number;
+  /** The server's ed25519 public host key, as `ssh-ed25519 AAAA...`. */
+  hostKey: string;
+  /** What sshd wrote to stderr so far (its -e log), for failure messages. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the root's own sshd on 127.0.0.1 (never any other address), key logins only, root
+ * refused. UsePAM stays on as on Ubuntu images: without it sshd refuses users whose
+ * password is locked, which is every user useradd makes.
+ */
+export async function startSshd(root: RootHandle, opts: { port?: number } = {}): Promise<SshdHandle> {
+  await root.runOk("ssh-keygen -A >/dev/null && mkdir -p -m 755 /run/sshd");
+  const port = opts.port ?? (await freePort());
+  const child = root.spawn([
+    "/usr/sbin/sshd", "-D", "-e",
+    "-o", "ListenAddress=127.0.0.1",
+    "-o", `Port=${port}`,
+    "-o", "PermitRootLogin=no",
+    "-o", "PasswordAuthentication=no",
+    "-o", "KbdInteractiveAuthentication=no",
+    "-o", "PubkeyAuthentication=yes",
+    "-o", "UsePAM=yes",
+  ]);
+  let stderr = "";
+  child.stderr?.on("data", (b: Buffer) => (stderr += b.toString("utf8")));
+  child.stdout?.resume();
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const pid = child.pid;
+  const stop = async (): Promise<void> => {
+    if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    process.kill(pid, "SIGTERM");
+    const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(killer);
+  };
+  try {
+    await waitForPort(port, () => child.exitCode !== null, 15_000);
+  } catch (e) {
+    await stop();
+    throw new Error(`sshd did not start on 127.0.0.1:${port}: ${(e as Error).message}\n${stderr}`);
+  }
+  const hostKey = readFileSync(root.path("/etc/ssh/ssh_host_ed25519_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
+  return { port, hostKey, log: () => stderr, stop };
+}
+
+/** A port the kernel just handed out on 127.0.0.1 (tiny race with other binders: fine for tests). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, dead: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (dead()) throw new Error("sshd exited");
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = connect(port, "127.0.0.1");
+      sock.once("connect", () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listening after ${timeoutMs} ms`);
+}
+
+export interface SshTarget {
+  port: number;
+  user: string;
+  keyPath: string;
+}
+
+/** Runs `command` over real SSH to 127.0.0.1 with the host's `ssh` client, non-interactively. */
+export function sshRun(target: SshTarget, command: string, stdin?: string): Promise<ExecResult> {
+  return execCommand(
+    [
+      "ssh",
+      "-i", target.keyPath,
+      "-p", String(target.port),
+      "-o", "StrictHostKeyChecking=no",
+      "-o", "UserKnownHostsFile=/dev/null",
+      "-o", "BatchMode=yes",
+      "-o", "IdentitiesOnly=yes",
+      "-o", "LogLevel=ERROR",
+      "-o", "ConnectTimeout=10",
+      `${target.user}@127.0.0.1`,
+      command,
+    ],
+    { stdin, timeoutMs: 120_000 },
+  );
+}
