@@ -135,6 +135,8 @@ function homeOf(passwdPath: string, user: string): string {
 }
 
 async function teardown(entry: { ns: MountNamespace; tmp?: string }, dir: string): Promise<void> {
+  // A second cleanup (a test's finally, then afterEach) finds nothing left to do.
+  if (!live.has(entry)) return;
   const { ns } = entry;
   await ns.killMembers();
   for (const target of ns.mountsUnder(entry.tmp ?? dir)) {

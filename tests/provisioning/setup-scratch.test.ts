@@ -1,0 +1,109 @@
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
+import { execOk } from "../support/exec";
+import { missing } from "../support/requirements";
+import { installScript, stateListing } from "./root-fixtures";
+
+const why = missing({ root: true, commands: ["debootstrap", "unshare", "nsenter", "chroot", "losetup", "mkfs.ext4", "flock"] });
+
+// Every mount below happens inside the root's private mount namespace: the host's /mnt is never touched.
+describe.skipIf(why)("setup-scratch.sh in a Debian root", () => {
+  let base: string;
+  let root: RootHandle;
+  let script: string;
+
+  beforeAll(async () => {
+    base = await cachedRoot(BUILD_VM_RECIPE);
+  });
+  beforeEach(async () => {
+    root = await mountOverlay(base);
+    script = await installScript(root, "setup-scratch.sh");
+  });
+  afterEach(async () => {
+    await root.cleanup();
+  });
+
+  const sh = async (cmd: string): Promise<string> => (await root.runOk(cmd)).stdout.trim();
+
+  it("fails clearly when the flavor has no ephemeral disk, creating nothing", async () => {
+    const r = await root.run([script]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("setup-scratch: error: flavor has no ephemeral disk: /dev/vdb not found; choose a c* flavor (e.g. c2-7.5gb-30)");
+    expect(await sh("test -e /mnt/scratch && echo present || echo absent")).toBe("absent");
+  });
+
+  it("only creates scratch (1777) when something is already mounted on /mnt, and changes nothing on a re-run", async () => {
+    await sh("mount -t tmpfs -o size=16m ephemeral0 /mnt");
+    const r = await root.run([script]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("/mnt is already a mount point; using it");
+    expect(await sh("stat -c '%a %U' /mnt/scratch")).toBe("1777 root");
+    expect(await sh("findmnt -n -o SOURCE,FSTYPE --target /mnt/scratch")).toBe("ephemeral0 tmpfs");
+    const before = await stateListing(root, ["/mnt"]);
+    const again = await root.run([script]);
+    expect(again.code).toBe(0);
+    expect(await stateListing(root, ["/mnt"])).toBe(before);
+    expect(await sh("findmnt -n /mnt | wc -l")).toBe("1");
+  });
+
+  it("mounts the ephemeral device when nothing is mounted", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "canfar-disk-"));
+    const image = join(dir, "vdb.img");
+    let loop: string | undefined;
+    try {
+      await execOk(["truncate", "-s", "64M", image]);
+      await execOk(["mkfs.ext4", "-q", "-F", "-L", "ephemeral0", image]);
+      loop = (await execOk(["losetup", "-f", "--show", image])).stdout.trim();
+      const rdev = statSync(loop).rdev;
+      const major = (rdev >> 8) & 0xfff;
+      const minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+      // The VM's device name, inside the root's private /dev only.
+      await sh(`mknod -m 660 /dev/vdb b ${major} ${minor}`);
+      const r = await root.run([script, "--owner", "nobody"]);
+      expect(r.stderr).toContain("mounted /dev/vdb on /mnt");
+      expect(r.code).toBe(0);
+      expect(await sh("findmnt -n -o SOURCE,FSTYPE /mnt")).toMatch(/^\/dev\/vdb +ext4$/);
+      expect(await sh("stat -c '%a %U' /mnt/scratch")).toBe("1777 nobody");
+      const again = await root.run([script, "--owner", "nobody"]);
+      expect(again.code).toBe(0);
+      expect(await sh("findmnt -n /mnt | wc -l")).toBe("1");
+    } finally {
+      await root.cleanup();
+      if (loop !== undefined) await execOk(["losetup", "-d", loop]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("repairs a scratch directory with the wrong mode or owner", async () => {
+    await sh("mount -t tmpfs ephemeral0 /mnt && mkdir -m 755 /mnt/scratch && useradd -m jdoe");
+    await root.runOk([script, "--owner", "jdoe"]);
+    expect(await sh("stat -c '%a %U' /mnt/scratch")).toBe("1777 jdoe");
+  });
+
+  it("honours --device and --mountpoint", async () => {
+    await sh("mkdir /scratchdisk && mount -t tmpfs other /scratchdisk");
+    const r = await root.run([script, "--device", "/dev/vdc", "--mountpoint", "/scratchdisk"]);
+    expect(r.code).toBe(0);
+    expect(await sh("stat -c '%a' /scratchdisk/scratch")).toBe("1777");
+    const missingDisk = await root.run([script, "--device", "/dev/vdc", "--mountpoint", "/data"]);
+    expect(missingDisk.code).toBe(3);
+    expect(missingDisk.stderr).toContain("flavor has no ephemeral disk: /dev/vdc not found");
+  });
+
+  it.each([
+    [["--device", "vdb"], "setup-scratch: error: --device must be an absolute path such as /dev/vdb, got 'vdb'"],
+    [["--mountpoint", "mnt"], "setup-scratch: error: --mountpoint must be an absolute path such as /mnt, got 'mnt'"],
+    [["--owner", "nosuchuser"], "setup-scratch: error: --owner: no such user 'nosuchuser'"],
+    [["--owner"], "setup-scratch: error: --owner needs a value"],
+    [["/dev/vdb"], "setup-scratch: error: unknown argument '/dev/vdb'"],
+  ])("rejects %j with exit 2, touching nothing", async (args, message) => {
+    await sh("mount -t tmpfs ephemeral0 /mnt");
+    const r = await root.run([script, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(await sh("ls -A /mnt | wc -l")).toBe("0");
+  });
+});
