@@ -1,0 +1,115 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
+import { execCommand, type ExecResult } from "../support/exec";
+import { makeSshKey } from "../support/ssh-key";
+import { sshRun, startSshd, type SshdHandle, type SshTarget } from "../support/sshd";
+import { DOUBLES_DIR } from "../doubles/openstack-double";
+
+export const BATCH_USER = "batch";
+/** Where the doubles keep their call log and submitted files, inside the root. */
+export const DOUBLE_STATE = "/var/tmp/canfar-double";
+const CANFAR_DOUBLES = ["canfar_submit", "condor_submit", "condor_q", "condor_history"];
+
+/**
+ * Stand-in for CANFAR's batch host: a throwaway Debian root whose own sshd listens on
+ * 127.0.0.1, a batch user reached with a test key, and the canfar_submit / condor_*
+ * doubles on its PATH. Scenarios go in /etc/canfar-double.conf because SSH does not
+ * carry the caller's environment.
+ */
+export class BatchHost {
+  private constructor(
+    readonly root: RootHandle,
+    private readonly sshd: SshdHandle,
+    readonly target: SshTarget,
+    private readonly keyDir: string,
+  ) {}
+
+  static async start(): Promise<BatchHost> {
+    const base = await cachedRoot(BUILD_VM_RECIPE);
+    const root = await mountOverlay(base);
+    const keyDir = mkdtempSync(join(tmpdir(), "batch-host-key-"));
+    try {
+      const key = await makeSshKey(keyDir);
+      await root.runOk(
+        ["bash", "-c", `set -eu
+useradd -m -s /bin/bash "$1"
+install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"
+cat > "/home/$1/.ssh/authorized_keys"
+chown "$1:$1" "/home/$1/.ssh/authorized_keys"; chmod 600 "/home/$1/.ssh/authorized_keys"
+install -d -m 1777 "$2"`, "add-batch-user", BATCH_USER, DOUBLE_STATE],
+        { stdin: `${key.publicKey}\n` },
+      );
+      for (const name of [...CANFAR_DOUBLES, "canfar-double-conf.sh"]) {
+        await root.runOk(
+          ["sh", "-c", 'mkdir -p /usr/local/lib/canfar-doubles && cat > "/usr/local/lib/canfar-doubles/$1" && chmod 755 "/usr/local/lib/canfar-doubles/$1"', "install", name],
+          { stdin: readFileSync(join(DOUBLES_DIR, name), "utf8") },
+        );
+      }
+      for (const name of CANFAR_DOUBLES) {
+        await root.runOk(["ln", "-sf", `/usr/local/lib/canfar-doubles/${name}`, `/usr/local/bin/${name}`]);
+      }
+      const sshd = await startSshd(root);
+      const host = new BatchHost(root, sshd, { port: sshd.port, user: BATCH_USER, keyPath: key.privateKeyPath }, keyDir);
+      await host.configure({});
+      return host;
+    } catch (e) {
+      await root.cleanup();
+      rmSync(keyDir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Rewrites the doubles' scenario and empties their state (call log, cluster counter). */
+  async configure(scenario: Record<string, string>): Promise<void> {
+    const lines = Object.entries({ CANFAR_DOUBLE_STATE: DOUBLE_STATE, ...scenario }).map(([k, v]) => `${k}='${v}'\n`);
+    await this.root.runOk(
+      ["sh", "-c", `cat > /etc/canfar-double.conf && find "$1" -mindepth 1 -delete`, "configure", DOUBLE_STATE],
+      { stdin: lines.join("") },
+    );
+  }
+
+  /** The doubles' call log, one line per call (tool name first). */
+  calls(): string[] {
+    try {
+      return readFileSync(this.root.path(`${DOUBLE_STATE}/calls.log`), "utf8").split("\n").filter((l) => l !== "");
+    } catch {
+      return [];
+    }
+  }
+
+  /** Every file the doubles wrote (call log, submitted descriptions), concatenated. */
+  doubleFiles(): string {
+    const dir = this.root.path(DOUBLE_STATE);
+    return readdirSync(dir).map((f) => readFileSync(join(dir, f), "utf8")).join("\n");
+  }
+
+  /** Runs a command as the batch user over SSH (stdin optional), like remote.Command. */
+  ssh(command: string, stdin?: string): Promise<ExecResult> {
+    return sshRun(this.target, command, stdin);
+  }
+
+  /** Copies a local file to the batch host over SSH (scp), like remote.CopyToRemote. */
+  async copy(localPath: string, remotePath: string): Promise<void> {
+    const r = await execCommand(
+      [
+        "scp", "-q", "-i", this.target.keyPath, "-P", String(this.target.port),
+        "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+        "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR",
+        localPath, `${this.target.user}@127.0.0.1:${remotePath}`,
+      ],
+      { timeoutMs: 60_000 },
+    );
+    if (r.code !== 0) throw new Error(`scp ${localPath} -> ${remotePath} failed (${r.code}): ${r.stderr}\n${this.sshd.log()}`);
+  }
+
+  async cleanup(): Promise<void> {
+    try {
+      await this.sshd.stop();
+    } finally {
+      await this.root.cleanup();
+      rmSync(this.keyDir, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { renderSubmitFile } from "../../provisioning/submit-file";
+import { missing } from "../support/requirements";
+import { BATCH_USER, BatchHost } from "./batch-host";
+
+const SUBMIT = resolve(__dirname, "../../provisioning/batch/submit.sh");
+const PIPELINE = resolve(__dirname, "../../provisioning/pipeline/do_catalogue.bash");
+const IMAGE = "image-reduction-2026-11-24";
+const FLAVOR = "c2-7.5gb-30";
+// Characters a shell or a log line could trip on: the password must pass through intact.
+const PASSWORD = "pa ss'w\"rd$(id)!#x";
+const CREDENTIALS = [
+  "OS_AUTH_URL=https://arbutus.cloud.computecanada.ca:5000/v3",
+  "OS_PROJECT_ID=0123456789abcdef",
+  "OS_PROJECT_NAME=rpp-canfar",
+  "OS_USERNAME=astro",
+  `OS_PASSWORD=${PASSWORD}`,
+  "OS_USER_DOMAIN_NAME=CCDB",
+  "",
+].join("\n");
+const IDS = ["1056215p", "1056216p", "1056217p", "1056218p"];
+
+const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "scp", "ssh-keygen"], root: true });
+
+describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submit doubles", () => {
+  let host: BatchHost;
+  let local: string;
+
+  beforeAll(async () => {
+    local = mkdtempSync(join(tmpdir(), "submit-test-"));
+    host = await BatchHost.start();
+    await host.ssh("mkdir -p canfar-batch runs");
+    await host.copy(SUBMIT, "canfar-batch/submit.sh");
+  }, 900_000);
+
+  afterAll(async () => {
+    await host?.cleanup();
+    if (local !== undefined) rmSync(local, { recursive: true, force: true });
+  });
+
+  /** Delivers do_catalogue.bash and a do_catalogue.sub into ~/runs/NAME, as the program does. */
+  async function deliverRun(name: string, sub = renderSubmitFile({ ids: IDS, flavor: FLAVOR })): Promise<string> {
+    const dir = `runs/${name}`;
+    const subPath = join(local, `${name}.sub`);
+    writeFileSync(subPath, sub);
+    expect((await host.ssh(`mkdir -p ${dir}`)).code).toBe(0);
+    await host.copy(PIPELINE, `${dir}/do_catalogue.bash`);
+    await host.copy(subPath, `${dir}/do_catalogue.sub`);
+    return dir;
+  }
+
+  const submit = (dir: string, mode: "csv1" | "csv2", stdin?: string, extra = "") =>
+    host.ssh(`bash canfar-batch/submit.sh --run-dir ${dir} --mode ${mode} --image ${IMAGE} ${mode === "csv1" ? `--flavor ${FLAVOR}` : ""} ${extra}`, stdin);
+
+  const condorSubmits = () => host.calls().filter((c) => c.startsWith("condor_submit"));
+
+  it("csv1: submits with the credentials in canfar_submit's environment only, and reports the cluster", async () => {
+    await host.configure({ CANFAR_SUBMIT_VERSION: "csv1", CANFAR_DOUBLE_IMAGES: `${IMAGE} canfar-ubuntu-20.04` });
+    const dir = await deliverRun("csv1");
+    const r = await submit(dir, "csv1", CREDENTIALS);
+    expect(r.stderr).not.toContain("error");
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split("\n")).toHaveLength(1);
+    expect(JSON.parse(r.stdout)).toEqual({ cluster: "1234", jobs: 4, runDir: `/home/${BATCH_USER}/${dir}` });
+    const calls = host.calls();
+    expect(calls).toContain(`canfar_submit do_catalogue.sub ${IMAGE} ${FLAVOR}`);
+    const sha = createHash("sha256").update(PASSWORD).digest("hex");
+    expect(calls).toContain(
+      "canfar_submit env: OS_AUTH_URL=https://arbutus.cloud.computecanada.ca:5000/v3 OS_PROJECT_ID=0123456789abcdef " +
+        `OS_PROJECT_NAME=rpp-canfar OS_USERNAME=astro OS_USER_DOMAIN_NAME=CCDB OS_PASSWORD_SHA256=${sha}`,
+    );
+    expect(calls).not.toContain("canfar_submit PASSWORD-IN-ARGV");
+    expect(condorSubmits()).toHaveLength(1);
+    // The password is nowhere: not in the output, the doubles' files, or the run directory.
+    const runFiles = await host.ssh(`cat ${dir}/.canfar-submitted ${dir}/*`);
+    for (const text of [r.stdout, r.stderr, host.doubleFiles(), runFiles.stdout]) {
+      expect(text).not.toContain(PASSWORD);
+    }
+    expect(runFiles.stdout).toContain("cluster=1234");
+  });
+
+  it("does not submit twice for the same content, and submits again when the .sub changes", async () => {
+    await host.configure({ CANFAR_SUBMIT_VERSION: "csv1", CANFAR_DOUBLE_IMAGES: IMAGE });
+    const dir = await deliverRun("rerun");
+    const first = await submit(dir, "csv1", CREDENTIALS);
+    expect(first.code).toBe(0);
+    const again = await submit(dir, "csv1", CREDENTIALS);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual(JSON.parse(first.stdout));
+    expect(again.stderr).toContain("already submitted as cluster 1234");
+    expect(condorSubmits()).toHaveLength(1);
+
+    await deliverRun("rerun", renderSubmitFile({ ids: [...IDS, "1056219p"], flavor: FLAVOR }));
+    const changed = await submit(dir, "csv1", CREDENTIALS);
+    expect(changed.code).toBe(0);
+    expect(JSON.parse(changed.stdout)).toMatchObject({ cluster: "1235", jobs: 5 });
+    expect(changed.stderr).toContain("content changed since cluster 1234 was submitted");
+    expect(condorSubmits()).toHaveLength(2);
+  });
+
+  it("csv2: calls canfar_submit with JOB IMAGE only and ignores the flavor", async () => {
+    await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
+    const dir = await deliverRun("csv2");
+    const r = await submit(dir, "csv2", undefined, `--flavor ${FLAVOR}`);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ cluster: "1234", jobs: 4, runDir: `/home/${BATCH_USER}/${dir}` });
+    expect(r.stderr).toContain(`--flavor ${FLAVOR} ignored`);
+    expect(host.calls()).toContain(`canfar_submit do_catalogue.sub ${IMAGE}`);
+  });
+
+  it("detects csv2's usage-and-exit-0 when called in the three-argument csv1 form", async () => {
+    await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
+    const dir = await deliverRun("trap");
+    const r = await submit(dir, "csv1", CREDENTIALS);
+    expect(r.code).toBe(11);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("canfar_submit printed its usage and exited 0: nothing was submitted");
+    expect(r.stderr).toContain("set the mode to csv2");
+    expect(r.stderr).toContain("Usage: canfar_submit [OPTION] JOB_FILE VM_IMAGE");
+    expect(condorSubmits()).toEqual([]);
+    expect((await host.ssh(`test -e ${dir}/.canfar-submitted`)).code).not.toBe(0);
+  });
+
+  it("quotes canfar_submit's quota failure with its own exit code and writes no marker", async () => {
+    await host.configure({ CANFAR_SUBMIT_VERSION: "csv1", CANFAR_DOUBLE_IMAGES: IMAGE, CANFAR_DOUBLE_FAIL: "quota" });
+    const dir = await deliverRun("quota");
+    const r = await submit(dir, "csv1", CREDENTIALS);
+    expect(r.code).toBe(12);
+    expect(r.stderr).toContain("Quota exceeded for resources: ['image_members']");
+    expect(condorSubmits()).toEqual([]);
+    expect((await host.ssh(`test -e ${dir}/.canfar-submitted`)).code).not.toBe(0);
+  });
+
+  it("reports an image csv1 cannot resolve to exactly one", async () => {
+    await host.configure({ CANFAR_SUBMIT_VERSION: "csv1", CANFAR_DOUBLE_IMAGES: `${IMAGE} ${IMAGE}` });
+    const dir = await deliverRun("dup");
+    const r = await submit(dir, "csv1", CREDENTIALS);
+    expect(r.code).toBe(13);
+    expect(r.stderr).toContain(`Multiple image IDs in tenant '0123456789abcdef' match image name '${IMAGE}'`);
+  });
+
+  it("reports csv1's refusal of a submit file that sets Requirements", async () => {
+    await host.configure({ CANFAR_SUBMIT_VERSION: "csv1", CANFAR_DOUBLE_IMAGES: IMAGE });
+    const dir = await deliverRun("requirements", `Requirements = true\n${renderSubmitFile({ ids: IDS, flavor: FLAVOR })}`);
+    const r = await submit(dir, "csv1", CREDENTIALS);
+    expect(r.code).toBe(14);
+    expect(r.stderr).toContain("jobfile should not contain parameter 'Requirements'");
+  });
+
+  it("refuses credentials it does not expect, naming the key but never echoing values", async () => {
+    await host.configure({ CANFAR_SUBMIT_VERSION: "csv1", CANFAR_DOUBLE_IMAGES: IMAGE });
+    const dir = await deliverRun("badcreds");
+    const r = await submit(dir, "csv1", `${CREDENTIALS}OS_TOKEN=tok-secret-123\n`);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("'OS_TOKEN' is not accepted");
+    expect(r.stderr).not.toContain("tok-secret-123");
+    const lacking = await submit(dir, "csv1", CREDENTIALS.replace(/^OS_PASSWORD=.*\n/m, ""));
+    expect(lacking.code).toBe(3);
+    expect(lacking.stderr).toContain("stdin lacks OS_PASSWORD");
+    expect(host.calls()).toEqual([]);
+  });
+
+  it("rejects bad arguments before touching anything", async () => {
+    const r = await host.ssh("bash canfar-batch/submit.sh --run-dir runs/none --mode csv3 --image x");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--mode 'csv3': expected csv1 or csv2");
+    const noFlavor = await host.ssh("bash canfar-batch/submit.sh --run-dir runs/csv1 --mode csv1 --image x");
+    expect(noFlavor.code).toBe(2);
+    expect(noFlavor.stderr).toContain("csv1 needs a flavor");
+    const help = await host.ssh("bash canfar-batch/submit.sh --help");
+    expect(help.code).toBe(0);
+    expect(help.stderr).toContain("usage: submit.sh --run-dir DIR --mode csv1|csv2 --image IMAGE_NAME");
+  });
+});
