@@ -1,0 +1,124 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
+import { missing } from "../support/requirements";
+import { cadcGetCertDouble } from "./cadc-get-cert-double";
+import { installScript, stateListing, writeExecutable } from "./root-fixtures";
+
+const why = missing({ root: true, commands: ["debootstrap", "unshare", "nsenter", "chroot", "flock"] });
+const USER = "jdoe";
+const PASSWORD = "s3cret-Pa55!w0rd";
+const HOSTS = ["ws-cadc.canfar.net", "ws-uv.canfar.net", "www.canfar.net", "www.cadc-ccda.hia-iha.nrc-cnrc.gc.ca"];
+const DAY = 86_400;
+
+describe.skipIf(why)("cadc-credentials.sh in a Debian root", () => {
+  let base: string;
+  let root: RootHandle;
+  let script: string;
+
+  beforeAll(async () => {
+    base = await cachedRoot(BUILD_VM_RECIPE);
+  });
+  beforeEach(async () => {
+    root = await mountOverlay(base);
+    script = await installScript(root, "cadc-credentials.sh");
+    await writeExecutable(root, "/usr/local/bin/cadc-get-cert", cadcGetCertDouble({ user: USER, password: PASSWORD }));
+    await root.runOk(`useradd -m -s /bin/bash ${USER}`);
+  });
+  afterEach(async () => {
+    await root.cleanup();
+  });
+
+  const asUser = (args: string[], stdin: string) => root.run([script, ...args], { user: USER, stdin });
+  const sh = async (cmd: string, user?: string): Promise<string> => (await root.runOk(cmd, { user })).stdout.trim();
+  const certValidFor = async (seconds: number): Promise<boolean> =>
+    (await root.run(`openssl x509 -checkend ${seconds} -noout -in ~/.ssl/cadcproxy.pem`, { user: USER })).code === 0;
+
+  it("writes ~/.netrc (600) and a verified proxy certificate, the password in no argv or output", async () => {
+    const r = await asUser([], `${PASSWORD}\n`);
+    expect(r.stderr).toContain("cadc-credentials: wrote /home/jdoe/.netrc for 4 CADC hosts");
+    expect(r.code).toBe(0);
+    expect(await sh("cat ~/.netrc", USER)).toBe(HOSTS.map((h) => `machine ${h} login ${USER} password ${PASSWORD}`).join("\n"));
+    expect(await sh(`stat -c '%a %U' ~/.netrc ~/.ssl ~/.ssl/cadcproxy.pem`, USER)).toBe(`600 ${USER}\n700 ${USER}\n600 ${USER}`);
+    expect(await certValidFor(9 * DAY)).toBe(true);
+    expect(await certValidFor(11 * DAY)).toBe(false);
+    const calls = await sh("cat /tmp/cadc-get-cert.calls");
+    expect(calls).toMatch(/^-n --days-valid 10 --cert-filename \/home\/jdoe\/\.ssl\/cadcproxy\.pem\.[A-Za-z0-9]{6}$/);
+    expect(await sh("cat /tmp/cadc-get-cert.ps")).toContain("cadc-credentials.sh");
+    expect(await sh("cat /tmp/cadc-get-cert.ps")).not.toContain(PASSWORD);
+    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+    expect(await sh("ls -A ~ ~/.ssl", USER)).not.toMatch(/\.netrc\.|cadcproxy\.pem\./);
+  });
+
+  it("leaves an unchanged ~/.netrc untouched on a re-run, and renews the certificate", async () => {
+    await asUser([], `${PASSWORD}\n`);
+    const netrcBefore = await stateListing(root, [`/home/${USER}/.netrc`]);
+    const certBefore = await sh("sha256sum ~/.ssl/cadcproxy.pem", USER);
+    const r = await asUser([], `${PASSWORD}\n`);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("/home/jdoe/.netrc already up to date");
+    expect(await stateListing(root, [`/home/${USER}/.netrc`])).toBe(netrcBefore);
+    expect(await sh("sha256sum ~/.ssl/cadcproxy.pem", USER)).not.toBe(certBefore);
+  });
+
+  it("catches cadc-get-cert's FAILED-and-exit-0 trap and keeps the previous certificate", async () => {
+    await asUser([], `${PASSWORD}\n`);
+    const certBefore = await sh("sha256sum ~/.ssl/cadcproxy.pem", USER);
+    const r = await asUser([], "wrong-password\n");
+    expect(r.stdout).toContain("FAILED: invalid username/password");
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(
+      "cadc-credentials: error: no valid proxy certificate from cadc-get-cert (wrong CADC user name or password?): /home/jdoe/.ssl/cadcproxy.pem left unchanged",
+    );
+    expect(await sh("sha256sum ~/.ssl/cadcproxy.pem", USER)).toBe(certBefore);
+    expect(await sh("ls -A ~/.ssl", USER)).toBe("cadcproxy.pem");
+  });
+
+  it("fails with its own status when there was no certificate before either", async () => {
+    const r = await asUser(["--user", "someoneelse"], `${PASSWORD}\n`);
+    expect(r.code).toBe(4);
+    expect(await sh("ls -A ~/.ssl", USER)).toBe("");
+  });
+
+  it("exits 3 when cadc-get-cert itself fails", async () => {
+    await sh("touch /tmp/cadc-get-cert.down");
+    const r = await asUser([], `${PASSWORD}\n`);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("cadc-credentials: error: cadc-get-cert failed; see its messages above");
+  });
+
+  it("passes --cert-days and --user through", async () => {
+    await writeExecutable(root, "/usr/local/bin/cadc-get-cert", cadcGetCertDouble({ user: "JDoe.Astro", password: PASSWORD }));
+    const r = await asUser(["--user", "JDoe.Astro", "--cert-days", "3"], `${PASSWORD}\n`);
+    expect(r.code).toBe(0);
+    expect(await sh("head -1 ~/.netrc", USER)).toBe(`machine ws-cadc.canfar.net login JDoe.Astro password ${PASSWORD}`);
+    expect(await sh("cat /tmp/cadc-get-cert.calls")).toMatch(/^-n --days-valid 3 /);
+    expect(await certValidFor(2 * DAY)).toBe(true);
+    expect(await certValidFor(4 * DAY)).toBe(false);
+  });
+
+  it("never shows the password under bash -x or an exported xtrace, and stays 600 under umask 000", async () => {
+    const traced = await root.run(`umask 000; bash -x ${script}`, { user: USER, stdin: `${PASSWORD}\n` });
+    expect(traced.code).toBe(0);
+    expect(traced.stderr).not.toContain(PASSWORD);
+    const exported = await root.run(`umask 000; ${script}`, { user: USER, stdin: `${PASSWORD}\n`, env: { SHELLOPTS: "xtrace" } });
+    expect(exported.code).toBe(0);
+    expect(exported.stderr).not.toContain(PASSWORD);
+    expect(await sh("stat -c '%a' ~/.netrc ~/.ssl/cadcproxy.pem", USER)).toBe("600\n600");
+  });
+
+  it.each([
+    [[], "", "cadc-credentials: error: no password on standard input (pipe it in: cadc-credentials.sh <password-file)"],
+    [[], "two words\n", "cadc-credentials: error: the password contains whitespace, a quote or a backslash"],
+    [[PASSWORD], `${PASSWORD}\n`, `cadc-credentials: error: unknown argument '${PASSWORD}' (the password is read from standard input, never from arguments)`],
+    [["--cert-days", "0"], `${PASSWORD}\n`, "cadc-credentials: error: --cert-days: expected a whole number of days from 1 to 30, got '0'"],
+    [["--cert-days", "31"], `${PASSWORD}\n`, "cadc-credentials: error: --cert-days: expected a whole number of days from 1 to 30, got '31'"],
+    [["--user", "j doe"], `${PASSWORD}\n`, "cadc-credentials: error: --user: 'j doe' is not a CADC user name (letters, digits, . _ -)"],
+    [["--user"], `${PASSWORD}\n`, "cadc-credentials: error: --user needs a value"],
+  ])("rejects %j with exit 2 before writing anything", async (args, stdin, message) => {
+    const r = await asUser(args, stdin);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(await sh("ls -A ~", USER)).not.toMatch(/netrc|\.ssl/);
+    expect(await sh("test -e /tmp/cadc-get-cert.calls && echo called || echo not-called")).toBe("not-called");
+  });
+});
