@@ -28,7 +28,7 @@ readonly EXIT_USAGE=2 EXIT_STOP=3 EXIT_DUPLICATE=4 EXIT_CREATE=5 EXIT_QUOTA=6
 readonly EXIT_FAILED=7 EXIT_TIMEOUT=8 EXIT_CLI=9
 # Consecutive failed status polls tolerated (a network blip must not lose a 20-minute save).
 readonly POLL_ERRORS_TOLERATED=3
-# shellcheck source=provisioning/snapshot/openstack-cli.sh
+# shellcheck source-path=SCRIPTDIR source=openstack-cli.sh
 source "$(dirname "${BASH_SOURCE[0]}")/openstack-cli.sh"
 
 usage() {

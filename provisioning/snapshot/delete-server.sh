@@ -15,7 +15,7 @@ set -Eeuo pipefail
 readonly PROG="${0##*/}"
 readonly EXIT_USAGE=2 EXIT_IMAGE=3 EXIT_TIMEOUT=8 EXIT_CLI=9
 readonly POLL_SECONDS=5
-# shellcheck source=provisioning/snapshot/openstack-cli.sh
+# shellcheck source-path=SCRIPTDIR source=openstack-cli.sh
 source "$(dirname "${BASH_SOURCE[0]}")/openstack-cli.sh"
 
 usage() {
