@@ -1,0 +1,32 @@
+import { readdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import { execCommand } from "./support/exec";
+import { missing } from "./support/requirements";
+
+const REPO = join(__dirname, "..");
+const why = missing({ commands: ["shellcheck"] });
+
+/** Every shell script under provisioning/, found by walking, so new scripts are checked too. */
+function shellScripts(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return shellScripts(p);
+    return /\.(sh|bash)$/.test(e.name) ? [p] : [];
+  });
+}
+
+describe.skipIf(why)("shellcheck", () => {
+  const scripts = shellScripts(join(REPO, "provisioning")).map((p) => relative(REPO, p)).sort();
+
+  it("finds the provisioning scripts", () => {
+    expect(scripts).toContain("provisioning/create-user.sh");
+  });
+
+  it.each(scripts)("%s is clean under shellcheck -x", async (script) => {
+    // -x follows `source` lines; -P SCRIPTDIR resolves them from the script's own directory.
+    const r = await execCommand(["shellcheck", "-x", "-P", "SCRIPTDIR", "--format=gcc", join(REPO, script)]);
+    expect(r.stdout + r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+});
