@@ -5,6 +5,11 @@ import { AccessNetwork } from "./components/access-network";
 import { BuildVm } from "./components/build-vm";
 import { KeyPair } from "./components/key-pair";
 import { renderCloudInit } from "./components/cloud-init";
+import { Provisioning } from "./components/provisioning";
+import { provisioningPlan } from "./provisioning/plan";
+
+// Package installs on a fresh VM take minutes; an hour means something is stuck.
+const CLOUD_INIT_TIMEOUT_SECONDS = 3600;
 
 /**
  * The whole stack: config → components. Exported as a function (Pulumi calls it and takes
@@ -43,12 +48,30 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
       portId: access.portId,
       userData,
     },
-    { ...opts, dependsOn: [access.association] },
+    opts,
+  );
+
+  const provisioning = new Provisioning(
+    "provision",
+    {
+      host: access.publicIp,
+      privateKey: config.sshPrivateKey,
+      actions: provisioningPlan({
+        defaultUser: config.defaultUser,
+        cadcUser: config.cadcUser,
+        scratchDevice: config.scratchDevice,
+        cloudInitTimeoutSeconds: CLOUD_INIT_TIMEOUT_SECONDS,
+      }),
+      stdin: { cadcPassword: config.cadcPassword },
+      dependsOn: [vm, access.association],
+    },
+    opts,
   );
 
   return {
     floatingIp: access.publicIp,
-    sshCommand: pulumi.interpolate`ssh ${config.defaultUser}@${access.publicIp}`,
+    sshCommand: pulumi.interpolate`ssh ${config.cadcUser}@${access.publicIp}`,
+    provisionedContentHash: provisioning.contentHash,
     instanceId: vm.instanceId,
   };
 }

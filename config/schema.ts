@@ -28,8 +28,9 @@ export const DEFAULT_USER: Record<Distro, string> = { ubuntu: "ubuntu", debian: 
 /** Keys whose values must arrive as Pulumi secrets: they are never stored in plain text. */
 export const SECRET_KEYS = ["cadcPassword", "sshPrivateKey"] as const;
 
-// Same rule as `useradd` without the characters CADC never issues; 32 is useradd's limit.
-const CADC_USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
+// The rule provisioning/create-user.sh applies (Debian's useradd refuses capitals and dots);
+// 32 is useradd's limit.
+const CADC_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 // vos:<node>[/<path>]: the characters VOSpace node names use in practice, no `..` segments.
 const VOSPACE = /^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(\/(?!\.\.?(\/|$))[A-Za-z0-9_.+-]+)*\/?$/;
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
@@ -83,7 +84,7 @@ const schema = z
       error: "expected at least one CIDR allowed to reach SSH (your site's range, e.g. 203.0.113.0/24)",
     }),
     allowSshFromAnywhere: bool.default(false),
-    cadcUser: z.string().regex(CADC_USER, { error: "expected a CADC user name: lowercase letters, digits, '_', '-', '.', at most 32, not starting with a digit" }),
+    cadcUser: z.string().regex(CADC_USER, { error: "expected a CADC user name: lowercase letters, digits, '_' or '-', at most 32, not starting with a digit" }),
     cadcPassword: z.string().min(1, { error: "expected the CADC password, not an empty value" }),
     vospace: z.string().regex(VOSPACE, { error: "expected a VOSpace path such as vos:myuser/catalogues" }),
     observationIds: listOf(z.string(), "CFHT exposure IDs").default([...DEFAULTS.observationIds]),

@@ -1,0 +1,233 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+/** Where the scripts of this folder live on the machine running `pulumi up`. */
+export const PROVISIONING_DIR = __dirname;
+
+/** What the steps need to know; all of it already validated by the config schema. */
+export interface PlanContext {
+  /** The image's default login (`ubuntu`), holding the key cloud-init injected. */
+  defaultUser: string;
+  /** The CADC user created on the VM (tutorial step 5). */
+  cadcUser: string;
+  /** Ephemeral disk mounted on /mnt when nothing is (tutorial step 7). */
+  scratchDevice: string;
+  /** Upper bound on waiting for cloud-init's package install. */
+  cloudInitTimeoutSeconds: number;
+}
+
+/** Secret values a step reads on standard input; named, never embedded in the plan. */
+export type StdinSecret = "cadcPassword";
+
+interface ActionBase {
+  /** Unique, stable id: becomes the Pulumi resource name and the system test's step name. */
+  id: string;
+  /** SSH login the action runs as. */
+  login: string;
+  /** Ids of the actions that must have finished first. */
+  after: string[];
+  /**
+   * Hash of everything the action's effect depends on, including the actions before it:
+   * a change re-runs it and everything after it, and nothing else.
+   */
+  hash: string;
+}
+
+export interface CopyAction extends ActionBase {
+  kind: "copy";
+  /** Absolute local path. */
+  local: string;
+  /** Absolute remote path (its directory exists by then). */
+  remote: string;
+}
+
+export interface RunAction extends ActionBase {
+  kind: "run";
+  /** Command line for the login's shell; every argument is quoted. */
+  command: string;
+  stdin?: StdinSecret;
+  /** What the step is for, for progress lines and error messages. */
+  description: string;
+}
+
+export type Action = CopyAction | RunAction;
+
+/** POSIX single-quoting: safe for any value, though every value here is validated too. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+const command = (...words: string[]) => words.map(shellQuote).join(" ");
+
+function sha256(...parts: Array<string | Buffer>): string {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p).update("\0");
+  return h.digest("hex");
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((rel) => join(dir, rel))
+    .filter((p) => statSync(p).isFile())
+    .sort();
+}
+
+function isUnder(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === "" || !rel.startsWith("..");
+}
+
+interface StepSpec {
+  name: string;
+  description: string;
+  login: string;
+  /** Files of provisioning/ this step needs, relative to it. Directories bring everything under them. */
+  files: string[];
+  /** Paths under `files` directories to leave out. */
+  exclude?: string[];
+  /** Builds the command from where the files land. */
+  command: (staged: (rel: string) => string) => string;
+  stdin?: StdinSecret;
+}
+
+/** The ordered steps of tutorial steps 5–8, as the issue orders them. */
+function steps(ctx: PlanContext): StepSpec[] {
+  const admin = ctx.defaultUser;
+  const cadc = ctx.cadcUser;
+  return [
+    {
+      name: "wait-cloud-init",
+      description: "wait for cloud-init to install the packages",
+      login: admin,
+      files: ["wait-cloud-init.sh"],
+      command: (s) => command("bash", s("wait-cloud-init.sh"), "--timeout", String(ctx.cloudInitTimeoutSeconds)),
+    },
+    {
+      name: "create-user",
+      description: `create the CADC user ${cadc}`,
+      login: admin,
+      files: ["create-user.sh"],
+      command: (s) => `sudo -n ${command("bash", s("create-user.sh"), cadc)}`,
+    },
+    {
+      name: "setup-scratch",
+      description: "mount the ephemeral disk and create /mnt/scratch",
+      login: admin,
+      files: ["setup-scratch.sh"],
+      command: (s) => `sudo -n ${command("bash", s("setup-scratch.sh"), "--device", ctx.scratchDevice, "--owner", cadc)}`,
+    },
+    {
+      name: "cadc-credentials",
+      description: "write ~/.netrc and get a CADC proxy certificate",
+      login: cadc,
+      files: ["cadc-credentials.sh"],
+      command: (s) => command("bash", s("cadc-credentials.sh"), "--user", cadc),
+      stdin: "cadcPassword",
+    },
+    {
+      name: "install-pipeline",
+      description: "install do_catalogue.bash and its SExtractor configuration",
+      login: admin,
+      files: ["install-pipeline.sh", "pipeline"],
+      // The smoke sample is test input, not part of the installed pipeline.
+      exclude: ["pipeline/smoke"],
+      command: (s) => `sudo -n ${command("bash", s("install-pipeline.sh"), s("pipeline"))}`,
+    },
+    {
+      name: "smoke-test",
+      description: "run the installed pipeline on a small sample exposure",
+      login: cadc,
+      files: ["smoke-test.sh", "pipeline/smoke"],
+      command: (s) => command("bash", s("smoke-test.sh"), s("pipeline/smoke")),
+    },
+  ];
+}
+
+/** Where a login's copies land: its own home, so no other user can swap a script. */
+export function stagingDir(login: string): string {
+  return `/home/${login}/.canfar-batch/provisioning`;
+}
+
+/**
+ * The provisioning of the build VM as an ordered list of SSH actions. The Pulumi component
+ * turns each into a `remote.CopyToRemote` or `remote.Command`; the system test replays the
+ * very same list over real SSH. Listed order is a valid execution order.
+ */
+export function provisioningPlan(ctx: PlanContext, root: string = PROVISIONING_DIR): Action[] {
+  const actions: Action[] = [];
+  const staged = new Set<string>();
+  let previous: RunAction | undefined;
+  for (const step of steps(ctx)) {
+    const dir = stagingDir(step.login);
+    const after = previous ? [previous.id] : [];
+    const chain = previous?.hash ?? "";
+    if (!staged.has(step.login)) {
+      staged.add(step.login);
+      const stage: RunAction = {
+        kind: "run",
+        id: `stage-${step.login}`,
+        login: step.login,
+        after: [...after],
+        command: command("install", "-d", "-m", "0700", dir),
+        description: `create ${dir}`,
+        hash: sha256(chain, dir),
+      };
+      actions.push(stage);
+      after.splice(0, after.length, stage.id);
+    }
+    const copies: CopyAction[] = step.files
+      .flatMap((f) => {
+        const local = join(root, f);
+        return statSync(local).isDirectory() ? filesUnder(local) : [local];
+      })
+      .filter((local) => !(step.exclude ?? []).some((x) => isUnder(local, join(root, x))))
+      .map((local) => {
+        const rel = relative(root, local);
+        return {
+          kind: "copy",
+          id: `${step.name}-copy-${rel.replace(/[^A-Za-z0-9]+/g, "-")}`,
+          login: step.login,
+          after: [...after],
+          local,
+          remote: `${dir}/${rel}`,
+          hash: sha256(rel, readFileSync(local)),
+        };
+      });
+    // Copies into subdirectories need those directories first; one `install -d` per step.
+    const subdirs = [...new Set(copies.map((c) => c.remote.slice(0, c.remote.lastIndexOf("/"))).filter((d) => d !== dir))];
+    if (subdirs.length > 0) {
+      const mk: RunAction = {
+        kind: "run",
+        id: `${step.name}-dirs`,
+        login: step.login,
+        after: [...after],
+        command: command("install", "-d", "-m", "0700", ...subdirs),
+        description: `create ${subdirs.join(", ")}`,
+        hash: sha256(chain, ...subdirs),
+      };
+      actions.push(mk);
+      for (const c of copies) c.after = [mk.id];
+    }
+    actions.push(...copies);
+    const run: RunAction = {
+      kind: "run",
+      id: step.name,
+      login: step.login,
+      after: [...after, ...copies.map((c) => c.id)],
+      command: step.command((rel) => `${dir}/${rel}`),
+      ...(step.stdin ? { stdin: step.stdin } : {}),
+      description: step.description,
+      hash: "",
+    };
+    run.hash = sha256(chain, run.command, ...copies.map((c) => c.hash));
+    actions.push(run);
+    previous = run;
+  }
+  return actions;
+}
+
+/** One hash of everything provisioned: it names the worker image. */
+export function planHash(actions: readonly Action[]): string {
+  return sha256(...actions.map((a) => a.hash));
+}
