@@ -1,0 +1,70 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { missing } from "../support/requirements";
+import { CachedExposure, ensureSampleExposure } from "../../tools/fits/sample-cache";
+import { Catalogue, EXIT, filesUnder, readCatalogue, readStars, RunResult, runPipeline, tempDir, TOOLS } from "./support";
+
+// One full-size MegaCam-like exposure (36 CCDs of 2048x4612, 340 MB packed) through the
+// pipeline with two jobs: the catalogue must find the injected stars where they were put.
+const why = missing({ commands: TOOLS });
+
+const REQUIRED_COLUMNS = ["NUMBER", "EXT_NUMBER", "X_IMAGE", "Y_IMAGE", "ALPHA_J2000", "DELTA_J2000", "MAG_AUTO", "MAGERR_AUTO", "FLUX_AUTO", "FLAGS"];
+
+describe.skipIf(why)("do_catalogue.bash end to end on a 36-CCD exposure", () => {
+  let sample: CachedExposure;
+  let dest: string;
+  let result: RunResult;
+  let cat: Catalogue;
+
+  beforeAll(async () => {
+    sample = await ensureSampleExposure({ ccds: 36, width: 2048, height: 4612, seed: 1 }, (l) => console.log(`sample: ${l}`));
+    dest = tempDir("e2e-dest");
+    result = runPipeline(sample.id, { CATALOGUE_SOURCE: sample.dir, CATALOGUE_DEST: dest, CATALOGUE_JOBS: "2" });
+    if (result.status === 0) cat = readCatalogue(join(dest, `${sample.id}.cat`));
+  });
+  afterAll(() => {
+    if (dest) rmSync(dest, { recursive: true, force: true });
+  });
+
+  it("exits 0 leaving exactly one catalogue ID.cat at the destination", () => {
+    expect(result.stderr).toContain("ccd 36/36 done");
+    expect(result.status).toBe(EXIT.ok);
+    expect(filesUnder(dest)).toEqual([`${sample.id}.cat`]);
+  });
+
+  it("writes the position and magnitude columns in an ASCII_HEAD header", () => {
+    for (const c of REQUIRED_COLUMNS) expect(cat.columns).toContain(c);
+    expect(cat.text.startsWith("#   1 NUMBER")).toBe(true);
+    const ext = cat.columns.indexOf("EXT_NUMBER");
+    expect(new Set(cat.rows.map((r) => r[ext]))).toEqual(new Set(Array.from({ length: 36 }, (_, i) => i + 1)));
+  });
+
+  it("finds at least 95 % of the injected stars brighter than 10 sigma within 1 pixel, at the right sky position", () => {
+    const col = (n: string): number => cat.columns.indexOf(n);
+    const [ext, x, y, ra, dec] = [col("EXT_NUMBER"), col("X_IMAGE"), col("Y_IMAGE"), col("ALPHA_J2000"), col("DELTA_J2000")];
+    const byExt = new Map<number, number[][]>();
+    for (const r of cat.rows) byExt.set(r[ext], [...(byExt.get(r[ext]) ?? []), r]);
+    const bright = readStars(sample.starsPath).filter((s) => s.snr > 10);
+    expect(bright.length).toBeGreaterThan(5000);
+    let found = 0;
+    let worstSky = 0;
+    for (const s of bright) {
+      let best: number[] | undefined;
+      let bestD = Infinity;
+      for (const r of byExt.get(s.ext) ?? []) {
+        const d = Math.hypot(r[x] - s.x, r[y] - s.y);
+        if (d < bestD) [best, bestD] = [r, d];
+      }
+      if (best && bestD <= 1) {
+        found++;
+        const dra = (best[ra] - s.ra) * Math.cos((s.dec * Math.PI) / 180);
+        worstSky = Math.max(worstSky, Math.hypot(dra, best[dec] - s.dec) * 3600);
+      }
+    }
+    console.log(`found ${found}/${bright.length} stars above 10 sigma; worst sky offset ${worstSky.toFixed(3)}"`);
+    expect(found / bright.length).toBeGreaterThanOrEqual(0.95);
+    // 1 px is 0.187": a match within a pixel must also agree on the sky through the WCS.
+    expect(worstSky).toBeLessThan(0.2);
+  });
+});

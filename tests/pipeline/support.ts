@@ -1,0 +1,108 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** Paths and runners shared by the catalogue pipeline tests. */
+export const REPO = resolve(__dirname, "..", "..");
+export const PIPELINE_DIR = join(REPO, "provisioning", "pipeline");
+export const PIPELINE = join(PIPELINE_DIR, "do_catalogue.bash");
+export const DOUBLES = join(__dirname, "doubles");
+export const SMOKE_DIR = join(PIPELINE_DIR, "smoke");
+
+/** Exit codes documented by do_catalogue.bash --help. */
+export const EXIT = { ok: 0, internal: 1, usage: 2, download: 3, unpack: 4, extract: 5, upload: 6 } as const;
+
+export const TOOLS = ["funpack", "fpack", "source-extractor", "timeout", "awk"];
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `canfar-pipeline-${prefix}-`));
+}
+
+export function run(cmd: string, args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 300_000): RunResult {
+  const start = Date.now();
+  const r = spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, ...env }, timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - start) / 1000 };
+}
+
+/** Runs the repository's do_catalogue.bash with fast retry settings unless overridden. */
+export function runPipeline(id: string, env: Record<string, string | undefined>): RunResult {
+  return run(PIPELINE, [id], { CATALOGUE_RETRY_DELAY: "0", ...env });
+}
+
+/** Environment putting the cadcget/vcp/vmv/vrm doubles first on PATH. */
+export function doublesEnv(log: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: `${DOUBLES}:${process.env.PATH ?? ""}`, DOUBLES_LOG: log, ...extra };
+}
+
+/** Every file under dir, relative, sorted; hidden ones included. */
+export function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p, `${rel}${name}/`);
+      else out.push(`${rel}${name}`);
+    }
+  };
+  walk(dir, "");
+  return out.sort();
+}
+
+export interface Catalogue {
+  columns: string[];
+  rows: number[][];
+  text: string;
+}
+
+export function readCatalogue(path: string): Catalogue {
+  const text = readFileSync(path, "utf8");
+  const columns: string[] = [];
+  const rows: number[][] = [];
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#")) columns.push(line.trim().split(/\s+/)[2]);
+    else if (line.trim()) rows.push(line.trim().split(/\s+/).map(Number));
+  }
+  return { columns, rows, text };
+}
+
+export interface InjectedStar {
+  ext: number;
+  x: number;
+  y: number;
+  ra: number;
+  dec: number;
+  flux: number;
+  snr: number;
+}
+
+export function readStars(path: string): InjectedStar[] {
+  const [head, ...lines] = readFileSync(path, "utf8").trim().split("\n");
+  const names = head.split("\t");
+  return lines.map((l) => {
+    const v = l.split("\t").map(Number);
+    const at = (n: string): number => v[names.indexOf(n)];
+    return { ext: at("ext"), x: at("x"), y: at("y"), ra: at("ra"), dec: at("dec"), flux: at("flux"), snr: at("snr") };
+  });
+}
+
+/** The serial reference: funpack the whole file, one source-extractor over every extension. */
+export function serialCatalogue(fzPath: string, work: string): string {
+  const fits = join(work, "serial.fits");
+  const cat = join(work, "serial.cat");
+  const unpack = run("funpack", ["-O", fits, fzPath]);
+  if (unpack.status !== 0) throw new Error(`funpack failed: ${unpack.stderr}`);
+  const sex = run("source-extractor", [
+    fits, "-c", join(PIPELINE_DIR, "catalogue.sex"), "-PARAMETERS_NAME", join(PIPELINE_DIR, "catalogue.param"),
+    "-FILTER_NAME", join(PIPELINE_DIR, "default.conv"), "-CATALOG_NAME", cat, "-VERBOSE_TYPE", "QUIET",
+  ]);
+  if (sex.status !== 0) throw new Error(`source-extractor failed: ${sex.stderr}`);
+  return readFileSync(cat, "utf8");
+}
