@@ -1,0 +1,35 @@
+import type { ExecResult } from "./exec";
+import type { RootHandle } from "./root-handle";
+
+/**
+ * Gives the root a NoCloud seed, as an OpenStack instance's config drive would: cloud-init
+ * then reads `userData` as the VM's user-data. Only NoCloud (then None) is tried, so
+ * cloud-init never probes for a metadata service.
+ */
+export async function seedNoCloud(root: RootHandle, userData: string, instanceId = "canfar-test-1"): Promise<void> {
+  await root.runOk(
+    [
+      "bash", "-c",
+      `set -eu
+mkdir -p /var/lib/cloud/seed/nocloud /etc/cloud/cloud.cfg.d
+printf 'instance-id: %s\\nlocal-hostname: buildvm\\n' "$1" > /var/lib/cloud/seed/nocloud/meta-data
+cat > /var/lib/cloud/seed/nocloud/user-data
+printf 'datasource_list: [NoCloud, None]\\n' > /etc/cloud/cloud.cfg.d/99-canfar-test-datasource.cfg`,
+      "seed-nocloud", instanceId,
+    ],
+    { stdin: userData },
+  );
+}
+
+/**
+ * Runs cloud-init's four boot stages in order, as systemd would at first boot. Every stage
+ * runs even after one fails (as on a VM), so `cloud-init status` ends as it would there.
+ * Note: Debian's update-locale rejects the default en_US.UTF-8 in a fresh root; user-data
+ * for these roots should set `locale: C.UTF-8`.
+ */
+export function runCloudInitStages(root: RootHandle, timeoutMs = 600_000): Promise<ExecResult> {
+  return root.run(
+    "rc=0; for stage in 'init --local' 'init' 'modules --mode config' 'modules --mode final'; do cloud-init $stage || rc=$?; done; exit $rc",
+    { timeoutMs },
+  );
+}
