@@ -29,6 +29,7 @@ readonly CHUNKS_PER_JOB=3
 # State shared with the cleanup trap.
 work_dir=""
 upload_part=""
+final=""
 declare -a worker_pids=()
 
 usage() {
@@ -190,14 +191,16 @@ cleanup() {
   exit "${status}"
 }
 
-# with_retries TIMEOUT CMD...: runs CMD under a timeout, up to $retries times, waiting
-# $retry_delay seconds, doubled each time, between attempts. cadcget exits 255 on any error
-# and vcp retries I/O errors for ever, so only the timeout and the count bound them.
+# with_retries TIMEOUT PREPARE CMD...: runs PREPARE ATTEMPT (a function, or :), then the
+# command CMD under a timeout, up to $retries times, waiting $retry_delay seconds, doubled
+# each time, between attempts. cadcget exits 255 on any error and vcp retries I/O errors
+# for ever, so only the timeout and the count bound them.
 with_retries() {
-  local limit="$1"
-  shift
+  local limit="$1" prepare="$2"
+  shift 2
   local attempt=1 delay="${retry_delay}" status
   while :; do
+    "${prepare}" "${attempt}"
     if timeout --kill-after=10 "${limit}" "$@"; then
       return 0
     else
@@ -215,9 +218,9 @@ with_retries() {
   done
 }
 
-cadc_download() {
-  rm -f -- "$1"
-  cadcget -o "$1" "$2"
+# A retried download starts from nothing.
+remove_partial_download() {
+  rm -f -- "${fz_path}"
 }
 
 # Sets fz_path to the compressed exposure, downloaded into the work directory or read in place.
@@ -225,7 +228,8 @@ download() {
   if [[ "${source_spec}" == cadc:* ]]; then
     fz_path="${work_dir}/${id}.fits.fz"
     progress "downloading ${source_spec}/${id}.fits.fz"
-    with_retries "${download_timeout}" cadc_download "${fz_path}" "${source_spec}/${id}.fits.fz" ||
+    with_retries "${download_timeout}" remove_partial_download \
+      cadcget -o "${fz_path}" "${source_spec}/${id}.fits.fz" ||
       die "${EXIT_DOWNLOAD}" "download of ${source_spec}/${id}.fits.fz failed"
   else
     fz_path="${source_spec}/${id}.fits.fz"
@@ -238,6 +242,14 @@ download() {
 list_images() {
   local listing
   listing="$(funpack -L "${fz_path}" 2>&1)" || die "${EXIT_UNPACK}" "funpack cannot read ${fz_path}: ${listing}"
+  # funpack reads a truncated file without complaint (the missing bytes come back as
+  # garbage pixels), but lists the size its headers promise: compare it with the real one.
+  local promised actual
+  promised="$(sed -n '1s/.*(\([0-9]*\) bytes)$/\1/p' <<<"${listing}")"
+  actual="$(stat -L -c '%s' "${fz_path}")"
+  if [[ "${promised}" != "${actual}" ]]; then
+    die "${EXIT_UNPACK}" "${fz_path} is ${actual} bytes but its headers describe ${promised:-an unknown number of} bytes: truncated or corrupt"
+  fi
   mapfile -t ext_numbers < <(awk '$2 == "IMAGE" && $0 ~ /\[[0-9]+x[0-9]+/ { print $1 - 1 }' <<<"${listing}")
   ((${#ext_numbers[@]} > 0)) || die "${EXIT_UNPACK}" "${fz_path} holds no image: ${listing}"
 }
@@ -326,23 +338,26 @@ extract_all() {
 
 remove_part() {
   if [[ "$1" == vos:* ]]; then
-    timeout --kill-after=10 "${upload_timeout}" vrm "$1" >/dev/null 2>&1 || err "could not remove $1; remove it by hand"
+    timeout --kill-after=10 "${upload_timeout}" vrm "$1" >/dev/null 2>&1 ||
+      err "could not remove $1 (if it exists, remove it by hand)"
   else
     rm -f -- "$1"
   fi
 }
 
-vos_put() {
-  # A retried vcp starts from nothing, so a half-written part never survives a retry.
-  timeout --kill-after=10 "${upload_timeout}" vrm "$2" >/dev/null 2>&1 || true
-  vcp "$1" "$2"
+# A retried vcp starts from nothing, so a half-written part never survives a retry.
+remove_part_before_retry() {
+  if (("$1" > 1)); then
+    remove_part "${upload_part}"
+  fi
 }
 
-vos_move() {
-  # VOSpace refuses to move onto an existing node: a re-run replaces the old catalogue.
-  vmv "$1" "$2" && return 0
-  timeout --kill-after=10 "${upload_timeout}" vrm "$2" >/dev/null 2>&1 || true
-  vmv "$1" "$2"
+# VOSpace refuses to move onto an existing node (DuplicateNode): when a move fails, the old
+# catalogue of an earlier run is removed before trying again, so a re-run replaces it.
+remove_final_before_retry() {
+  if (("$1" > 1)); then
+    timeout --kill-after=10 "${upload_timeout}" vrm "${final}" >/dev/null 2>&1 || true
+  fi
 }
 
 # The catalogue is written under a hidden name unique to this host and process, then
@@ -350,17 +365,17 @@ vos_move() {
 # rename is atomic; a VOSpace move (vmv) is one server-side operation, whereas a vcp
 # straight to the final name could leave a truncated node after a timeout or a lost link.
 upload() {
-  local final="${dest_spec}/${id}.cat"
+  final="${dest_spec}/${id}.cat"
   local part="${dest_spec}/.${id}.cat.part-${HOSTNAME:-host}-$$"
   progress "uploading to ${final}"
   upload_part="${part}"
   if [[ "${dest_spec}" == vos:* ]]; then
-    with_retries "${upload_timeout}" vos_put "${catalogue}" "${part}" ||
+    with_retries "${upload_timeout}" remove_part_before_retry vcp "${catalogue}" "${part}" ||
       die "${EXIT_UPLOAD}" "upload to ${part} failed"
-    with_retries "${upload_timeout}" vos_move "${part}" "${final}" ||
+    with_retries "${upload_timeout}" remove_final_before_retry vmv "${part}" "${final}" ||
       die "${EXIT_UPLOAD}" "moving ${part} to ${final} failed"
   else
-    with_retries "${upload_timeout}" cp -- "${catalogue}" "${part}" ||
+    with_retries "${upload_timeout}" : cp -- "${catalogue}" "${part}" ||
       die "${EXIT_UPLOAD}" "copy to ${part} failed"
     mv -f -- "${part}" "${final}" || die "${EXIT_UPLOAD}" "renaming ${part} to ${final} failed"
   fi
