@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 
 /** Where the scripts of this folder live on the machine running `pulumi up`. */
 export const PROVISIONING_DIR = __dirname;
@@ -149,72 +149,65 @@ export function stagingDir(login: string): string {
   return `/home/${login}/.canfar-batch/provisioning`;
 }
 
+function stepFiles(step: StepSpec, root: string): string[] {
+  return step.files
+    .flatMap((f) => {
+      const local = join(root, f);
+      return statSync(local).isDirectory() ? filesUnder(local) : [local];
+    })
+    .filter((local) => !(step.exclude ?? []).some((x) => isUnder(local, join(root, x))));
+}
+
 /**
  * The provisioning of the build VM as an ordered list of SSH actions. The Pulumi component
  * turns each into a `remote.CopyToRemote` or `remote.Command`; the system test replays the
  * very same list over real SSH. Listed order is a valid execution order.
+ *
+ * All files of one login are staged together, in parallel, as soon as the login exists:
+ * the steps themselves must run one after the other, the copies need not.
  */
 export function provisioningPlan(ctx: PlanContext, root: string = PROVISIONING_DIR): Action[] {
+  const specs = steps(ctx);
   const actions: Action[] = [];
-  const staged = new Set<string>();
+  const copiesOf = new Map<string, CopyAction[]>();
   let previous: RunAction | undefined;
-  for (const step of steps(ctx)) {
+  for (const step of specs) {
     const dir = stagingDir(step.login);
-    const after = previous ? [previous.id] : [];
     const chain = previous?.hash ?? "";
-    if (!staged.has(step.login)) {
-      staged.add(step.login);
+    if (!copiesOf.has(step.login)) {
+      const files = specs.filter((s) => s.login === step.login).flatMap((s) => stepFiles(s, root));
+      const remoteOf = (local: string) => `${dir}/${relative(root, local)}`;
+      const dirs = [...new Set([dir, ...files.map((f) => dirname(remoteOf(f)))])].sort();
       const stage: RunAction = {
         kind: "run",
         id: `stage-${step.login}`,
         login: step.login,
-        after: [...after],
-        command: command("install", "-d", "-m", "0700", dir),
+        after: previous ? [previous.id] : [],
+        command: command("install", "-d", "-m", "0700", ...dirs),
         description: `create ${dir}`,
-        hash: sha256(chain, dir),
+        hash: sha256(chain, ...dirs),
       };
-      actions.push(stage);
-      after.splice(0, after.length, stage.id);
-    }
-    const copies: CopyAction[] = step.files
-      .flatMap((f) => {
-        const local = join(root, f);
-        return statSync(local).isDirectory() ? filesUnder(local) : [local];
-      })
-      .filter((local) => !(step.exclude ?? []).some((x) => isUnder(local, join(root, x))))
-      .map((local) => {
-        const rel = relative(root, local);
-        return {
+      const copies = [...new Set(files)].map(
+        (local): CopyAction => ({
           kind: "copy",
-          id: `${step.name}-copy-${rel.replace(/[^A-Za-z0-9]+/g, "-")}`,
+          id: `copy-${step.login}-${relative(root, local).replace(/[^A-Za-z0-9]+/g, "-")}`,
           login: step.login,
-          after: [...after],
+          after: [stage.id],
           local,
-          remote: `${dir}/${rel}`,
-          hash: sha256(rel, readFileSync(local)),
-        };
-      });
-    // Copies into subdirectories need those directories first; one `install -d` per step.
-    const subdirs = [...new Set(copies.map((c) => c.remote.slice(0, c.remote.lastIndexOf("/"))).filter((d) => d !== dir))];
-    if (subdirs.length > 0) {
-      const mk: RunAction = {
-        kind: "run",
-        id: `${step.name}-dirs`,
-        login: step.login,
-        after: [...after],
-        command: command("install", "-d", "-m", "0700", ...subdirs),
-        description: `create ${subdirs.join(", ")}`,
-        hash: sha256(chain, ...subdirs),
-      };
-      actions.push(mk);
-      for (const c of copies) c.after = [mk.id];
+          remote: remoteOf(local),
+          hash: sha256(relative(root, local), readFileSync(local)),
+        }),
+      );
+      actions.push(stage, ...copies);
+      copiesOf.set(step.login, copies);
     }
-    actions.push(...copies);
+    const mine = new Set(stepFiles(step, root));
+    const copies = copiesOf.get(step.login)!.filter((c) => mine.has(c.local));
     const run: RunAction = {
       kind: "run",
       id: step.name,
       login: step.login,
-      after: [...after, ...copies.map((c) => c.id)],
+      after: [...(previous ? [previous.id] : []), ...copies.map((c) => c.id)],
       command: step.command((rel) => `${dir}/${rel}`),
       ...(step.stdin ? { stdin: step.stdin } : {}),
       description: step.description,

@@ -26,8 +26,13 @@ describe("the program under mocks (dev fixture)", () => {
 
   it("declares one component per concept with canfar:index tokens, children parented to them", () => {
     const components = e.resources.filter((r) => r.type.startsWith("canfar:"));
-    expect(components.map((c) => c.type).sort()).toEqual(["canfar:index:AccessNetwork", "canfar:index:BuildVm", "canfar:index:KeyPair"]);
-    for (const r of e.resources.filter((r) => r.type.startsWith("openstack:"))) {
+    expect(components.map((c) => c.type).sort()).toEqual([
+      "canfar:index:AccessNetwork",
+      "canfar:index:BuildVm",
+      "canfar:index:KeyPair",
+      "canfar:index:Provisioning",
+    ]);
+    for (const r of e.resources.filter((r) => r.type.startsWith("openstack:") || r.type.startsWith("command:"))) {
       expect(r.parent, `${r.type} ${r.name}`).toMatch(/canfar:index:/);
     }
   });
@@ -61,7 +66,27 @@ describe("the program under mocks (dev fixture)", () => {
   });
 
   it("exports the floating IP, the ssh command line and the instance id", () => {
-    expect(e.outputs).toEqual({ floatingIp: "203.0.113.10", sshCommand: "ssh ubuntu@203.0.113.10", instanceId: "build-server-id" });
+    expect(e.outputs).toMatchObject({ floatingIp: "203.0.113.10", sshCommand: "ssh astronomer@203.0.113.10", instanceId: "build-server-id" });
+    expect(e.outputs.provisionedContentHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("provisions over SSH only once the floating IP is associated, with the key and password as secrets", () => {
+    const commands = ofType(e, "command:remote:Command");
+    expect(commands.length).toBeGreaterThanOrEqual(8);
+    for (const c of commands) {
+      expect(c.dependencies.some((d) => d.endsWith("::access-fip-assoc")), c.name).toBe(true);
+      const inputs = c.inputs as { connection: Record<string, unknown>; stdin?: unknown };
+      // pulumi-command marks the whole connection (host, user, key) secret.
+      expect(inputs.connection).toBe("[secret]");
+    }
+    const credentials = commands.find((c) => c.name === "provision-cadc-credentials");
+    expect((credentials?.inputs as { stdin?: unknown }).stdin).toBe("[secret]");
+    expect(commands.filter((c) => (c.inputs as { stdin?: unknown }).stdin !== undefined).map((c) => c.name)).toEqual(["provision-cadc-credentials"]);
+  });
+
+  it("waits for the build VM before the first SSH dial", () => {
+    const stage = ofType(e, "command:remote:Command").find((c) => c.name === "provision-stage-ubuntu");
+    expect(stage?.dependencies.some((d) => d.endsWith("canfar:index:BuildVm::build"))).toBe(true);
   });
 
   it("never shows a secret in plain text in any input or output", () => {
@@ -97,7 +122,7 @@ describe("invalid config", () => {
     await expect(attempt).rejects.toThrow(
       [
         "Invalid configuration of stack 'dev':",
-        "  - canfar:cadcUser: expected a CADC user name: lowercase letters, digits, '_', '-', '.', at most 32, not starting with a digit",
+        "  - canfar:cadcUser: expected a CADC user name: lowercase letters, digits, '_' or '-', at most 32, not starting with a digit",
       ].join("\n"),
     );
   });
