@@ -58,19 +58,14 @@ export async function openRoot(base: string, opts: { overlay: boolean; sys: bool
   try {
     if (opts.overlay) {
       entry.tmp = mkdtempSync(join(tmpdir(), "canfar-root-"));
-      const t = entry.tmp;
-      dir = `${t}/root`;
-      await ns.execOk(["mkdir", "-p", `${t}/upper`, `${t}/work`, dir]);
-      await ns.execOk([
-        "mount", "-t", "overlay", "overlay", "-o", `lowerdir=${base},upperdir=${t}/upper,workdir=${t}/work`, dir,
-      ]);
+      dir = `${entry.tmp}/root`;
     }
-    await ns.execOk(["bash", "-c", MOUNT_SYSTEM_DIRS, "mount-system-dirs", dir, opts.sys ? "1" : "0"]);
-    const handle = makeHandle(ns, dir, entry);
-    // apt inside the root (cloud-init package installs) needs the host's resolver.
-    await handle.runOk(["sh", "-c", "rm -f /etc/resolv.conf && cat > /etc/resolv.conf"], {
+    // One process for all mounts: each nsenter costs tens of milliseconds.
+    await ns.execOk(["bash", "-c", MOUNT_ROOT, "mount-root", base, entry.tmp ?? "", dir, opts.sys ? "1" : "0"], {
+      // apt inside the root (cloud-init package installs) needs the host's resolver.
       stdin: readFileSync("/etc/resolv.conf", "utf8"),
     });
+    const handle = makeHandle(ns, dir, entry);
     return handle;
   } catch (e) {
     await teardown(entry, dir);
@@ -80,8 +75,12 @@ export async function openRoot(base: string, opts: { overlay: boolean; sys: bool
 
 // A private tmpfs /dev with only the usual nodes: a bind of the host's /dev would let
 // the root write into it. devpts is its own instance so the root's ptys are its own.
-const MOUNT_SYSTEM_DIRS = String.raw`set -eu
-root="$1"; sys="$2"
+const MOUNT_ROOT = String.raw`set -eu
+base="$1"; tmp="$2"; root="$3"; sys="$4"
+if [ -n "$tmp" ]; then
+  mkdir -p "$tmp/upper" "$tmp/work" "$root"
+  mount -t overlay overlay -o "lowerdir=$base,upperdir=$tmp/upper,workdir=$tmp/work" "$root"
+fi
 mount -t proc proc "$root/proc"
 mount -t tmpfs -o mode=755,nosuid devtmpfs-canfar "$root/dev"
 mknod -m 666 "$root/dev/null" c 1 3
@@ -99,6 +98,9 @@ ln -s /proc/self/fd/0 "$root/dev/stdin"
 ln -s /proc/self/fd/1 "$root/dev/stdout"
 ln -s /proc/self/fd/2 "$root/dev/stderr"
 if [ "$sys" = 1 ]; then mount -t sysfs -o ro sysfs "$root/sys"; fi
+# rm first: a symlink there (systemd-resolved) would otherwise be followed out of the root.
+rm -f "$root/etc/resolv.conf"
+cat > "$root/etc/resolv.conf"
 `;
 
 function makeHandle(ns: MountNamespace, dir: string, entry: { ns: MountNamespace; tmp?: string }): RootHandle {
@@ -139,9 +141,9 @@ async function teardown(entry: { ns: MountNamespace; tmp?: string }, dir: string
   if (!live.has(entry)) return;
   const { ns } = entry;
   await ns.killMembers();
-  for (const target of ns.mountsUnder(entry.tmp ?? dir)) {
-    const r = await ns.exec(["umount", target]);
-    if (r.code !== 0) await ns.exec(["umount", "-l", target]);
+  const targets = ns.mountsUnder(entry.tmp ?? dir);
+  if (targets.length > 0) {
+    await ns.exec(["sh", "-c", 'for t; do umount "$t" 2>/dev/null || umount -l "$t"; done', "unmount", ...targets]);
   }
   await ns.close();
   // Safe even if a mount had survived: mounts exist only in the namespace, never on the host.
