@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -48,7 +48,7 @@ export function filesUnder(dir: string): string[] {
   const walk = (d: string, rel: string): void => {
     for (const name of readdirSync(d)) {
       const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p, `${rel}${name}/`);
+      if (lstatSync(p).isDirectory()) walk(p, `${rel}${name}/`);
       else out.push(`${rel}${name}`);
     }
   };
