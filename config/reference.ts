@@ -30,7 +30,15 @@ export const REFERENCE: Record<string, { what: string; default?: string; onChang
   snapshotPrefix: { what: "worker image name prefix: `<prefix>-<date>-<content hash>`", default: code(DEFAULTS.snapshotPrefix), onChange: "a new image" },
   snapshotTimeoutSeconds: { what: "how long to wait for the image to become `active`", default: code(String(DEFAULTS.snapshotTimeoutSeconds)), onChange: "none by itself" },
   keepImageOnDestroy: { what: "keep the worker image when the stack is destroyed", default: code("true"), onChange: "none by itself" },
-  deleteBuildVmAfterSnapshot: { what: "delete the build VM once the image is active", default: code("false"), onChange: "deletes the build VM" },
+  deleteBuildVmAfterSnapshot: { what: "delete the build VM once the image is active (see *Snapshot* below)", default: code("false"), onChange: "deletes the build VM" },
+  batchHost: { what: "CANFAR batch host to submit from; unset: build the image, submit nothing", default: "unset", onChange: "a new submission there" },
+  batchUser: { what: "login on the batch host", default: "`cadcUser`", onChange: "a new submission" },
+  batchPort: { what: "SSH port of the batch host", default: code("22"), onChange: "a new submission" },
+  submitMode: { what: "`csv1` (`canfar_submit JOB IMAGE FLAVOR`, OpenStack credentials passed) or `csv2` (`canfar_submit JOB IMAGE`)", default: code("csv1"), onChange: "a new submission" },
+  workerFlavor: { what: "flavor of the workers the jobs run on; requests in the submit file fit it", default: "`flavor`", onChange: "a new submission" },
+  openstackAuthUrl: { what: "Keystone URL given to `canfar_submit` (csv1)", default: "required for csv1", onChange: "a new submission" },
+  openstackProjectName: { what: "OpenStack project name given to `canfar_submit` (csv1)", default: "required for csv1", onChange: "a new submission" },
+  openstackProjectId: { what: "OpenStack project ID given to `canfar_submit` (csv1)", default: "required for csv1", onChange: "a new submission" },
 };
 
 /** The README's config reference table; `default` absent means the key is required. */

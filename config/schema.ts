@@ -20,6 +20,8 @@ export const DEFAULTS = {
 } as const;
 
 export const DISTROS = ["ubuntu", "debian", "rocky"] as const;
+/** The two canfar_submit generations (design notes §3): `JOB IMAGE FLAVOR` and `JOB [IMAGE]`. */
+export const SUBMIT_MODES = ["csv1", "csv2"] as const;
 export type Distro = (typeof DISTROS)[number];
 
 /** The image's default login, which holds the key cloud-init injected (tutorial step 4). */
@@ -35,6 +37,8 @@ const CADC_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const VOSPACE = /^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(\/(?!\.\.?(\/|$))[A-Za-z0-9_.+-]+)*\/?$/;
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
 const SSH_PRIVATE_KEY = /-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----[\s\S]+-----END \1 PRIVATE KEY-----/;
+// A DNS name or an IPv4 address, nothing a shell or ssh would read as an option.
+const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 // Debian and RPM package names share this alphabet; anything else would be shell or YAML.
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9+._-]*$/;
 // OpenStack allows more, but Glance/Nova names end up in shell commands and image names.
@@ -95,15 +99,27 @@ const schema = z
     snapshotTimeoutSeconds: positiveInt(60, 86_400).default(DEFAULTS.snapshotTimeoutSeconds),
     keepImageOnDestroy: bool.default(true),
     deleteBuildVmAfterSnapshot: bool.default(false),
+    batchHost: z.string().regex(HOST, { error: "expected the batch host's DNS name or IPv4 address" }).optional(),
+    batchUser: z.string().regex(CADC_USER, { error: "expected a Linux user name" }).optional(),
+    batchPort: positiveInt(1, 65_535).default(22),
+    submitMode: z.enum(SUBMIT_MODES, { error: `expected one of ${SUBMIT_MODES.join(", ")}` }).default("csv1"),
+    workerFlavor: z.string().optional(),
+    openstackAuthUrl: z.url({ protocol: /^https?$/, error: "expected the Keystone URL, e.g. https://arbutus-canfar.cloud.computecanada.ca:5000/v3" }).optional(),
+    openstackProjectName: name("the OpenStack project name").optional(),
+    openstackProjectId: z.string().regex(/^[0-9a-f]{32}$/, { error: "expected the 32-hex-digit OpenStack project ID (`openstack project list`)" }).optional(),
   })
   .strict();
 
 type Parsed = z.infer<typeof schema>;
 
 /** The validated stack configuration, every default applied. Secrets are still plain here. */
-export interface StackSettings extends Omit<Parsed, "distro" | "defaultUser" | "floatingIpPool" | "floatingIp"> {
+export interface StackSettings extends Omit<Parsed, "distro" | "defaultUser" | "floatingIpPool" | "floatingIp" | "batchUser" | "workerFlavor"> {
   distro: Distro;
   defaultUser: string;
+  /** Defaults to cadcUser: on CANFAR the batch host login is the CADC account. */
+  batchUser: string;
+  /** Defaults to flavor. */
+  workerFlavor: string;
   floatingIp: { kind: "allocate"; pool: string } | { kind: "adopt"; address: string };
 }
 
@@ -115,9 +131,11 @@ export function inferDistro(image: string): Distro | undefined {
   return DISTROS.find((d) => lower.includes(d));
 }
 
+export type Problem = [key: string, message: string];
+
 /** Rules that involve more than one key or knowledge zod's field types do not carry. */
-function crossFieldProblems(p: Parsed, secretKeys: ReadonlySet<string>): Array<[string, string]> {
-  const problems: Array<[string, string]> = [];
+function crossFieldProblems(p: Parsed, secretKeys: ReadonlySet<string>): Problem[] {
+  const problems: Problem[] = [];
   const flavor = parseFlavor(p.flavor);
   if (typeof flavor === "string") {
     problems.push(["flavor", flavor]);
@@ -147,9 +165,29 @@ function crossFieldProblems(p: Parsed, secretKeys: ReadonlySet<string>): Array<[
   if (p.distro === undefined && inferDistro(p.image) === undefined) {
     problems.push(["distro", `cannot tell the distribution of image '${p.image}'; set canfar:distro to one of ${DISTROS.join(", ")}`]);
   }
+  problems.push(...batchProblems(p));
   for (const key of SECRET_KEYS) {
     if (!secretKeys.has(key)) {
       problems.push([key, `must be a Pulumi secret; set it with \`pulumi config set --secret ${NAMESPACE}:${key} ...\``]);
+    }
+  }
+  return problems;
+}
+
+/** canfar_submit csv1 needs the OpenStack project in its environment; workers need scratch disk. */
+function batchProblems(p: Parsed): Problem[] {
+  const problems: Problem[] = [];
+  // Unset, it is canfar:flavor, whose own rule already speaks.
+  if (p.workerFlavor !== undefined) {
+    const flavor = parseFlavor(p.workerFlavor);
+    if (typeof flavor === "string") problems.push(["workerFlavor", flavor]);
+    else if (flavor.ephemeralGb === 0) {
+      problems.push(["workerFlavor", `'${p.workerFlavor}' has no ephemeral disk for the jobs' scratch directories; choose a c* flavor such as ${DEFAULTS.flavor}`]);
+    }
+  }
+  if (p.batchHost !== undefined && p.submitMode === "csv1") {
+    for (const key of ["openstackAuthUrl", "openstackProjectName", "openstackProjectId"] as const) {
+      if (p[key] === undefined) problems.push([key, "is required when canfar:batchHost is set and canfar:submitMode is csv1 (canfar_submit reads it from the environment)"]);
     }
   }
   return problems;
@@ -159,8 +197,6 @@ function closest(key: string): string | undefined {
   const lower = key.toLowerCase();
   return KNOWN_KEYS.find((k) => k.toLowerCase() === lower || k.toLowerCase().startsWith(lower.slice(0, 5)));
 }
-
-export type Problem = [key: string, message: string];
 
 /**
  * Validates the raw `canfar:*` values as Pulumi hands them over (strings; lists as JSON text)
@@ -194,13 +230,15 @@ export function validateSettings(
   const problems = crossFieldProblems(p, secretKeys);
   if (problems.length > 0) return { ok: false, problems };
   const distro = p.distro ?? (inferDistro(p.image) as Distro);
-  const { floatingIp, floatingIpPool, ...rest } = p;
+  const { floatingIp, floatingIpPool, batchUser, workerFlavor, ...rest } = p;
   return {
     ok: true,
     settings: {
       ...rest,
       distro,
       defaultUser: p.defaultUser ?? DEFAULT_USER[distro],
+      batchUser: batchUser ?? p.cadcUser,
+      workerFlavor: workerFlavor ?? p.flavor,
       floatingIp:
         floatingIp !== undefined
           ? { kind: "adopt", address: floatingIp }

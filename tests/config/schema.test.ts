@@ -144,3 +144,37 @@ describe("stack config schema", () => {
     expect(problems({ flavor: "p8-12gb", cadcUser: "Bad", vospace: "x" }).length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe("batch submission settings", () => {
+  const batch = {
+    batchHost: "batch.canfar.net",
+    openstackAuthUrl: "https://arbutus-canfar.cloud.computecanada.ca:5000/v3",
+    openstackProjectName: "my-project",
+    openstackProjectId: "0123456789abcdef0123456789abcdef",
+  };
+
+  it("defaults the batch login to the CADC user, the worker flavor to the build flavor, csv1", () => {
+    const result = validateSettings({ ...VALID_RAW, ...batch }, VALID_SECRETS);
+    expect(result.ok && [result.settings.batchUser, result.settings.workerFlavor, result.settings.submitMode, result.settings.batchPort]).toEqual([
+      "astronomer",
+      "c2-7.5gb-30",
+      "csv1",
+      22,
+    ]);
+  });
+
+  it("needs the OpenStack project for csv1, not for csv2", () => {
+    expect(problems({ batchHost: "batch.canfar.net" }).map(([k]) => k)).toEqual(["openstackAuthUrl", "openstackProjectName", "openstackProjectId"]);
+    expect(validateSettings({ ...VALID_RAW, batchHost: "batch.canfar.net", submitMode: "csv2" }, VALID_SECRETS).ok).toBe(true);
+  });
+
+  it("refuses a worker flavor without scratch disk, a bad host, mode or project ID", () => {
+    expect(problems({ ...batch, workerFlavor: "p8-12gb" })).toEqual([
+      ["workerFlavor", "'p8-12gb' has no ephemeral disk for the jobs' scratch directories; choose a c* flavor such as c2-7.5gb-30"],
+    ]);
+    expect(problems({ ...batch, batchHost: "-oProxyCommand=x" })).toEqual([["batchHost", "expected the batch host's DNS name or IPv4 address"]]);
+    expect(problems({ ...batch, submitMode: "csv3" })).toEqual([["submitMode", "expected one of csv1, csv2"]]);
+    expect(problems({ ...batch, openstackProjectId: "my-project" })[0][0]).toBe("openstackProjectId");
+    expect(problems({ ...batch, openstackAuthUrl: "ftp://x" })[0][0]).toBe("openstackAuthUrl");
+  });
+});
