@@ -27,6 +27,7 @@ readonly EXIT_UPLOAD=6
 readonly CHUNKS_PER_JOB=3
 
 # State shared with the cleanup trap.
+id=""
 work_dir=""
 upload_part=""
 final=""
@@ -67,7 +68,7 @@ EOF
 }
 
 err() {
-  echo "${PROG}: $*" >&2
+  echo "${PROG}${id:+ ${id}}: $*" >&2
 }
 
 progress() {
@@ -262,14 +263,14 @@ extract_chunk() {
   local fits="${work_dir}/chunk-${n}.fits" list
   list="$(IFS=,; echo "$*")"
   if ! funpack -C -E "${list}" -O "${fits}" "${fz_path}" >"${work_dir}/chunk-${n}.log" 2>&1; then
-    err "funpack of extensions ${list} failed: $(tail -n 5 "${work_dir}/chunk-${n}.log")"
+    err "funpack of extensions ${list} failed: $(grep -v '^ *$' "${work_dir}/chunk-${n}.log" | tail -n 5)"
     return "${EXIT_UNPACK}"
   fi
   if ! source-extractor "${fits}" -c "${config_dir}/catalogue.sex" \
     -PARAMETERS_NAME "${config_dir}/catalogue.param" -FILTER_NAME "${config_dir}/default.conv" \
     -CATALOG_NAME "${work_dir}/chunk-${n}.cat" -VERBOSE_TYPE QUIET >>"${work_dir}/chunk-${n}.log" 2>&1 ||
     [[ ! -s "${work_dir}/chunk-${n}.cat" ]]; then
-    err "source-extractor on extensions ${list} failed: $(tail -n 5 "${work_dir}/chunk-${n}.log")"
+    err "source-extractor on extensions ${list} failed: $(grep -v '^ *$' "${work_dir}/chunk-${n}.log" | tail -n 5)"
     return "${EXIT_EXTRACT}"
   fi
   rm -f -- "${fits}"
