@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILD_VM_RECIPE, cachedRoot, debianMirror, mountOverlay, recipeHash } from "../support/debian-root";
 import { addDefaultUser } from "../support/default-user";
+import { execCommand } from "../support/exec";
+import { withFileLock } from "../support/file-lock";
 import { missing } from "../support/requirements";
 import { makeSshKey, type SshKey } from "../support/ssh-key";
 import { sshRun, startSshd } from "../support/sshd";
@@ -110,6 +112,32 @@ describe.skipIf(why)("test roots", () => {
       }
     } finally {
       await root.cleanup();
+    }
+  });
+});
+
+describe.skipIf(missing({ commands: ["flock"] }))("withFileLock", () => {
+  it("serialises holders of the same lock, across processes too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "canfar-lock-"));
+    const lock = join(dir, "root.lock");
+    const events: string[] = [];
+    const hold = (name: string) =>
+      withFileLock(lock, async () => {
+        events.push(`${name}+`);
+        await new Promise((r) => setTimeout(r, 150));
+        events.push(`${name}-`);
+      });
+    try {
+      await Promise.all([hold("a"), hold("b"), hold("c")]);
+      for (let i = 0; i < events.length; i += 2) {
+        expect(events[i + 1]).toBe(events[i]?.replace("+", "-"));
+      }
+      const other = await execCommand(["flock", "-n", lock, "true"]);
+      expect(other.code).toBe(0);
+      const held = withFileLock(lock, () => execCommand(["flock", "-n", lock, "true"]));
+      expect((await held).code).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

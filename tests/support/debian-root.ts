@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { execOk } from "./exec";
+import { withFileLock } from "./file-lock";
 import { openRoot } from "./root-handle";
 
 export { mountOverlay, type RootHandle, type RunOptions } from "./root-handle";
@@ -75,14 +75,11 @@ export async function cachedRoot(recipe: RootRecipe): Promise<string> {
   const final = join(cache, `${recipe.suite}-${recipeHash(recipe, mirror)}`);
   if (existsSync(join(final, COMPLETE_MARKER))) return final;
   mkdirSync(cache, { recursive: true });
-  const release = await lock(`${final}.lock`);
-  try {
-    if (existsSync(join(final, COMPLETE_MARKER))) return final;
-    await build(recipe, mirror, final);
+  return withFileLock(`${final}.lock`, async () => {
+    // Another worker may have finished the build while this one waited for the lock.
+    if (!existsSync(join(final, COMPLETE_MARKER))) await build(recipe, mirror, final);
     return final;
-  } finally {
-    release();
-  }
+  });
 }
 
 async function build(recipe: RootRecipe, mirror: string, final: string): Promise<void> {
@@ -121,21 +118,6 @@ async function build(recipe: RootRecipe, mirror: string, final: string): Promise
   writeFileSync(join(tmp, COMPLETE_MARKER), `${JSON.stringify(recipe)}\n`);
   renameSync(tmp, final);
   progress(`root ready in ${seconds(started)}: ${final}`);
-}
-
-/** Holds an exclusive flock on `path` through a child process; call the result to release. */
-async function lock(path: string): Promise<() => void> {
-  const child = spawn("flock", ["-x", path, "sh", "-c", "echo locked; exec cat >/dev/null"], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`flock ${path} exited ${code}`)));
-    child.stdout?.once("data", () => resolve());
-  });
-  return () => {
-    child.stdin?.end();
-  };
 }
 
 function seconds(since: number): string {
