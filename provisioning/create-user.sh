@@ -78,7 +78,8 @@ ensure_account() {
       say "set ${user}'s shell to /bin/bash"
     fi
   fi
-  if ! id -nG "${user}" | tr ' ' '\n' | grep -qxF "${group}"; then
+  # A string match, not a pipe into grep -q: with pipefail an early grep exit could read as "not a member".
+  if [[ " $(id -nG "${user}") " != *" ${group} "* ]]; then
     usermod -aG "${group}" "${user}"
     say "added ${user} to group ${group}"
   fi
