@@ -4,9 +4,12 @@ import { loadConfig } from "./config/load";
 import { AccessNetwork } from "./components/access-network";
 import { BuildVm } from "./components/build-vm";
 import { KeyPair } from "./components/key-pair";
-import { renderCloudInit } from "./components/cloud-init";
+import { PIPELINE_PACKAGES, renderCloudInit } from "./components/cloud-init";
+import { imageContentHash } from "./components/content-hash";
 import { Provisioning } from "./components/provisioning";
-import { provisioningPlan } from "./provisioning/plan";
+import { Snapshot } from "./components/snapshot";
+import { BatchSubmission } from "./components/batch-submission";
+import { provisioningPlan, stagingDir } from "./provisioning/plan";
 
 // Package installs on a fresh VM take minutes; an hour means something is stuck.
 const CLOUD_INIT_TIMEOUT_SECONDS = 3600;
@@ -68,12 +71,71 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     opts,
   );
 
-  return {
+  const contentHash = vm.imageId.apply((baseImageId) =>
+    imageContentHash({ planHash: provisioning.contentHash, userData, baseImageId, flavor: config.flavor }),
+  );
+  const snapshot = new Snapshot(
+    "worker-image",
+    {
+      connection: { host: access.publicIp, user: config.defaultUser, privateKey: config.sshPrivateKey },
+      stagingDir: stagingDir(config.defaultUser),
+      serverId: vm.instanceId,
+      namePrefix: config.snapshotPrefix,
+      contentHash,
+      packages: PIPELINE_PACKAGES[config.distro],
+      provenance: { stack: `${pulumi.getProject()}/${pulumi.getStack()}`, base_image: vm.imageId, flavor: config.flavor },
+      timeoutSeconds: config.snapshotTimeoutSeconds,
+      keepOnDestroy: config.keepImageOnDestroy,
+      deleteBuildVm: config.deleteBuildVmAfterSnapshot,
+      cloud: config.cloud,
+      after: provisioning.done,
+    },
+    opts,
+  );
+
+  const outputs: Record<string, pulumi.Input<unknown>> = {
     floatingIp: access.publicIp,
     sshCommand: pulumi.interpolate`ssh ${config.cadcUser}@${access.publicIp}`,
-    provisionedContentHash: provisioning.contentHash,
     instanceId: vm.instanceId,
+    imageName: snapshot.imageName,
+    imageId: snapshot.imageId,
+    catalogueDestination: config.vospace,
   };
+
+  if (config.batchHost !== undefined) {
+    const batch = new BatchSubmission(
+      "batch",
+      {
+        host: config.batchHost,
+        port: config.batchPort,
+        user: config.batchUser,
+        privateKey: config.sshPrivateKey,
+        stack: pulumi.getStack(),
+        ids: config.observationIds,
+        imageName: snapshot.imageName,
+        workerFlavor: config.workerFlavor,
+        mode: config.submitMode,
+        ...(config.submitMode === "csv1"
+          ? {
+              credentials: {
+                authUrl: config.openstackAuthUrl!,
+                projectName: config.openstackProjectName!,
+                projectId: config.openstackProjectId!,
+                // On arbutus-canfar the OpenStack login is the CADC account.
+                username: config.cadcUser,
+                password: config.cadcPassword,
+              },
+            }
+          : {}),
+        jobEnvironment: { CATALOGUE_DEST: config.vospace },
+      },
+      opts,
+    );
+    outputs.clusterId = batch.clusterId;
+    outputs.runDir = batch.runDir;
+    outputs.followCommand = batch.followCommand;
+  }
+  return outputs;
 }
 
 export = main;

@@ -60,7 +60,7 @@ export function shellQuote(value: string): string {
 
 const command = (...words: string[]) => words.map(shellQuote).join(" ");
 
-function sha256(...parts: Array<string | Buffer>): string {
+export function sha256(...parts: Array<string | Buffer>): string {
   const h = createHash("sha256");
   for (const p of parts) h.update(p).update("\0");
   return h.digest("hex");

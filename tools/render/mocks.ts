@@ -17,9 +17,27 @@ const COMPUTED: Record<string, (name: string, inputs: Record<string, unknown>) =
   "openstack:networking/floatingIpAssociate:FloatingIpAssociate": (_n, i) => ({ floatingIp: i.floatingIp }),
   "openstack:compute/instance:Instance": () => ({ accessIpV4: "10.0.0.10", powerState: "active" }),
   "command:remote:CopyToRemote": () => ({}),
-  "command:remote:Command": () => ({ stdout: "", stderr: "" }),
-  "command:local:Command": (name) => ({ stdout: JSON.stringify({ id: `${name}-image-id`, status: "active" }), stderr: "" }),
+  "command:remote:Command": (_n, i) => ({ stdout: remoteStdout(String(i.create ?? "")), stderr: "" }),
+  "command:local:Command": (name, i) => ({ stdout: localStdout(name, String(i.create ?? ""), i.environment), stderr: "" }),
 };
+
+/** What the scripts print on success, as far as the program reads it. */
+function remoteStdout(create: string): string {
+  if (create.includes("submit.sh")) {
+    const runDir = /--run-dir '([^']*)'/.exec(create)?.[1] ?? "run";
+    return `${JSON.stringify({ cluster: "0", jobs: 0, runDir })}\n`;
+  }
+  if (create.includes("dpkg-query")) return "offline-render=0 ";
+  return "";
+}
+
+function localStdout(name: string, create: string, environment: unknown): string {
+  if (!create.includes("create-image.sh")) return "";
+  const env = (environment ?? {}) as Record<string, string>;
+  // The real name carries the UTC date of creation, which an offline render cannot know.
+  const imageName = `${env.IMAGE_PREFIX}-YYYY-MM-DD-${env.CONTENT_TAG}`;
+  return `${JSON.stringify({ id: `${name}-id`, name: imageName, status: "active" })}\n`;
+}
 
 const CALLS: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
   "openstack:images/getImage:getImage": (i) => ({ id: `image-${String(i.name)}`, name: i.name, status: "active" }),

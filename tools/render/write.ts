@@ -6,6 +6,9 @@ import { toDot, toSvg } from "./graph";
 
 const INSTANCE = "openstack:compute/instance:Instance";
 const COPY = "command:remote:CopyToRemote";
+const COMMAND = "command:remote:Command";
+// Files delivered on stdin end their command with `mv -f '<partial>' '<final path>'`.
+const STDIN_DELIVERY = /mv -f '[^']*' '([^']+)'$/;
 
 interface AssetInput {
   kind?: string;
@@ -26,6 +29,8 @@ export async function renderFiles(evaluation: Evaluation): Promise<Map<string, s
       files.set(join("cloud-init", `${r.name}.yaml`), inputs.userData);
     }
     if (r.type === COPY) addDelivered(files, r, inputs);
+    const delivered = r.type === COMMAND && typeof inputs.create === "string" ? STDIN_DELIVERY.exec(inputs.create) : null;
+    if (delivered && typeof inputs.stdin === "string") files.set(join("ssh", r.name, delivered[1]), inputs.stdin);
   }
   return files;
 }

@@ -1,0 +1,157 @@
+import * as pulumi from "@pulumi/pulumi";
+import { remote, types } from "@pulumi/command";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { sha256, shellQuote } from "../provisioning/plan";
+import { renderSubmitFile } from "../provisioning/submit-file";
+import { REPO_ROOT } from "./content-hash";
+
+export type SubmitMode = "csv1" | "csv2";
+
+/** What canfar_submit csv1 reads from the environment (the tutorial's sourced RC file). */
+export interface OpenStackCredentials {
+  authUrl: string;
+  projectName: string;
+  projectId: string;
+  username: string;
+  password: pulumi.Input<string>;
+}
+
+export interface BatchSubmissionArgs {
+  /** The batch host, its SSH port, the submitting user and their private key (a secret). */
+  host: string;
+  port: number;
+  user: string;
+  privateKey: pulumi.Input<string>;
+  /** Stack name, so two stacks of one user never share a run directory. */
+  stack: string;
+  ids: readonly string[];
+  /** Worker image name; waited for: the image component returns it only once active. */
+  imageName: pulumi.Input<string>;
+  workerFlavor: string;
+  mode: SubmitMode;
+  /** Required for csv1. */
+  credentials?: OpenStackCredentials;
+  /** Environment of every job (where the catalogues go). */
+  jobEnvironment: Record<string, string>;
+}
+
+const PIPELINE = join(REPO_ROOT, "provisioning", "pipeline", "do_catalogue.bash");
+const SUBMIT = join(REPO_ROOT, "provisioning", "batch", "submit.sh");
+const FOLLOW = join(REPO_ROOT, "provisioning", "batch", "follow.sh");
+
+/** Delivers a file by stdin, written aside then renamed: no CopyToRemote, so paths may be home-relative. */
+function deliverCommand(dir: string, file: string): string {
+  const tmp = `${dir}/.${file}.partial`;
+  return `umask 077 && mkdir -p ${shellQuote(dir)} && cat > ${shellQuote(tmp)} && mv -f ${shellQuote(tmp)} ${shellQuote(`${dir}/${file}`)}`;
+}
+
+/**
+ * Tutorial step 10 on the batch host: a run directory per (IDs, image, script), the
+ * pipeline script and the generated submit file in it, `canfar_submit` once the image is
+ * active. submit.sh succeeds only on condor_submit's "submitted to cluster" line and is
+ * idempotent, so a re-run (credentials rotated, say) prints the same cluster; only a new
+ * run directory, i.e. new IDs, image or script, submits again.
+ */
+export class BatchSubmission extends pulumi.ComponentResource {
+  readonly clusterId: pulumi.Output<string>;
+  readonly runDir: pulumi.Output<string>;
+  /** Paste into a terminal to follow the run with a progress line. */
+  readonly followCommand: pulumi.Output<string>;
+
+  constructor(name: string, args: BatchSubmissionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("canfar:index:BatchSubmission", name, {}, opts);
+    if (args.mode === "csv1" && !args.credentials) {
+      throw new Error(`BatchSubmission '${name}': mode csv1 needs OpenStack credentials for canfar_submit`);
+    }
+    const parent = { parent: this };
+    const connection: types.input.remote.ConnectionArgs = { host: args.host, port: args.port, user: args.user, privateKey: args.privateKey };
+    const submitFile = renderSubmitFile({ ids: args.ids, flavor: args.workerFlavor, environment: args.jobEnvironment });
+    const pipeline = readFileSync(PIPELINE, "utf8");
+    const files: Record<string, string> = {
+      "do_catalogue.bash": pipeline,
+      "do_catalogue.sub": submitFile,
+      "submit.sh": readFileSync(SUBMIT, "utf8"),
+      "follow.sh": readFileSync(FOLLOW, "utf8"),
+    };
+    const runHash = pulumi
+      .output(args.imageName)
+      .apply((image) => sha256(image, args.mode, args.workerFlavor, ...Object.entries(files).flat()).slice(0, 12));
+    const runDir = pulumi.interpolate`canfar-batch/runs/${args.stack}-${runHash}`;
+
+    const delivered = Object.entries(files).map(
+      ([file, content]) =>
+        new remote.Command(
+          `${name}-deliver-${file.replace(/[^A-Za-z0-9]+/g, "-")}`,
+          { connection, create: runDir.apply((d) => deliverCommand(d, file)), stdin: content, triggers: [runHash, sha256(content)] },
+          parent,
+        ),
+    );
+
+    const stdin = args.credentials ? credentialLines(args.credentials) : undefined;
+    const submit = new remote.Command(
+      `${name}-submit`,
+      {
+        connection,
+        create: pulumi
+          .all([runDir, args.imageName])
+          .apply(([dir, image]) =>
+            [
+              "bash",
+              shellQuote(`${dir}/submit.sh`),
+              "--run-dir",
+              shellQuote(dir),
+              "--mode",
+              args.mode,
+              "--image",
+              shellQuote(image),
+              ...(args.mode === "csv1" ? ["--flavor", shellQuote(args.workerFlavor)] : []),
+            ].join(" "),
+          ),
+        ...(stdin ? { stdin } : {}),
+        triggers: [runHash],
+        logging: "stderr",
+      },
+      { ...parent, dependsOn: delivered, additionalSecretOutputs: ["stdin"] },
+    );
+    const result = submit.stdout.apply(parseSubmitOutput);
+    this.clusterId = result.apply((r) => r.cluster);
+    this.runDir = result.apply((r) => r.runDir);
+    const port = args.port === 22 ? "" : ` -p ${args.port}`;
+    this.followCommand = pulumi.interpolate`ssh${port} ${args.user}@${args.host} bash ${runDir}/follow.sh ${this.clusterId}`;
+    this.registerOutputs({ clusterId: this.clusterId, runDir: this.runDir, followCommand: this.followCommand });
+  }
+}
+
+/** KEY=VALUE lines for submit.sh's stdin; the whole text is a secret (it holds the password). */
+export function credentialLines(c: OpenStackCredentials): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi.interpolate`OS_AUTH_URL=${c.authUrl}
+OS_PROJECT_ID=${c.projectId}
+OS_PROJECT_NAME=${c.projectName}
+OS_USERNAME=${c.username}
+OS_PASSWORD=${c.password}
+`,
+  );
+}
+
+export interface SubmitResult {
+  cluster: string;
+  jobs: number;
+  runDir: string;
+}
+
+/** submit.sh prints exactly one JSON line on success. */
+export function parseSubmitOutput(stdout: string): SubmitResult {
+  const line = stdout.trim().split("\n").pop() ?? "";
+  let parsed: Partial<SubmitResult>;
+  try {
+    parsed = JSON.parse(line) as Partial<SubmitResult>;
+  } catch {
+    throw new Error(`Error reading submit.sh output: expected one JSON line, got ${JSON.stringify(line.slice(0, 200))}`);
+  }
+  if (typeof parsed.cluster !== "string" || !/^\d+$/.test(parsed.cluster) || typeof parsed.jobs !== "number" || typeof parsed.runDir !== "string") {
+    throw new Error(`Error reading submit.sh output: expected {cluster, jobs, runDir}, got ${line.slice(0, 200)}`);
+  }
+  return { cluster: parsed.cluster, jobs: parsed.jobs, runDir: parsed.runDir };
+}

@@ -1,0 +1,24 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { sha256 } from "../provisioning/plan";
+
+/** The checkout `pulumi up` runs from: local commands run here, with paths relative to it. */
+export const REPO_ROOT = join(__dirname, "..");
+
+export function fileHash(path: string): string {
+  return sha256(readFileSync(path));
+}
+
+/** The short form that goes into image names: 10 hex digits, 40 bits, ample per project. */
+export function contentTag(hash: string): string {
+  return hash.slice(0, 10);
+}
+
+/**
+ * Everything that decides what the worker image contains: the provisioning plan (every
+ * script and argument), the user-data, the base image and the flavor it was built on.
+ * Equal inputs give the same image name; any change gives a new image.
+ */
+export function imageContentHash(parts: { planHash: string; userData: string; baseImageId: string; flavor: string }): string {
+  return sha256("canfar-batch image v1", parts.planHash, parts.userData, parts.baseImageId, parts.flavor);
+}

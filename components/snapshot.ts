@@ -1,0 +1,166 @@
+import * as pulumi from "@pulumi/pulumi";
+import { local, remote, types } from "@pulumi/command";
+import { shellQuote } from "../provisioning/plan";
+import { contentTag, fileHash, REPO_ROOT } from "./content-hash";
+
+const SCRIPTS = "provisioning/snapshot";
+
+export interface SnapshotArgs {
+  /** SSH to the build VM as its default user (quiesce needs sudo). */
+  connection: types.input.remote.ConnectionArgs;
+  /** The default user's staging directory (from the provisioning plan). */
+  stagingDir: string;
+  serverId: pulumi.Input<string>;
+  /** Image name prefix: the name is `<prefix>-<UTC date of creation>-<content tag>`. */
+  namePrefix: string;
+  /**
+   * Hash of everything provisioned (plan, user-data, base image, flavor). Only a change of
+   * it makes a new image; nothing else does.
+   */
+  contentHash: pulumi.Input<string>;
+  /** Packages whose versions are recorded in the image's properties. */
+  packages: readonly string[];
+  /** Extra provenance recorded as image properties (`canfar_batch_<key>`). */
+  provenance: Record<string, pulumi.Input<string>>;
+  timeoutSeconds: number;
+  /** Keep the image on `pulumi destroy` and when a new one replaces it. */
+  keepOnDestroy: boolean;
+  /** Delete the build VM once the image is active. */
+  deleteBuildVm: boolean;
+  /** clouds.yaml entry for the openstack CLI. */
+  cloud: string;
+  /** The last provisioning step (the smoke test): nothing is snapshotted before it passed. */
+  after: pulumi.Resource;
+}
+
+/**
+ * Tutorial step 9. A `local.Command` around python-openstackclient rather than a dynamic
+ * provider: the CLI already speaks Keystone (clouds.yaml, application credentials, OTP)
+ * exactly as the user's own `openstack` commands do, the scripts run and are tested on
+ * their own against a stand-in, and a dynamic provider would have to reimplement auth and
+ * Glance polling in TypeScript and would serialize its code into the state.
+ *
+ * Replacement happens only through `triggers` (the content hash): any other input change
+ * runs `update`, which keeps the image and reprints what `create` printed.
+ */
+export class Snapshot extends pulumi.ComponentResource {
+  readonly imageId: pulumi.Output<string>;
+  readonly imageName: pulumi.Output<string>;
+
+  constructor(name: string, args: SnapshotArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("canfar:index:Snapshot", name, {}, opts);
+    const parent = { parent: this };
+    const quiesceScript = `${args.stagingDir}/quiesce.sh`;
+    const quiesceLocal = `${REPO_ROOT}/${SCRIPTS}/quiesce.sh`;
+
+    const versions = new remote.Command(
+      `${name}-package-versions`,
+      {
+        connection: args.connection,
+        create: packageVersionsCommand(args.packages),
+        triggers: [args.contentHash],
+      },
+      { ...parent, dependsOn: [args.after] },
+    );
+    const copy = new remote.CopyToRemote(
+      `${name}-copy-quiesce`,
+      { connection: args.connection, source: new pulumi.asset.FileAsset(quiesceLocal), remotePath: quiesceScript, triggers: [fileHash(quiesceLocal)] },
+      { ...parent, dependsOn: [args.after] },
+    );
+    const quiesce = new remote.Command(
+      `${name}-quiesce`,
+      { connection: args.connection, create: `sudo -n bash ${shellQuote(quiesceScript)}`, triggers: [args.contentHash, fileHash(quiesceLocal)] },
+      { ...parent, dependsOn: [versions, copy] },
+    );
+
+    const environment: Record<string, pulumi.Input<string>> = {
+      OS_CLOUD: args.cloud,
+      SERVER_ID: args.serverId,
+      IMAGE_PREFIX: args.namePrefix,
+      CONTENT_HASH: args.contentHash,
+      CONTENT_TAG: pulumi.output(args.contentHash).apply(contentTag),
+      PACKAGES: versions.stdout.apply((s) => s.trim()),
+      TIMEOUT: String(args.timeoutSeconds),
+    };
+    const properties = Object.keys(args.provenance).map((key) => {
+      const variable = `PROVENANCE_${key.toUpperCase()}`;
+      environment[variable] = args.provenance[key];
+      return `--property "canfar_batch_${key}=$${variable}"`;
+    });
+    const image = new local.Command(
+      `${name}-image`,
+      {
+        dir: REPO_ROOT,
+        environment,
+        // The date and commit are read when the image is made, so they stay what they were.
+        create: [
+          `bash ${SCRIPTS}/create-image.sh --server "$SERVER_ID"`,
+          `--name "$IMAGE_PREFIX-$(date -u +%Y-%m-%d)-$CONTENT_TAG"`,
+          `--property "canfar_batch_content=$CONTENT_HASH"`,
+          `--property "canfar_batch_commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"`,
+          `--property "canfar_batch_packages=$PACKAGES"`,
+          ...properties,
+          `--timeout "$TIMEOUT"`,
+        ].join(" "),
+        update: `printf '%s\\n' "$PULUMI_COMMAND_STDOUT"`,
+        ...(args.keepOnDestroy ? {} : { delete: `bash ${SCRIPTS}/delete-image.sh --image "$(${imageIdFromStdout})"` }),
+        triggers: [args.contentHash],
+        logging: "stderr",
+      },
+      { ...parent, dependsOn: [quiesce] },
+    );
+    const created = image.stdout.apply(parseCreateOutput);
+    this.imageId = created.apply((c) => c.id);
+    this.imageName = created.apply((c) => c.name);
+
+    if (args.deleteBuildVm) {
+      new local.Command(
+        `${name}-delete-build-vm`,
+        {
+          dir: REPO_ROOT,
+          environment: { OS_CLOUD: args.cloud, SERVER_ID: args.serverId, IMAGE_ID: this.imageId },
+          create: `bash ${SCRIPTS}/delete-server.sh --server "$SERVER_ID" --image "$IMAGE_ID"`,
+          // Once, and only once: a new image (new id) is the only reason to run it again.
+          update: "true",
+          triggers: [this.imageId],
+        },
+        { ...parent, dependsOn: [image] },
+      );
+    }
+    this.registerOutputs({ imageId: this.imageId, imageName: this.imageName });
+  }
+}
+
+/** Reads the id out of create-image.sh's JSON line, for the delete command. */
+const imageIdFromStdout = `python3 -c 'import json,os; print(json.loads(os.environ["PULUMI_COMMAND_STDOUT"].strip().splitlines()[-1])["id"])'`;
+
+/** `pkg=version` for each package, on Debian/Ubuntu or RPM systems. */
+export function packageVersionsCommand(packages: readonly string[]): string {
+  const names = packages.map(shellQuote).join(" ");
+  return [
+    `if command -v dpkg-query >/dev/null; then dpkg-query -W -f='\${Package}=\${Version} ' ${names};`,
+    `else rpm -q --qf '%{NAME}=%{VERSION}-%{RELEASE} ' ${names}; fi`,
+  ].join(" ");
+}
+
+export interface CreatedImage {
+  id: string;
+  name: string;
+  status: string;
+}
+
+/** create-image.sh prints exactly one JSON line on success. */
+export function parseCreateOutput(stdout: string): CreatedImage {
+  const line = stdout.trim().split("\n").pop() ?? "";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw new Error(`Error reading create-image.sh output: expected one JSON line, got ${JSON.stringify(line.slice(0, 200))}`);
+  }
+  const c = parsed as Partial<CreatedImage>;
+  if (typeof c.id !== "string" || typeof c.name !== "string" || c.status !== "active") {
+    throw new Error(`Error reading create-image.sh output: expected {id, name, status: "active"}, got ${line.slice(0, 200)}`);
+  }
+  return { id: c.id, name: c.name, status: c.status };
+}
