@@ -106,19 +106,22 @@ describe.skipIf(why)("cadc-credentials.sh in a Debian root", () => {
     expect(await sh("stat -c '%a' ~/.netrc ~/.ssl/cadcproxy.pem", USER)).toBe("600\n600");
   });
 
-  it.each([
-    [[], "", "cadc-credentials: error: no password on standard input (pipe it in: cadc-credentials.sh <password-file)"],
-    [[], "two words\n", "cadc-credentials: error: the password contains whitespace, a quote or a backslash"],
-    [[PASSWORD], `${PASSWORD}\n`, `cadc-credentials: error: unknown argument '${PASSWORD}' (the password is read from standard input, never from arguments)`],
-    [["--cert-days", "0"], `${PASSWORD}\n`, "cadc-credentials: error: --cert-days: expected a whole number of days from 1 to 30, got '0'"],
-    [["--cert-days", "31"], `${PASSWORD}\n`, "cadc-credentials: error: --cert-days: expected a whole number of days from 1 to 30, got '31'"],
-    [["--user", "j doe"], `${PASSWORD}\n`, "cadc-credentials: error: --user: 'j doe' is not a CADC user name (letters, digits, . _ -)"],
-    [["--user"], `${PASSWORD}\n`, "cadc-credentials: error: --user needs a value"],
-  ])("rejects %j with exit 2 before writing anything", async (args, stdin, message) => {
-    const r = await asUser(args, stdin);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(message);
-    expect(await sh("ls -A ~", USER)).not.toMatch(/netrc|\.ssl/);
-    expect(await sh("test -e /tmp/cadc-get-cert.calls && echo called || echo not-called")).toBe("not-called");
+  it("rejects bad arguments and passwords with exit 2, writing nothing (one root for all)", async () => {
+    const cases: Array<[args: string[], stdin: string, message: string]> = [
+      [[], "", "cadc-credentials: error: no password on standard input (pipe it in: cadc-credentials.sh <password-file)"],
+      [[], "two words\n", "cadc-credentials: error: the password contains whitespace, a quote or a backslash"],
+      [[PASSWORD], `${PASSWORD}\n`, `cadc-credentials: error: unknown argument '${PASSWORD}' (the password is read from standard input, never from arguments)`],
+      [["--cert-days", "0"], `${PASSWORD}\n`, "cadc-credentials: error: --cert-days: expected a whole number of days from 1 to 30, got '0'"],
+      [["--cert-days", "31"], `${PASSWORD}\n`, "cadc-credentials: error: --cert-days: expected a whole number of days from 1 to 30, got '31'"],
+      [["--user", "j doe"], `${PASSWORD}\n`, "cadc-credentials: error: --user: 'j doe' is not a CADC user name (letters, digits, . _ -)"],
+      [["--user"], `${PASSWORD}\n`, "cadc-credentials: error: --user needs a value"],
+    ];
+    for (const [args, stdin, message] of cases) {
+      const r = await asUser(args, stdin);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr, args.join(" ")).toContain(message);
+      expect(await sh("ls -A ~", USER)).not.toMatch(/netrc|\.ssl/);
+      expect(await sh("test -e /tmp/cadc-get-cert.calls && echo called || echo not-called")).toBe("not-called");
+    }
   });
 });
