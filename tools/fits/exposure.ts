@@ -1,23 +1,22 @@
 import { spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { Card, dataPadding, headerBytes } from "./header";
-import { hduLength, readHdus } from "./reader";
+import { BLOCK, Card, dataPadding, headerBytes } from "./header";
 import { ccdWcs, pixelToSky, Pointing, Wcs } from "./mosaic";
 import { ccdSeed, normalTable } from "./rng";
-import { drawStars, encodeNoisy, FieldParams, modelImage } from "./starfield";
+import { drawStars, FieldParams, renderCcd } from "./starfield";
 
 /**
  * Writes a synthetic MegaCam-like exposure `<id>.fits.fz` (primary HDU plus one
  * Rice-compressed image extension per CCD, compressed by the real fpack) and the list of
- * injected stars `<id>.stars.tsv`. One CCD at a time is held in memory: each is written to
- * its own small FITS file and packed by fpack while the next one is drawn, then the packed
- * extensions are concatenated behind the primary header (a compressed HDU is a
- * self-contained binary table, so this is what fpack would write for the whole file).
+ * injected stars `<id>.stars.tsv`. The exposure is never whole in memory or on disk
+ * unpacked: each CCD is piped through fpack as a one-extension file while the next one is
+ * drawn, and the packed extensions are written behind the primary header (a compressed HDU
+ * is a self-contained binary table, so this is what fpack writes for the whole file).
  */
 
 /** Bump when the pixels for a given seed change, so cached exposures are remade. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 export interface ExposureOptions {
   id: string;
@@ -94,33 +93,38 @@ function extensionCards(o: ExposureOptions, ccd: number, wcs: Wcs): Card[] {
   ];
 }
 
-/** Runs fpack on one single-extension file, without checksums so the output is reproducible. */
-function fpack(input: string, output: string): Promise<void> {
+/**
+ * Packs one single-extension FITS file with fpack (no checksums, so the output is
+ * reproducible) and returns the compressed extension HDU: what follows fpack's copy of the
+ * header-only primary HDU. Files, not pipes: fpack reads and writes pipes through memory
+ * buffers and runs two to three times slower that way.
+ */
+function fpackExtension(raw: string, packed: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn("fpack", ["-C", "-O", output, input], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("fpack", ["-C", "-O", packed, raw], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", (e) => reject(new Error(`Error running fpack on '${input}': ${e.message}`)));
-    child.on("close", (code) =>
-      code === 0 ? resolve() : reject(new Error(`Error running fpack on '${input}': exit ${code}: ${stderr.trim()}`)),
-    );
+    child.on("error", (e) => reject(new Error(`Error running fpack on '${raw}': ${e.message}`)));
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`Error running fpack on '${raw}': exit ${code}: ${stderr.trim()}`));
+      const bytes = readFileSync(packed);
+      rmSync(raw);
+      rmSync(packed);
+      const primaryEnd = endOfHeader(bytes);
+      if (primaryEnd < 0 || primaryEnd >= bytes.length) return reject(new Error(`Error running fpack on '${raw}': no compressed extension in its output`));
+      resolve(bytes.subarray(primaryEnd));
+    });
   });
 }
 
-function appendFile(fd: number, path: string, from: number, length: number): void {
-  const src = openSync(path, "r");
-  try {
-    const buf = Buffer.alloc(Math.min(length, 8 << 20));
-    let done = 0;
-    while (done < length) {
-      const n = readSync(src, buf, 0, Math.min(buf.length, length - done), from + done);
-      if (n === 0) throw new Error(`${path}: unexpected end of file`);
-      writeSync(fd, buf, 0, n);
-      done += n;
+/** Byte offset just past the header (the block holding END) of the HDU at the buffer's start. */
+function endOfHeader(fits: Buffer): number {
+  for (let block = 0; block + BLOCK <= fits.length; block += BLOCK) {
+    for (let card = block; card < block + BLOCK; card += 80) {
+      if (fits.toString("ascii", card, card + 8) === "END     ") return block + BLOCK;
     }
-  } finally {
-    closeSync(src);
   }
+  return -1;
 }
 
 export async function writeExposure(o: ExposureOptions): Promise<ExposureResult> {
@@ -134,14 +138,22 @@ export async function writeExposure(o: ExposureOptions): Promise<ExposureResult>
     fluxMin: FLUX_MIN,
     fluxMax: FLUX_MAX,
   };
-  const work = mkdtempSync(join(o.outDir, `.${o.id}.sample-`));
   const fzPath = join(o.outDir, `${o.id}.fits.fz`);
   const starsPath = join(o.outDir, `${o.id}.stars.tsv`);
+  // Beside the outputs, so the final renames stay on one file system.
+  const work = mkdtempSync(join(o.outDir, `.${o.id}.sample-`));
+  const tmpFz = join(work, "exposure.fits.fz");
+  const tmpStars = join(work, "stars.tsv");
   const table = normalTable();
   const rows: string[] = ["ext\tx\ty\tra\tdec\tflux\tsnr"];
+  const primaryOnly = headerBytes([{ key: "SIMPLE", value: true }, { key: "BITPIX", value: 16 }, { key: "NAXIS", value: 0 }, { key: "EXTEND", value: true }]);
+  const fd = openSync(tmpFz, "w");
+  let renamed = false;
   try {
-    const packed: Promise<void>[] = [];
-    let done = 0;
+    writeSync(fd, headerBytes(primaryCards(o, pointing)));
+    // fpack packs CCD k on the other core while CCD k+1 is drawn; packed CCDs are written
+    // in order, so at most two are held in memory.
+    let previous: Promise<Buffer> | undefined;
     for (let ccd = 0; ccd < o.ccds; ccd++) {
       const wcs = ccdWcs(ccd, o.ccds, o.width, o.height, pointing);
       const seed = ccdSeed(o.seed, ccd);
@@ -150,45 +162,36 @@ export async function writeExposure(o: ExposureOptions): Promise<ExposureResult>
         const sky = pixelToSky(wcs, s.x, s.y);
         rows.push([ccd + 1, s.x.toFixed(3), s.y.toFixed(3), sky.ra.toFixed(7), sky.dec.toFixed(7), s.flux.toFixed(1), s.snr.toFixed(2)].join("\t"));
       }
-      const pixels = encodeNoisy(modelImage(field, stars), table, seed ^ 0x5bd1e995);
+      const pixels = renderCcd(field, stars, table, seed ^ 0x5bd1e995);
       const raw = join(work, `ccd${ccd}.fits`);
-      const fd = openSync(raw, "w");
-      try {
-        writeSync(fd, headerBytes([{ key: "SIMPLE", value: true }, { key: "BITPIX", value: 16 }, { key: "NAXIS", value: 0 }, { key: "EXTEND", value: true }]));
-        writeSync(fd, headerBytes(extensionCards(o, ccd, wcs)));
-        writeSync(fd, pixels);
-        writeSync(fd, dataPadding(pixels.length));
-      } finally {
-        closeSync(fd);
+      writeFileSync(raw, Buffer.concat([primaryOnly, headerBytes(extensionCards(o, ccd, wcs))]));
+      appendFileSync(raw, pixels);
+      appendFileSync(raw, dataPadding(pixels.length));
+      const packing = fpackExtension(raw, join(work, `ccd${ccd}.fz`));
+      if (previous) {
+        writeSync(fd, await previous);
+        o.onProgress?.(ccd, o.ccds);
       }
-      // fpack runs on another core while the next CCD is drawn.
-      packed.push(
-        fpack(raw, join(work, `ccd${ccd}.fz`)).then(() => {
-          rmSync(raw);
-          o.onProgress?.(++done, o.ccds);
-        }),
-      );
-      if (packed.length >= 2) await packed[packed.length - 2];
+      previous = packing;
     }
-    await Promise.all(packed);
-    const tmp = join(work, "exposure.fits.fz");
-    const fd = openSync(tmp, "w");
-    try {
-      writeSync(fd, headerBytes(primaryCards(o, pointing)));
-      for (let ccd = 0; ccd < o.ccds; ccd++) {
-        const part = join(work, `ccd${ccd}.fz`);
-        const ext = readHdus(part)[1];
-        if (!ext) throw new Error(`${part}: fpack wrote no extension`);
-        appendFile(fd, part, ext.headerOffset, hduLength(ext));
-      }
-    } finally {
-      closeSync(fd);
+    if (previous) {
+      writeSync(fd, await previous);
+      o.onProgress?.(o.ccds, o.ccds);
     }
-    writeFileSync(join(work, "stars.tsv"), rows.join("\n") + "\n");
-    renameSync(join(work, "stars.tsv"), starsPath);
-    renameSync(tmp, fzPath);
+    closeSync(fd);
+    writeFileSync(tmpStars, rows.join("\n") + "\n");
+    renameSync(tmpStars, starsPath);
+    renameSync(tmpFz, fzPath);
+    renamed = true;
     return { fzPath, starsPath, stars: rows.length - 1 };
   } finally {
+    if (!renamed) {
+      try {
+        closeSync(fd);
+      } catch {
+        // Already closed.
+      }
+    }
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -51,9 +51,13 @@ export function drawStars(p: FieldParams, seed: number): Star[] {
   return stars;
 }
 
-/** Expected counts per pixel (sky plus stars), row-major, row 0 = FITS y 1. */
-export function modelImage(p: FieldParams, stars: Star[]): Float32Array {
-  const img = new Float32Array(p.width * p.height).fill(p.sky);
+function clamp16(v: number): number {
+  return v < 0 ? 0 : v > 65535 ? 65535 : v;
+}
+
+/** Star light per pixel index (row-major, row 0 = FITS y 1), each stamp normalised to the star's flux. */
+function starLight(p: FieldParams, stars: Star[]): Map<number, number> {
+  const light = new Map<number, number>();
   const sigma = p.fwhm / 2.3548;
   const r = Math.ceil(5 * sigma);
   const weights = new Float64Array((2 * r + 1) ** 2);
@@ -69,37 +73,55 @@ export function modelImage(p: FieldParams, stars: Star[]): Float32Array {
         sum += w;
       }
     }
-    // Normalised on the stamp so the injected flux is exactly s.flux.
     k = 0;
     for (let j = cy - r; j <= cy + r; j++) {
       for (let i = cx - r; i <= cx + r; i++) {
         const w = weights[k++];
-        if (i >= 1 && i <= p.width && j >= 1 && j <= p.height) img[(j - 1) * p.width + (i - 1)] += (s.flux * w) / sum;
+        if (i < 1 || i > p.width || j < 1 || j > p.height) continue;
+        const at = (j - 1) * p.width + (i - 1);
+        light.set(at, (light.get(at) ?? 0) + (s.flux * w) / sum);
       }
     }
   }
-  return img;
+  return light;
 }
 
 /**
- * Adds noise and encodes as FITS BITPIX 16 / BZERO 32768 big-endian bytes: the stored signed
- * value is physical - 32768, which as an unsigned 16-bit pattern is physical XOR 0x8000.
+ * The CCD's pixels as FITS BITPIX 16 / BZERO 32768 big-endian bytes: the stored signed value
+ * is physical - 32768, which as an unsigned 16-bit pattern is physical XOR 0x8000.
+ * Sky pixels (nearly all of them) come from a table of already-encoded noisy sky values, so
+ * the dense pass is one random number and one lookup a pixel; star pixels are redrawn after.
  */
-export function encodeNoisy(model: Float32Array, normal: Float32Array, seed: number): Buffer {
-  const out = new Uint16Array(model.length);
-  let s = seed >>> 0 || 1;
+export function renderCcd(p: FieldParams, stars: Star[], normal: Float32Array, seed: number): Buffer {
+  // The table has 2^16 entries: a 16-bit slice of a random number indexes it.
   const mask = (1 << NORMAL_TABLE_BITS) - 1;
-  for (let i = 0; i < model.length; i++) {
-    // xorshift32: the cheapest generator with a full period; 16 bits of it index the table.
+  const skyCodes = new Uint16Array(mask + 1);
+  const skySigma = Math.sqrt(p.sky);
+  for (let k = 0; k <= mask; k++) skyCodes[k] = clamp16(Math.round(p.sky + skySigma * normal[k])) ^ 0x8000;
+  const out = new Uint16Array(p.width * p.height);
+  let s = seed >>> 0 || 1;
+  // xorshift32, the cheapest generator with a full period: each 32-bit draw indexes the
+  // table twice, 16 bits for each of two pixels.
+  const even = out.length & ~1;
+  for (let i = 0; i < even; i += 2) {
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
-    const m = model[i];
-    let v = Math.round(m + Math.sqrt(m) * normal[(s >>> 8) & mask]);
-    if (v < 0) v = 0;
-    else if (v > 65535) v = 65535;
-    out[i] = v ^ 0x8000;
+    out[i] = skyCodes[s & 0xffff];
+    out[i + 1] = skyCodes[s >>> 16];
   }
-  const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-  return bytes.swap16();
+  if (even < out.length) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[even] = skyCodes[s & 0xffff];
+  }
+  for (const [at, light] of starLight(p, stars)) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    const m = p.sky + light;
+    out[at] = clamp16(Math.round(m + Math.sqrt(m) * normal[(s >>> 8) & mask])) ^ 0x8000;
+  }
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength).swap16();
 }
