@@ -6,6 +6,20 @@ import { execOk } from "./exec";
 import { withFileLock } from "./file-lock";
 import { openRoot } from "./root-handle";
 
+/*
+ * Throwaway Debian machines for tests, without VMs:
+ *
+ *   const base = await cachedRoot(BUILD_VM_RECIPE);   // built once (~2.5 min), then cached
+ *   const root = await mountOverlay(base);            // per test: overlay, /proc, /dev
+ *   try {
+ *     await root.runOk(["useradd", "-m", "jdoe"]);
+ *     const r = await root.run("id -un", { user: "jdoe" });
+ *   } finally {
+ *     await root.cleanup();                            // kills, unmounts, removes temp dirs
+ *   }
+ *
+ * Needs root, debootstrap, util-linux (unshare, nsenter, flock) and the Debian mirror.
+ */
 export { mountOverlay, type RootHandle, type RunOptions } from "./root-handle";
 
 /** What a cached Debian root is built from; its hash names the cache entry. */
@@ -32,7 +46,7 @@ const COMPLETE_MARKER = ".canfar-batch-root-complete";
 
 /** Where cached roots live: outside the repo, so they survive a fresh clone. */
 export function rootCacheDir(): string {
-  return process.env.CANFAR_BATCH_CACHE ?? join(homedir(), ".cache", "canfar-batch", "roots");
+  return join(process.env.CANFAR_BATCH_CACHE ?? join(homedir(), ".cache", "canfar-batch"), "roots");
 }
 
 /** The Debian mirror the host's apt uses (deb822 or one-line format); deb.debian.org if none. */
