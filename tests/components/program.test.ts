@@ -31,6 +31,7 @@ describe("the program under mocks (dev fixture)", () => {
       "canfar:index:BuildVm",
       "canfar:index:KeyPair",
       "canfar:index:Provisioning",
+      "canfar:index:Snapshot",
     ]);
     for (const r of e.resources.filter((r) => r.type.startsWith("openstack:") || r.type.startsWith("command:"))) {
       expect(r.parent, `${r.type} ${r.name}`).toMatch(/canfar:index:/);
@@ -66,8 +67,16 @@ describe("the program under mocks (dev fixture)", () => {
   });
 
   it("exports the floating IP, the ssh command line and the instance id", () => {
-    expect(e.outputs).toMatchObject({ floatingIp: "203.0.113.10", sshCommand: "ssh astronomer@203.0.113.10", instanceId: "build-server-id" });
-    expect(e.outputs.provisionedContentHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(e.outputs).toMatchObject({
+      floatingIp: "203.0.113.10",
+      sshCommand: "ssh astronomer@203.0.113.10",
+      instanceId: "build-server-id",
+      imageId: "worker-image-image-id",
+      catalogueDestination: "vos:astronomer/catalogues",
+    });
+    expect(e.outputs.imageName).toMatch(/^image-reduction-YYYY-MM-DD-[0-9a-f]{10}$/);
+    // No batch host configured: the stack stops at the image.
+    expect(e.outputs.clusterId).toBeUndefined();
   });
 
   it("provisions over SSH only once the floating IP is associated, with the key and password as secrets", () => {

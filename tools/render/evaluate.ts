@@ -15,6 +15,7 @@ type Program = () => Promise<Record<string, pulumi.Input<unknown>>>;
  * Runs the Pulumi program offline under the SDK's mock runtime with the given stack's
  * config and returns every declared resource. The program is imported only after the
  * mocks and config are in place: module-level code may already read config.
+ * The SDK keeps its runtime state per process: evaluate one stack at a time.
  */
 export async function evaluate(project: string, stack: string, stackConfig: StackConfig): Promise<Evaluation> {
   await pulumi.runtime.setMocks(offlineMocks, project, stack, false);

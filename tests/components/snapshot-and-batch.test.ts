@@ -1,0 +1,156 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Evaluation } from "../../tools/render/evaluate";
+import { parseCreateOutput } from "../../components/snapshot";
+import { parseSubmitOutput } from "../../components/batch-submission";
+import { VALID_RAW } from "../fixtures/stack-config";
+import { evaluateProgram, one } from "../fixtures/evaluate-program";
+
+const LOCAL = "command:local:Command";
+const REMOTE = "command:remote:Command";
+const BATCH = {
+  batchHost: "batch.canfar.net",
+  openstackAuthUrl: "https://arbutus-canfar.cloud.computecanada.ca:5000/v3",
+  openstackProjectName: "my-project",
+  openstackProjectId: "0123456789abcdef0123456789abcdef",
+};
+
+function named(e: Evaluation, name: string) {
+  const r = e.resources.find((x) => x.name === name);
+  if (!r) throw new Error(`no resource ${name}; have ${e.resources.map((x) => x.name).join(", ")}`);
+  return r as typeof r & { inputs: Record<string, unknown> };
+}
+const dependsOn = (e: Evaluation, name: string, other: string) => named(e, name).dependencies.some((d) => d.endsWith(`::${other}`));
+const contentHash = (e: Evaluation) => (named(e, "worker-image-image").inputs.environment as Record<string, string>).CONTENT_HASH;
+
+describe("snapshot", () => {
+  let e: Evaluation;
+  beforeAll(async () => {
+    e = await evaluateProgram(BATCH);
+  });
+
+  it("runs only after the pipeline smoke test, quiesces, then images", () => {
+    expect(dependsOn(e, "worker-image-package-versions", "provision-smoke-test")).toBe(true);
+    expect(dependsOn(e, "worker-image-copy-quiesce", "provision-smoke-test")).toBe(true);
+    expect(dependsOn(e, "worker-image-quiesce", "worker-image-package-versions")).toBe(true);
+    expect(dependsOn(e, "worker-image-image", "worker-image-quiesce")).toBe(true);
+  });
+
+  it("is replaced only when the provisioned content changes; otherwise update reprints the old result", () => {
+    const image = named(e, "worker-image-image");
+    expect(image.inputs.triggers).toEqual([contentHash(e)]);
+    expect(image.inputs.update).toBe(`printf '%s\\n' "$PULUMI_COMMAND_STDOUT"`);
+    expect(image.inputs.create).toContain(`--name "$IMAGE_PREFIX-$(date -u +%Y-%m-%d)-$CONTENT_TAG"`);
+    expect(image.inputs.create).toContain(`--property "canfar_batch_content=$CONTENT_HASH"`);
+    expect(image.inputs.create).toContain(`--timeout "$TIMEOUT"`);
+    expect(image.inputs.environment).toMatchObject({ OS_CLOUD: "arbutus-canfar", IMAGE_PREFIX: "image-reduction", TIMEOUT: "1800" });
+  });
+
+  it("keeps the image on destroy by default, deletes it when told", async () => {
+    expect(named(e, "worker-image-image").inputs.delete).toBeUndefined();
+    const dropping = await evaluateProgram({ ...BATCH, keepImageOnDestroy: "false" });
+    expect(named(dropping, "worker-image-image").inputs.delete).toMatch(/^bash provisioning\/snapshot\/delete-image.sh --image/);
+  });
+
+  it("deletes the build VM only when asked, once the image exists", async () => {
+    expect(e.resources.some((r) => r.name === "worker-image-delete-build-vm")).toBe(false);
+    const deleting = await evaluateProgram({ deleteBuildVmAfterSnapshot: "true" });
+    const del = named(deleting, "worker-image-delete-build-vm");
+    expect(dependsOn(deleting, "worker-image-delete-build-vm", "worker-image-image")).toBe(true);
+    expect(del.inputs.triggers).toEqual(["worker-image-image-id"]);
+    expect(del.inputs.update).toBe("true");
+  });
+});
+
+describe("image names", () => {
+  it("are stable when nothing provisioned changed, whatever else did", async () => {
+    const a = await evaluateProgram();
+    const b = await evaluateProgram({ observationIds: JSON.stringify(["1056300p"]), sshIngressCidrs: JSON.stringify(["203.0.113.0/24"]), ...BATCH });
+    expect(contentHash(b)).toBe(contentHash(a));
+    expect(b.outputs.imageName).toBe(a.outputs.imageName);
+  });
+
+  it("change with anything that is provisioned", async () => {
+    const base = contentHash(await evaluateProgram());
+    const changes: Record<string, string>[] = [{ cadcUser: "other" }, { extraPackages: JSON.stringify(["htop"]) }, { flavor: "c4-15gb-83" }, { image: "canfar-ubuntu-22.04" }, { scratchDevice: "/dev/vdc" }];
+    // One at a time: the SDK's runtime state is global to the process.
+    const hashes: string[] = [];
+    for (const c of changes) hashes.push(contentHash(await evaluateProgram(c)));
+    for (const [i, h] of hashes.entries()) expect(h, JSON.stringify(changes[i])).not.toBe(base);
+    expect(new Set(hashes).size).toBe(changes.length);
+  });
+});
+
+describe("batch submission", () => {
+  let e: Evaluation;
+  beforeAll(async () => {
+    e = await evaluateProgram(BATCH);
+  });
+
+  it("submits from the batch host only once the image is active, after delivering the run directory", () => {
+    expect(dependsOn(e, "batch-submit", "worker-image-image")).toBe(true);
+    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "submit-sh", "follow-sh"]) {
+      expect(dependsOn(e, "batch-submit", `batch-deliver-${f}`), f).toBe(true);
+    }
+    const submit = named(e, "batch-submit");
+    expect(submit.inputs.create).toMatch(/^bash 'canfar-batch\/runs\/dev-[0-9a-f]{12}\/submit.sh' --run-dir 'canfar-batch\/runs\/dev-[0-9a-f]{12}' --mode csv1 --image 'image-reduction-YYYY-MM-DD-[0-9a-f]{10}' --flavor 'c2-7.5gb-30'$/);
+  });
+
+  it("passes the OpenStack credentials for csv1 only as a secret on stdin", () => {
+    expect(named(e, "batch-submit").inputs.stdin).toBe("[secret]");
+    expect(JSON.stringify(e)).not.toContain(VALID_RAW.cadcPassword);
+  });
+
+  it("delivers the tutorial's submit file for the configured IDs, with the catalogue destination", () => {
+    const sub = String(named(e, "batch-deliver-do-catalogue-sub").inputs.stdin);
+    expect(sub).toContain("executable = do_catalogue.bash");
+    expect(sub).toContain("queue arguments from (\n1056215p\n1056216p\n1056217p\n1056218p\n)");
+    expect(sub).toContain(`environment = "CATALOGUE_DEST='vos:astronomer/catalogues'"`);
+    expect(sub).not.toMatch(/Requirements|\+VMAMI|\+VMInstanceType/);
+  });
+
+  it("exports the cluster, the run directory and how to follow it", () => {
+    expect(e.outputs).toMatchObject({ clusterId: "0", catalogueDestination: "vos:astronomer/catalogues" });
+    expect(e.outputs.followCommand).toMatch(/^ssh astronomer@batch.canfar.net bash canfar-batch\/runs\/dev-[0-9a-f]{12}\/follow.sh 0$/);
+  });
+
+  it("submits again only when IDs, image or script change: the run directory is their hash", async () => {
+    const same = await evaluateProgram({ ...BATCH, sshIngressCidrs: JSON.stringify(["203.0.113.0/24"]) });
+    const otherIds = await evaluateProgram({ ...BATCH, observationIds: JSON.stringify(["1056300p"]) });
+    const trig = (x: Evaluation) => named(x, "batch-submit").inputs.triggers;
+    expect(trig(same)).toEqual(trig(e));
+    expect(trig(otherIds)).not.toEqual(trig(e));
+  });
+
+  it("csv2 calls canfar_submit JOB IMAGE, with nothing on stdin", async () => {
+    const csv2 = await evaluateProgram({ batchHost: "batch.canfar.net", submitMode: "csv2" });
+    const submit = named(csv2, "batch-submit");
+    expect(submit.inputs.create).toMatch(/--mode csv2 --image '[^']+'$/);
+    expect(submit.inputs.stdin).toBeUndefined();
+  });
+});
+
+describe("reading the scripts' answers", () => {
+  it("accepts create-image.sh's JSON line and refuses anything else", () => {
+    expect(parseCreateOutput('waiting\n{"id": "abc", "name": "image-reduction-2026-11-24-0123456789", "status": "active"}\n')).toEqual({
+      id: "abc",
+      name: "image-reduction-2026-11-24-0123456789",
+      status: "active",
+    });
+    expect(() => parseCreateOutput('{"id": "abc", "name": "x", "status": "saving"}')).toThrow(/expected \{id, name, status: "active"\}/);
+    expect(() => parseCreateOutput("")).toThrow(/expected one JSON line/);
+  });
+
+  it("accepts submit.sh's JSON line and refuses a missing cluster", () => {
+    expect(parseSubmitOutput('{"cluster": "1234", "jobs": 4, "runDir": "/home/u/r"}')).toEqual({ cluster: "1234", jobs: 4, runDir: "/home/u/r" });
+    expect(() => parseSubmitOutput('{"jobs": 4, "runDir": "r"}')).toThrow(/expected \{cluster, jobs, runDir\}/);
+  });
+});
+
+describe("the stack without a batch host", () => {
+  it("builds the image and submits nothing", async () => {
+    const e = await evaluateProgram();
+    expect(e.resources.filter((r) => r.type === REMOTE && r.name.startsWith("batch-"))).toEqual([]);
+    expect(one(e, "canfar:index:Snapshot").name).toBe("worker-image");
+    expect(e.resources.filter((r) => r.type === LOCAL).map((r) => r.name)).toEqual(["worker-image-image"]);
+  });
+});
