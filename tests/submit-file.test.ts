@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseFlavor } from "../provisioning/flavor";
-import { OBSERVATION_ID_PATTERN } from "../provisioning/observation-id";
+import { OBSERVATION_ID_PATTERN, OBSERVATION_ID_SOURCE } from "../provisioning/observation-id";
 import { fitResources, renderSubmitFile, SubmitFileError } from "../provisioning/submit-file";
 
 const TUTORIAL_IDS = ["1056215p", "1056216p", "1056217p", "1056218p"];
@@ -143,6 +145,11 @@ describe("parseFlavor", () => {
 });
 
 describe("OBSERVATION_ID_PATTERN", () => {
+  it("is the rule do_catalogue.bash checks too", () => {
+    const pipeline = readFileSync(join(__dirname, "..", "provisioning", "pipeline", "do_catalogue.bash"), "utf8");
+    expect(/^readonly ID_PATTERN='([^']*)'$/m.exec(pipeline)?.[1]).toBe(OBSERVATION_ID_SOURCE);
+  });
+
   it.each(["1056213p", "700000o", "12345678b"])("accepts %s", (id) => expect(OBSERVATION_ID_PATTERN.test(id)).toBe(true));
   it.each(["10562p", "123456789p", "1056213", "1056213pp", "../etc", "1056213p\n"])("rejects %j", (id) =>
     expect(OBSERVATION_ID_PATTERN.test(id)).toBe(false),

@@ -20,7 +20,7 @@ import { openRoot } from "./root-handle";
  *
  * Needs root, debootstrap, util-linux (unshare, nsenter, flock) and the Debian mirror.
  */
-export { mountOverlay, type RootHandle, type RunOptions } from "./root-handle";
+export { mountOverlay, withOverlay, type RootHandle, type RunOptions } from "./root-handle";
 
 /** What a cached Debian root is built from; its hash names the cache entry. */
 export interface RootRecipe {

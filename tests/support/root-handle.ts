@@ -45,6 +45,16 @@ export function mountOverlay(base: string, opts: { sys?: boolean } = {}): Promis
   return openRoot(base, { overlay: true, sys: opts.sys ?? false });
 }
 
+/** Runs `fn` on a throwaway overlay of `base`, cleaned up however `fn` ends. */
+export async function withOverlay<T>(base: string, fn: (root: RootHandle) => Promise<T>, opts: { sys?: boolean } = {}): Promise<T> {
+  const root = await mountOverlay(base, opts);
+  try {
+    return await fn(root);
+  } finally {
+    await root.cleanup();
+  }
+}
+
 /**
  * Opens `base` as a root. With overlay, writes go to a temp dir and vanish at cleanup;
  * without, they go to `base` itself (used while building a cached root).
