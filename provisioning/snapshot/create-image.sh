@@ -187,11 +187,16 @@ main() {
     die "${EXIT_USAGE}" "--server '${server}': expected a server ID or name (letters, digits, '.', '_', '-')"
   [[ "${timeout}" =~ ^[1-9][0-9]*$ ]] || die "${EXIT_USAGE}" "--timeout '${timeout}': expected a positive number of seconds"
   [[ "${poll}" =~ ^[1-9][0-9]*$ ]] || die "${EXIT_USAGE}" "--poll '${poll}': expected a positive number of seconds"
-  local p
+  local p key value
   for p in ${props[@]+"${props[@]}"}; do
     [[ "${p}" =~ ^[A-Za-z0-9_:.-]+=.*$ ]] ||
       die "${EXIT_USAGE}" "--property '${p}': expected key=value with a key of letters, digits, '_', ':', '.', '-'"
-    [[ "${p%%=*}" == "${CONTENT_KEY}" ]] && content="${p#*=}"
+    key="${p%%=*}"
+    value="${p#*=}"
+    # Nova's createImage schema: metadata keys and values of at most 255 characters.
+    ((${#key} <= 255 && ${#value} <= 255)) ||
+      die "${EXIT_USAGE}" "--property ${key:0:60}: the value is ${#value} characters; OpenStack image properties hold at most 255"
+    [[ "${key}" == "${CONTENT_KEY}" ]] && content="${value}"
   done
   os_cli_init
 

@@ -44,20 +44,25 @@ describe.skipIf(why)("the catalogue jobs on a real HTCondor pool (Debian 13 htco
       requestDiskKb: 1_000_000,
       environment: { CATALOGUE_SOURCE: "/srv/exposures", CATALOGUE_DEST: "/srv/catalogues", CATALOGUE_RETRIES: "1" },
     });
-    const files: Array<[string, string, string]> = [
-      ["do_catalogue.sub", sub, "644"],
-      ["do_catalogue.bash", readFileSync(resolve(REPO, "provisioning/pipeline/do_catalogue.bash"), "utf8"), "755"],
-      ["submit.sh", readFileSync(resolve(REPO, "provisioning/batch/submit.sh"), "utf8"), "755"],
-      ["follow.sh", readFileSync(resolve(REPO, "provisioning/batch/follow.sh"), "utf8"), "755"],
-    ];
-    await pool.root.runOk(["mkdir", "-p", RUN_DIR], { user: USER, cwd: "/" });
-    for (const [name, content, mode] of files) {
-      await pool.root.runOk(["sh", "-c", 'cat > "$1" && chmod "$2" "$1"', "put", name, mode], { user: USER, cwd: RUN_DIR, stdin: content });
+    const files: Record<string, string> = {
+      "do_catalogue.sub": sub,
+      "do_catalogue.bash": readFileSync(resolve(REPO, "provisioning/pipeline/do_catalogue.bash"), "utf8"),
+      "submit.sh": readFileSync(resolve(REPO, "provisioning/batch/submit.sh"), "utf8"),
+      "follow.sh": readFileSync(resolve(REPO, "provisioning/batch/follow.sh"), "utf8"),
+    };
+    // Delivered as the BatchSubmission component does: by stdin under umask 077, so even the
+    // pipeline script arrives as mode 600 and HTCondor must still run it.
+    for (const [name, content] of Object.entries(files)) {
+      await pool.root.runOk(["sh", "-c", 'umask 077 && mkdir -p "$1" && cat > "$1/.$2.partial" && mv -f "$1/.$2.partial" "$1/$2"', "put", RUN_DIR, name], {
+        user: USER,
+        cwd: "/",
+        stdin: content,
+      });
     }
-    submitted = await asUser(`./submit.sh --run-dir ${RUN_DIR} --mode csv2 --image image-reduction-test`);
+    submitted = await asUser(`bash submit.sh --run-dir ${RUN_DIR} --mode csv2 --image image-reduction-test`);
     if (submitted.code === 0) {
       cluster = (JSON.parse(submitted.stdout) as { cluster: string }).cluster;
-      followed = await asUser(`./follow.sh ${cluster} --interval 1 --timeout 300`, 360_000);
+      followed = await asUser(`bash follow.sh ${cluster} --interval 1 --timeout 300`, 360_000);
     }
   }, 900_000);
 

@@ -135,6 +135,8 @@ describe("create-image.sh against the openstack double", () => {
     [["--server", "s", "--name", "x", "--poll", "soon"], "--poll 'soon': expected a positive number"],
     [["--server", "s", "--name", "x", "--property", "novalue"], "--property 'novalue': expected key=value"],
     [["--server", "s", "--name", "x", "--flavor", "c2"], "unknown argument '--flavor'"],
+    [["--server", "s", "--name", "x", "--property", `canfar_batch_packages=${"p".repeat(256)}`],
+      "--property canfar_batch_packages: the value is 256 characters; OpenStack image properties hold at most 255"],
   ])("rejects bad input %j before calling the cloud", async (args, message) => {
     const r = await run(args);
     expect(r.code).toBe(2);
