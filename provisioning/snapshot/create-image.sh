@@ -18,7 +18,7 @@
 # Exit codes:
 #   0 success            2 bad arguments         3 server could not be stopped
 #   4 name already taken by another image        5 image creation refused by the cloud
-#   6 quota exceeded     7 image ended killed/deleted/error
+#   6 quota exceeded     7 image ended killed/deleted/deactivated/error
 #   8 timeout waiting for the image              9 openstack CLI missing or failing
 set -Eeuo pipefail
 
@@ -148,7 +148,7 @@ wait_active() {
     fi
     case "${status}" in
       active) log "image ${name} (${id}) is active after $((SECONDS - start)) s"; return 0 ;;
-      killed | deleted | pending_delete | error)
+      killed | deleted | pending_delete | deactivated | error)
         die "${EXIT_FAILED}" "image ${name} (${id}) ended '${status}': the snapshot failed; delete it (openstack image delete ${id}) and run again" ;;
     esac
     if ((SECONDS - start >= timeout)); then
