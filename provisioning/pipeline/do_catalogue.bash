@@ -24,7 +24,7 @@ readonly EXIT_UPLOAD=6
 
 # Work is cut into about this many chunks of CCDs per job: enough to balance the jobs and
 # report progress, few enough that starting funpack and source-extractor stays cheap.
-readonly CHUNKS_PER_JOB=3
+readonly CHUNKS_PER_JOB=2
 
 # State shared with the cleanup trap.
 id=""
