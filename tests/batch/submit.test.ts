@@ -135,6 +135,34 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     expect((await host.ssh(`test -e ${dir}/.canfar-submitted`)).code).not.toBe(0);
   });
 
+  it("detects csv1's usage-and-exit-0 when called in the two-argument csv2 form", async () => {
+    await host.configure({ CANFAR_SUBMIT_VERSION: "csv1", CANFAR_DOUBLE_IMAGES: IMAGE });
+    const dir = await deliverRun("trap1");
+    const r = await submit(dir, "csv2");
+    expect(r.code).toBe(11);
+    expect(r.stderr).toContain("set the mode to csv1");
+    expect(r.stderr).toContain("Usage: canfar_submit [OPTION] JOB_FILE VM_IMAGE VM_FLAVOR");
+    expect(condorSubmits()).toEqual([]);
+  });
+
+  it("does not trust an exit code 0 without condor_submit's cluster line", async () => {
+    await host.configure({ CANFAR_SUBMIT_VERSION: "csv2", CANFAR_DOUBLE_FAIL: "silent" });
+    const dir = await deliverRun("silent");
+    const r = await submit(dir, "csv2");
+    expect(r.code).toBe(16);
+    expect(r.stderr).toContain("canfar_submit exited 0 but printed no 'N job(s) submitted to cluster C.' line");
+    expect((await host.ssh(`test -e ${dir}/.canfar-submitted`)).code).not.toBe(0);
+  });
+
+  it("bounds a canfar_submit that hangs with --timeout", async () => {
+    await host.configure({ CANFAR_SUBMIT_VERSION: "csv2", CANFAR_DOUBLE_HANG: "600" });
+    const dir = await deliverRun("hang");
+    const r = await submit(dir, "csv2", undefined, "--timeout 2");
+    expect(r.code).toBe(15);
+    expect(r.stderr).toContain("canfar_submit did not finish in time and was stopped; check condor_q before running again");
+    expect((await host.ssh(`test -e ${dir}/.canfar-submitted`)).code).not.toBe(0);
+  });
+
   it("reports an image csv1 cannot resolve to exactly one", async () => {
     await host.configure({ CANFAR_SUBMIT_VERSION: "csv1", CANFAR_DOUBLE_IMAGES: `${IMAGE} ${IMAGE}` });
     const dir = await deliverRun("dup");

@@ -10,6 +10,8 @@
 #   CANFAR_DOUBLE_FLAVORS="c2-7.5gb-30" flavors csv1 accepts
 #   CANFAR_DOUBLE_PASSWORD_SHA256=HEX   csv1: the password that authenticates (any if unset)
 #   CANFAR_DOUBLE_FAIL=quota            csv1: the image share fails for quota
+#   CANFAR_DOUBLE_FAIL=silent           exits 0 printing no "submitted to cluster" line
+#   CANFAR_DOUBLE_HANG=SECONDS          canfar_submit sleeps this long first
 #   CONDOR_DOUBLE_FIRST_CLUSTER=1234    first cluster number condor_submit hands out
 conf="${CANFAR_DOUBLE_CONF:-/etc/canfar-double.conf}"
 if [[ -f "${conf}" ]]; then
