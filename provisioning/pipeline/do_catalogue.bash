@@ -381,7 +381,7 @@ upload() {
     mv -f -- "${part}" "${final}" || die "${EXIT_UPLOAD}" "renaming ${part} to ${final} failed"
   fi
   upload_part=""
-  progress "stored ${final} ($(grep -vc '^#' "${catalogue}") sources)"
+  progress "stored ${final} ($(awk '!/^#/ { n++ } END { print n + 0 }' "${catalogue}") sources)"
 }
 
 main() {
@@ -389,6 +389,9 @@ main() {
   find_config
   require_tools
   trap cleanup EXIT
+  # Any failure not mapped to its own code above is an internal one, never mistaken for
+  # another step's code by whoever reads the job's exit status.
+  trap 'exit "${EXIT_INTERNAL}"' ERR
   trap 'exit 130' INT
   trap 'exit 143' TERM
   make_work_dir

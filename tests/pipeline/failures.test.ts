@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { isRoot, missing } from "../support/requirements";
+import { hasCommand, isRoot, missing } from "../support/requirements";
 import { doublesEnv, EXIT, filesUnder, PIPELINE_DIR, run, runPipeline, SMOKE_DIR, tempDir, TOOLS } from "./support";
 
 // Failure injection: every failure exits with its documented code and leaves nothing at the
@@ -82,6 +82,31 @@ describe.skipIf(why)("do_catalogue.bash failures", () => {
     fresh();
     const r = run(join(PIPELINE_DIR, "do_catalogue.bash"), [GOOD, "extra"], { CATALOGUE_SOURCE: source, CATALOGUE_DEST: dest });
     expect(r.status).toBe(EXIT.usage);
+  });
+
+  it("a missing client (vcp for a vos: destination) gives the internal code before any work", () => {
+    fresh();
+    if (hasCommand("vcp")) return; // A real vcp is installed here: nothing to take away.
+    const r = runPipeline(GOOD, { CATALOGUE_SOURCE: source, CATALOGUE_DEST: "vos:somewhere", TMPDIR: scratch });
+    expect(r.status).toBe(EXIT.internal);
+    expect(r.stderr).toContain("'vcp' is not on PATH");
+    expectNothingLeft();
+  });
+
+  it("a script without its configuration gives the internal code", () => {
+    fresh();
+    const lone = tempDir("fail-lone");
+    cleanups.push(() => rmSync(lone, { recursive: true, force: true }));
+    copyFileSync(join(PIPELINE_DIR, "do_catalogue.bash"), join(lone, "do_catalogue.bash"));
+    chmodSync(join(lone, "do_catalogue.bash"), 0o755);
+    const r = run(join(lone, "do_catalogue.bash"), [GOOD], { CATALOGUE_SOURCE: source, CATALOGUE_DEST: dest, TMPDIR: scratch });
+    if (existsSync("/usr/local/share/canfar-batch/pipeline/catalogue.sex")) {
+      expect(r.status).toBe(EXIT.ok); // Installed on this host: it falls back to the installed copy.
+    } else {
+      expect(r.status).toBe(EXIT.internal);
+      expect(r.stderr).toContain("install the pipeline first");
+      expectNothingLeft();
+    }
   });
 
   it("a missing local file gives the download code", () => {
@@ -173,8 +198,6 @@ describe.skipIf(why)("do_catalogue.bash failures", () => {
 
   it("a failed run leaves nothing a re-run trips over: the re-run succeeds", () => {
     fresh();
-    mkdirSync(join(dest, "sub"));
-    rmSync(join(dest, "sub"), { recursive: true });
     expect(runPipeline("1000001p", { CATALOGUE_SOURCE: source, CATALOGUE_DEST: dest, TMPDIR: scratch }).status).toBe(EXIT.unpack);
     const r = runPipeline(GOOD, { CATALOGUE_SOURCE: source, CATALOGUE_DEST: dest, TMPDIR: scratch });
     expect(r.status).toBe(EXIT.ok);
