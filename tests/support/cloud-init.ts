@@ -24,8 +24,8 @@ printf 'datasource_list: [NoCloud, None]\\n' > /etc/cloud/cloud.cfg.d/99-canfar-
 /**
  * Runs cloud-init's four boot stages in order, as systemd would at first boot. Every stage
  * runs even after one fails (as on a VM), so `cloud-init status` ends as it would there.
- * Note: Debian's update-locale rejects the default en_US.UTF-8 in a fresh root; user-data
- * for these roots should set `locale: C.UTF-8`.
+ * (cloud-init's locale module sets en_US.UTF-8 by default: BUILD_VM_RECIPE generates it, as
+ * Ubuntu images do; a root without it ends in `status: error`.)
  */
 export function runCloudInitStages(root: RootHandle, timeoutMs = 600_000): Promise<ExecResult> {
   return root.run(

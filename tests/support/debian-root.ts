@@ -38,6 +38,9 @@ export interface RootRecipe {
 export const BUILD_VM_RECIPE: RootRecipe = {
   suite: "bookworm",
   include: ["openssh-server", "sudo", "cloud-init", "locales"],
+  // Ubuntu cloud images ship en_US.UTF-8 generated; cloud-init's locale module sets it and
+  // fails (status: error) where it is missing, as in a bare debootstrap.
+  extraSetup: "sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' /etc/locale.gen && locale-gen",
 };
 
 // Bump when the build steps below change: old cache entries then stop matching.

@@ -54,15 +54,23 @@ export class MountNamespace {
     return targets.reverse();
   }
 
+  /** The namespace's identity (`mnt:[inode]`), to find its processes after the holder is gone. */
+  get id(): string {
+    return this.nsLink;
+  }
+
   /** Pids of every process in this namespace except the holder: all were started by us. */
   members(): number[] {
+    return MountNamespace.processesIn(this.nsLink).filter((pid) => pid !== this.pid);
+  }
+
+  /** Pids of the processes in the mount namespace `nsLink` (as read from /proc/<pid>/ns/mnt). */
+  static processesIn(nsLink: string): number[] {
     const pids: number[] = [];
     for (const name of readdirSync("/proc")) {
       if (!/^[0-9]+$/.test(name)) continue;
-      const pid = Number(name);
-      if (pid === this.pid) continue;
       try {
-        if (readlinkSync(`/proc/${pid}/ns/mnt`) === this.nsLink) pids.push(pid);
+        if (readlinkSync(`/proc/${name}/ns/mnt`) === nsLink) pids.push(Number(name));
       } catch {
         // The process ended while we looked, or is not ours to read: either way not a member.
       }

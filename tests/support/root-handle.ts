@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecResult } from "./exec";
@@ -67,7 +67,9 @@ export async function openRoot(base: string, opts: { overlay: boolean; sys: bool
   let dir = base;
   try {
     if (opts.overlay) {
+      pruneOrphans();
       entry.tmp = mkdtempSync(join(tmpdir(), "canfar-root-"));
+      writeFileSync(join(entry.tmp, "holder"), `${ns.pid} ${ns.id}\n`);
       dir = `${entry.tmp}/root`;
     }
     // One process for all mounts: each nsenter costs tens of milliseconds.
@@ -161,13 +163,55 @@ async function teardown(entry: { ns: MountNamespace; tmp?: string }, dir: string
   live.delete(entry);
 }
 
+function closeAllNow(): void {
+  for (const entry of live) {
+    entry.ns.closeNow();
+    if (entry.tmp !== undefined) rmSync(entry.tmp, { recursive: true, force: true });
+  }
+  live.clear();
+}
+
+/**
+ * Last resort when a test never reaches its cleanup. On a signal the process would die
+ * without an "exit" event: close everything, then die of the same signal as before.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const entry of live) {
-      entry.ns.closeNow();
-      if (entry.tmp !== undefined) rmSync(entry.tmp, { recursive: true, force: true });
+  process.on("exit", closeAllNow);
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(sig, () => {
+      closeAllNow();
+      process.kill(process.pid, sig);
+    });
+  }
+}
+
+/**
+ * Removes overlay temp dirs left by a test process that was killed outright (SIGKILL, OOM):
+ * a dir whose namespace holder is gone is no one's. Its mounts never lived on the host,
+ * so deleting is safe once the processes left in its namespace are ended.
+ */
+function pruneOrphans(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith("canfar-root-")) continue;
+    const dir = join(tmpdir(), name);
+    let holder: string[];
+    try {
+      holder = readFileSync(join(dir, "holder"), "utf8").trim().split(" ");
+    } catch {
+      continue; // Being set up right now, or not ours: leave it.
     }
-  });
+    const [pid, nsId] = holder;
+    if (pid === undefined || nsId === undefined || !/^[0-9]+$/.test(pid) || existsSync(`/proc/${pid}`)) continue;
+    // Processes a killed test left in its namespace (an sshd, a condor_master): ours to end.
+    for (const orphan of MountNamespace.processesIn(nsId)) {
+      try {
+        process.kill(orphan, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
