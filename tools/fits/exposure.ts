@@ -10,7 +10,7 @@ import { drawStars, FieldParams, renderCcd } from "./starfield";
  * Writes a synthetic MegaCam-like exposure `<id>.fits.fz` (primary HDU plus one
  * Rice-compressed image extension per CCD, compressed by the real fpack) and the list of
  * injected stars `<id>.stars.tsv`. The exposure is never whole in memory or on disk
- * unpacked: each CCD is piped through fpack as a one-extension file while the next one is
+ * unpacked: each CCD is packed by fpack as a one-extension file while the next one is
  * drawn, and the packed extensions are written behind the primary header (a compressed HDU
  * is a self-contained binary table, so this is what fpack writes for the whole file).
  */
@@ -168,6 +168,8 @@ export async function writeExposure(o: ExposureOptions): Promise<ExposureResult>
       appendFileSync(raw, pixels);
       appendFileSync(raw, dataPadding(pixels.length));
       const packing = fpackExtension(raw, join(work, `ccd${ccd}.fz`));
+      // Awaited in turn below; this only keeps an early failure from counting as unhandled.
+      packing.catch(() => undefined);
       if (previous) {
         writeSync(fd, await previous);
         o.onProgress?.(ccd, o.ccds);
