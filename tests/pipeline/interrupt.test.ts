@@ -45,11 +45,15 @@ describe.skipIf(why)("do_catalogue.bash on SIGTERM", () => {
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
+    let armed = false;
     const status = await new Promise<number | null>((resolve) => {
       child.stderr.on("data", (d: Buffer) => {
         stderr += d.toString();
         // Workers are running once the chunks are announced.
-        if (stderr.includes("chunks") && !child.killed) setTimeout(() => child.kill("SIGTERM"), 200);
+        if (stderr.includes("chunks") && !armed) {
+          armed = true;
+          setTimeout(() => child.kill("SIGTERM"), 200);
+        }
       });
       child.on("close", (code) => resolve(code));
     });
