@@ -68,6 +68,7 @@ admin_group() {
 
 ensure_account() {
   local user="$1" group="$2"
+  local home
   if ! id -u "${user}" >/dev/null 2>&1; then
     useradd -m -s /bin/bash -d "/home/${user}" "${user}"
     say "created user ${user}"
@@ -76,6 +77,14 @@ ensure_account() {
     if [[ "$(getent passwd "${user}" | cut -d: -f7)" != "/bin/bash" ]]; then
       usermod -s /bin/bash "${user}"
       say "set ${user}'s shell to /bin/bash"
+    fi
+    home="$(getent passwd "${user}" | cut -d: -f6)"
+    if [[ ! -d "${home}" ]]; then
+      # As useradd -m would have made it: from /etc/skel, owned by the user.
+      install -d -m 755 -o "${user}" -g "$(id -gn "${user}")" "${home}"
+      cp -a /etc/skel/. "${home}/"
+      chown -R "${user}:$(id -gn "${user}")" "${home}"
+      say "created ${user}'s missing home ${home}"
     fi
   fi
   # A string match, not a pipe into grep -q: with pipefail an early grep exit could read as "not a member".

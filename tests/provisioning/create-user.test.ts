@@ -73,6 +73,14 @@ describe.skipIf(why)("create-user.sh in a Debian root", () => {
     expect(await sh("sudo -n true && echo ok", USER)).toBe("ok");
   });
 
+  it("gives an existing user without a home one from /etc/skel", async () => {
+    await sh(`useradd -s /bin/bash ${USER}`);
+    const r = await root.run([script, USER]);
+    expect(r.code).toBe(0);
+    expect(await sh(`stat -c '%U' /home/${USER} /home/${USER}/.bashrc /home/${USER}/.ssh/authorized_keys`)).toBe(`${USER}\n${USER}\n${USER}`);
+    expect(await sh("sudo -n true && echo ok", USER)).toBe("ok");
+  });
+
   it("uses wheel where there is no sudo group (Rocky images)", async () => {
     await sh("groupdel sudo && groupadd -r wheel");
     await root.runOk([script, USER]);
