@@ -73,6 +73,12 @@ describe("follow.sh against condor_q/condor_history doubles", () => {
     expect(r.stderr).toContain("cluster 5 still has jobs after 2 s");
   });
 
+  it("documents itself with --help", async () => {
+    const r = await follow("--help");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("usage: follow.sh CLUSTER [--interval SECONDS] [--timeout SECONDS]");
+  });
+
   it("rejects a cluster that is not a number", async () => {
     const r = await follow("12a");
     expect(r.code).toBe(2);
