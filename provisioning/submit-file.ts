@@ -13,7 +13,10 @@ export interface SubmitFileOptions {
   requestCpus?: number;
   /** Default: the flavor's RAM less headroom for the OS and HTCondor (see fitResources). */
   requestMemoryMb?: number;
-  /** Default: the ephemeral disk less headroom; required for flavors without one. */
+  /**
+   * Default JOB_DISK_KB (4 GiB). Where there is an ephemeral disk the request must fit on it;
+   * a flavor without one is taken on trust (the worker's root disk size is not in its name).
+   */
   requestDiskKb?: number;
   /** Variables for the job, e.g. `{ CATALOGUE_DEST: "vos:me/catalogues" }`. */
   environment?: Readonly<Record<string, string>>;
@@ -39,10 +42,20 @@ const MB_PER_GB = 1024;
 const KB_PER_GB = 1024 * 1024;
 
 /**
+ * One exposure needs about 1.1 GB in the job's scratch directory (339 MB .fz, 680 MB
+ * unpacked, the catalogue). CANFAR's workers put HTCondor's EXECUTE directory either on
+ * the ephemeral disk (canfar_batch_init: /mnt/condor) or on the root disk (the csv2
+ * worker cloud-config: /var/lib/condor/execute), whose size the flavor name does not
+ * give: asking for the whole ephemeral disk could match no worker at all and leave the
+ * jobs idle for ever, so the default asks for a few times what a job uses.
+ */
+export const JOB_DISK_KB = 4 * KB_PER_GB;
+
+/**
  * The most a job may request on one worker of this flavor. HTCondor advertises what the
  * kernel sees, which is less than the flavor's nominal size, and a job asking for more
  * than a slot has sits idle for ever: keep 15% (at least 1 GB) of RAM and 10% (at least
- * 1 GB) of the ephemeral disk for the OS, HTCondor and the image's own files.
+ * 1 GB) of the ephemeral disk for the OS, HTCondor and the file system's own reserve.
  */
 export function fitResources(flavor: Flavor): Resources {
   const ramMb = flavor.ramGb * MB_PER_GB;
@@ -120,10 +133,8 @@ function resourceRequests(opts: SubmitFileOptions, problems: string[]): { cpus: 
   };
   const cpus = check("requestCpus", opts.requestCpus, max.cpus, "CPUs");
   const memoryMb = check("requestMemoryMb", opts.requestMemoryMb, max.memoryMb, "MB");
-  const diskKb = check("requestDiskKb", opts.requestDiskKb, max.diskKb, "KB");
-  if (opts.requestDiskKb === undefined && max.diskKb === undefined) {
-    problems.push(`flavor '${flavorLabel(opts.flavor)}' has no ephemeral disk for job scratch space: choose a c* flavor such as c2-7.5gb-30, or set requestDiskKb`);
-  }
+  const defaultDiskKb = max.diskKb === undefined ? JOB_DISK_KB : Math.min(JOB_DISK_KB, max.diskKb);
+  const diskKb = check("requestDiskKb", opts.requestDiskKb ?? defaultDiskKb, max.diskKb, "KB");
   if (cpus === undefined || memoryMb === undefined || diskKb === undefined) return undefined;
   return { cpus, memoryMb, diskKb };
 }

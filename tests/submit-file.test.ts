@@ -33,7 +33,7 @@ describe("renderSubmitFile", () => {
 
       request_cpus   = 2
       request_memory = 6528
-      request_disk   = 28311552
+      request_disk   = 4194304
 
       queue arguments from (
       1056215p
@@ -100,7 +100,7 @@ describe("renderSubmitFile errors (each names what is wrong)", () => {
     ],
     [{ ...base, ids: ["1056215p", "1056216p", "1056215p"] }, "observation ID '1056215p' at index 2 repeats index 0"],
     [{ ...base, flavor: "c2-7.5GB-30" }, "flavor: 'c2-7.5GB-30' is not a flavor name: expected <c|p><vCPUs>-<RAM>gb[-<ephemeral GB>], e.g. c2-7.5gb-30 or p8-12gb"],
-    [{ ...base, flavor: "p8-12gb" }, "flavor 'p8-12gb' has no ephemeral disk for job scratch space: choose a c* flavor such as c2-7.5gb-30, or set requestDiskKb"],
+    [{ ...base, requestDiskKb: 30 * 1024 * 1024 }, "requestDiskKb 31457280 does not fit flavor 'c2-7.5gb-30': at most 28311552 KB"],
     [{ ...base, requestCpus: 3 }, "requestCpus 3 does not fit flavor 'c2-7.5gb-30': at most 2 CPUs"],
     [{ ...base, requestCpus: 1.5 }, "requestCpus must be a positive whole number of CPUs, got 1.5"],
     [{ ...base, requestMemoryMb: 7680 }, "requestMemoryMb 7680 does not fit flavor 'c2-7.5gb-30': at most 6528 MB"],
@@ -119,8 +119,13 @@ describe("renderSubmitFile errors (each names what is wrong)", () => {
     expect(() => renderSubmitFile({ ids: ["x"], flavor: "c2-7.5gb-30" })).toThrow(/cannot write the submit file:\n {2}- observation ID "x" at index 0/);
   });
 
-  it("accepts explicit disk on a flavor without ephemeral disk", () => {
-    expect(renderSubmitFile({ ids: ["1056215p"], flavor: "p8-12gb", requestDiskKb: 2_000_000 })).toContain("request_disk   = 2000000\n");
+  it("takes a flavor without ephemeral disk on trust for the disk request", () => {
+    expect(renderSubmitFile({ ids: ["1056215p"], flavor: "p8-12gb" })).toContain("request_disk   = 4194304\n");
+    expect(renderSubmitFile({ ids: ["1056215p"], flavor: "p8-12gb", requestDiskKb: 50_000_000 })).toContain("request_disk   = 50000000\n");
+  });
+
+  it("asks for less than the ephemeral disk when the disk is small", () => {
+    expect(renderSubmitFile({ ids: ["1056215p"], flavor: "c1-3.75gb-4" })).toContain("request_disk   = 3145728\n");
   });
 });
 
