@@ -13,7 +13,9 @@ set -Eeuo pipefail
 { set +x; } 2>/dev/null
 
 readonly PROG="cadc-credentials"
-readonly CADC_HOSTS=(ws-cadc.canfar.net ws-uv.canfar.net www.canfar.net www.cadc-ccda.hia-iha.nrc-cnrc.gc.ca)
+# The web service hosts cadcutils and vos use, plus those canfarproc's cadc_dotnetrc writes.
+readonly CADC_HOSTS=(ws-cadc.canfar.net ws-uv.canfar.net www.canfar.net www.cadc-ccda.hia-iha.nrc-cnrc.gc.ca
+  www.canfar.phys.uvic.ca)
 readonly USER_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 readonly DEFAULT_DAYS=10
 readonly MAX_DAYS=30

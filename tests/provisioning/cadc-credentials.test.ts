@@ -7,7 +7,13 @@ import { installScript, stateListing, writeExecutable } from "./root-fixtures";
 const why = missing({ root: true, commands: ["debootstrap", "unshare", "nsenter", "chroot", "flock"] });
 const USER = "jdoe";
 const PASSWORD = "s3cret-Pa55!w0rd";
-const HOSTS = ["ws-cadc.canfar.net", "ws-uv.canfar.net", "www.canfar.net", "www.cadc-ccda.hia-iha.nrc-cnrc.gc.ca"];
+const HOSTS = [
+  "ws-cadc.canfar.net",
+  "ws-uv.canfar.net",
+  "www.canfar.net",
+  "www.cadc-ccda.hia-iha.nrc-cnrc.gc.ca",
+  "www.canfar.phys.uvic.ca",
+];
 const DAY = 86_400;
 
 describe.skipIf(why)("cadc-credentials.sh in a Debian root", () => {
@@ -35,7 +41,7 @@ describe.skipIf(why)("cadc-credentials.sh in a Debian root", () => {
 
   it("writes ~/.netrc (600) and a verified proxy certificate, the password in no argv or output", async () => {
     const r = await asUser([], `${PASSWORD}\n`);
-    expect(r.stderr).toContain("cadc-credentials: wrote /home/jdoe/.netrc for 4 CADC hosts");
+    expect(r.stderr).toContain("cadc-credentials: wrote /home/jdoe/.netrc for 5 CADC hosts");
     expect(r.code).toBe(0);
     expect(await sh("cat ~/.netrc", USER)).toBe(HOSTS.map((h) => `machine ${h} login ${USER} password ${PASSWORD}`).join("\n"));
     expect(await sh(`stat -c '%a %U' ~/.netrc ~/.ssl ~/.ssl/cadcproxy.pem`, USER)).toBe(`600 ${USER}\n700 ${USER}\n600 ${USER}`);
