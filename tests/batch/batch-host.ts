@@ -5,7 +5,7 @@ import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../s
 import { execCommand, type ExecResult } from "../support/exec";
 import { makeSshKey } from "../support/ssh-key";
 import { sshRun, startSshd, type SshdHandle, type SshTarget } from "../support/sshd";
-import { DOUBLES_DIR } from "../doubles/openstack-double";
+import { DOUBLES_DIR } from "../doubles/doubles-dir";
 
 export const BATCH_USER = "batch";
 /** Where the doubles keep their call log and submitted files, inside the root. */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execCommand } from "../support/exec";
-import { DOUBLES_DIR } from "../doubles/openstack-double";
+import { DOUBLES_DIR } from "../doubles/doubles-dir";
 
 const FOLLOW = resolve(__dirname, "../../provisioning/batch/follow.sh");
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { cachedRoot, mountOverlay, type RootHandle, type RootRecipe } from "../support/debian-root";
-import { DOUBLES_DIR } from "../doubles/openstack-double";
+import { DOUBLES_DIR } from "../doubles/doubles-dir";
 
 /**
  * Debian 13 ships HTCondor (23.9); Debian 12 has none. The pipeline's tools come along so

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execCommand } from "../support/exec";
 import { missing } from "../support/requirements";
-import { DOUBLES_DIR } from "./openstack-double";
+import { DOUBLES_DIR } from "./doubles-dir";
 
 const DOUBLES = ["openstack", "canfar_submit", "condor_submit", "condor_q", "condor_history", "canfar-double-conf.sh"];
 

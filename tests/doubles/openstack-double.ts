@@ -1,9 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-
-/** Directory holding the doubles (openstack, canfar_submit, condor_*): put it first on PATH. */
-export const DOUBLES_DIR = resolve(__dirname);
+import { join } from "node:path";
+import { DOUBLES_DIR } from "./doubles-dir";
 
 export interface ImageState {
   id: string;
