@@ -52,12 +52,16 @@ main() {
     exit 2
   fi
   local -a samples=()
-  mapfile -t samples < <(find "${sample_dir}" -maxdepth 1 -name '*.fits.fz' -printf '%f\n')
+  local f
+  for f in "${sample_dir}"/*.fits.fz; do
+    [[ -f "${f}" ]] && samples+=("${f}")
+  done
   if [[ ${#samples[@]} -ne 1 ]]; then
     err "SAMPLE_DIR '${sample_dir}' must hold exactly one ID.fits.fz, found ${#samples[@]}"
     exit 2
   fi
-  local id="${samples[0]%.fits.fz}"
+  local id
+  id="$(basename "${samples[0]}" .fits.fz)"
   local pipeline="${CATALOGUE_PIPELINE:-${DEFAULT_PIPELINE}}"
   if [[ ! -x "${pipeline}" ]]; then
     err "FAILED: pipeline ${pipeline} is not installed (run install-pipeline.sh first)"

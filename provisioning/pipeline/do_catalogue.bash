@@ -252,8 +252,10 @@ list_images() {
   if [[ -n "${promised}" && "${promised}" != "${actual}" ]]; then
     die "${EXIT_UNPACK}" "${fz_path} is ${actual} bytes but its headers describe ${promised} bytes: truncated or corrupt"
   fi
-  mapfile -t ext_numbers < <(awk '$2 == "IMAGE" && $0 ~ /\[[0-9]+x[0-9]+/ { print $1 - 1 }' <<<"${listing}")
-  ((${#ext_numbers[@]} > 0)) || die "${EXIT_UNPACK}" "${fz_path} holds no image: ${listing}"
+  local images
+  images="$(awk '$2 == "IMAGE" && $0 ~ /\[[0-9]+x[0-9]+/ { print $1 - 1 }' <<<"${listing}")"
+  [[ -n "${images}" ]] || die "${EXIT_UNPACK}" "${fz_path} holds no image: ${listing}"
+  mapfile -t ext_numbers <<<"${images}"
 }
 
 # extract_chunk N EXT...: unpacks extensions EXT... into one file and runs source-extractor
