@@ -9,6 +9,8 @@ set -Eeuo pipefail
 
 readonly PROG="setup-scratch"
 readonly DEFAULT_DEVICE="/dev/vdb"
+# Nova labels the ephemeral file system it makes; the label holds when the disk is not vdb.
+readonly EPHEMERAL_LABEL_DEVICE="/dev/disk/by-label/ephemeral0"
 readonly DEFAULT_MOUNTPOINT="/mnt"
 readonly EXIT_USAGE=2
 readonly EXIT_NO_DISK=3
@@ -16,7 +18,7 @@ readonly EXIT_NO_DISK=3
 usage() {
   cat >&2 <<USAGE
 Usage: ${0##*/} [--device DEV] [--mountpoint DIR] [--owner USER]
-Mount the ephemeral disk DEV (default ${DEFAULT_DEVICE}) on DIR (default ${DEFAULT_MOUNTPOINT})
+Mount the ephemeral disk DEV (default ${DEFAULT_DEVICE}, else ${EPHEMERAL_LABEL_DEVICE}) on DIR (default ${DEFAULT_MOUNTPOINT})
 unless something is mounted there already, then create DIR/scratch with mode 1777,
 owned by USER when given (root otherwise). Run as root; safe to re-run.
 USAGE
@@ -32,10 +34,13 @@ usage_error() {
 }
 
 ensure_mounted() {
-  local device="$1" mountpoint="$2"
+  local device="$1" mountpoint="$2" explicit="$3"
   if mountpoint -q "${mountpoint}"; then
     say "${mountpoint} is already a mount point; using it"
     return 0
+  fi
+  if [[ ! -b "${device}" && "${explicit}" == no && -b "${EPHEMERAL_LABEL_DEVICE}" ]]; then
+    device="${EPHEMERAL_LABEL_DEVICE}"
   fi
   if [[ ! -b "${device}" ]]; then
     err "flavor has no ephemeral disk: ${device} not found; choose a c* flavor (e.g. c2-7.5gb-30)"
@@ -62,14 +67,14 @@ ensure_scratch() {
 }
 
 main() {
-  local device="${DEFAULT_DEVICE}" mountpoint="${DEFAULT_MOUNTPOINT}" owner="root"
+  local device="${DEFAULT_DEVICE}" explicit=no mountpoint="${DEFAULT_MOUNTPOINT}" owner="root"
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --help | -h) usage; exit 0 ;;
       --device | --mountpoint | --owner)
         [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
         case "$1" in
-          --device) device="$2" ;;
+          --device) device="$2"; explicit=yes ;;
           --mountpoint) mountpoint="$2" ;;
           --owner) owner="$2" ;;
         esac
@@ -85,7 +90,7 @@ main() {
     err "must run as root (try: sudo ${0##*/})"
     exit 1
   fi
-  ensure_mounted "${device}" "${mountpoint}"
+  ensure_mounted "${device}" "${mountpoint}" "${explicit}"
   ensure_scratch "${mountpoint%/}/scratch" "${owner}"
 }
 

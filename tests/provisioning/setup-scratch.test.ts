@@ -49,9 +49,10 @@ describe.skipIf(why)("setup-scratch.sh in a Debian root", () => {
     expect(await sh("findmnt -n /mnt | wc -l")).toBe("1");
   });
 
-  it("mounts the ephemeral device when nothing is mounted", async () => {
+  /** A real 64 MB ext4 disk on a loop device, as node `name` in the root's private /dev only. */
+  async function withEphemeralDisk(name: string, fn: () => Promise<void>): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), "canfar-disk-"));
-    const image = join(dir, "vdb.img");
+    const image = join(dir, "ephemeral.img");
     let loop: string | undefined;
     try {
       await execOk(["truncate", "-s", "64M", image]);
@@ -60,8 +61,18 @@ describe.skipIf(why)("setup-scratch.sh in a Debian root", () => {
       const rdev = statSync(loop).rdev;
       const major = (rdev >> 8) & 0xfff;
       const minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
-      // The VM's device name, inside the root's private /dev only.
-      await sh(`mknod -m 660 /dev/vdb b ${major} ${minor}`);
+      await sh(`mknod -m 660 ${name} b ${major} ${minor}`);
+      await fn();
+    } finally {
+      // Unmount (inside the namespace) before the loop device can be detached.
+      await root.cleanup();
+      if (loop !== undefined) await execOk(["losetup", "-d", loop]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("mounts the ephemeral device when nothing is mounted", async () => {
+    await withEphemeralDisk("/dev/vdb", async () => {
       const r = await root.run([script, "--owner", "nobody"]);
       expect(r.stderr).toContain("mounted /dev/vdb on /mnt");
       expect(r.code).toBe(0);
@@ -70,11 +81,19 @@ describe.skipIf(why)("setup-scratch.sh in a Debian root", () => {
       const again = await root.run([script, "--owner", "nobody"]);
       expect(again.code).toBe(0);
       expect(await sh("findmnt -n /mnt | wc -l")).toBe("1");
-    } finally {
-      await root.cleanup();
-      if (loop !== undefined) await execOk(["losetup", "-d", loop]);
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it("falls back to the disk labelled ephemeral0 when there is no /dev/vdb (unless --device is given)", async () => {
+    await withEphemeralDisk("/dev/sdb", async () => {
+      await sh("mkdir -p /dev/disk/by-label && ln -s ../../sdb /dev/disk/by-label/ephemeral0");
+      const explicit = await root.run([script, "--device", "/dev/vdb"]);
+      expect(explicit.code).toBe(3);
+      const r = await root.run([script]);
+      expect(r.stderr).toContain("mounted /dev/disk/by-label/ephemeral0 on /mnt");
+      expect(r.code).toBe(0);
+      expect(await sh("findmnt -n -o FSTYPE,LABEL /mnt")).toMatch(/^ext4 +ephemeral0$/);
+    });
   });
 
   it("repairs a scratch directory with the wrong mode or owner", async () => {
