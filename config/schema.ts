@@ -89,7 +89,11 @@ const schema = z
     }),
     allowSshFromAnywhere: bool.default(false),
     cadcUser: z.string().regex(CADC_USER, { error: "expected a CADC user name: lowercase letters, digits, '_' or '-', at most 32, not starting with a digit" }),
-    cadcPassword: z.string().min(1, { error: "expected the CADC password, not an empty value" }),
+    cadcPassword: z
+      .string()
+      .min(1, { error: "expected the CADC password, not an empty value" })
+      // ~/.netrc separates fields by white space and has no portable quoting.
+      .regex(/^[^\s'"\\]+$/, { error: "contains white space, a quote or a backslash, which ~/.netrc cannot hold; change the CADC password" }),
     vospace: z.string().regex(VOSPACE, { error: "expected a VOSpace path such as vos:myuser/catalogues" }),
     observationIds: listOf(z.string(), "CFHT exposure IDs").default([...DEFAULTS.observationIds]),
     upgradePackages: bool.default(false),

@@ -123,6 +123,12 @@ describe("stack config schema", () => {
     expect(JSON.stringify(found)).not.toContain(secretish);
   });
 
+  it("refuses a CADC password ~/.netrc cannot hold, without echoing it", () => {
+    expect(problems({ cadcPassword: "has space" })).toEqual([
+      ["cadcPassword", "contains white space, a quote or a backslash, which ~/.netrc cannot hold; change the CADC password"],
+    ]);
+  });
+
   it("asks for a distro when the image name does not tell", () => {
     expect(problems({ image: "my-custom-image" })).toEqual([
       ["distro", "cannot tell the distribution of image 'my-custom-image'; set canfar:distro to one of ubuntu, debian, rocky"],

@@ -1,3 +1,5 @@
+import { shellQuote } from "../../provisioning/plan";
+
 /**
  * A stand-in for cadcutils' `cadc-get-cert` (CADC cannot be reached from here). Like the
  * real one it reads ~/.netrc for the credential service's host; it records its arguments
@@ -10,7 +12,7 @@ export function cadcGetCertDouble(expected: { user: string; password: string }):
   return `#!/bin/bash
 set -eu
 printf '%s\\n' "$*" >> /tmp/cadc-get-cert.calls
-for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f" 2>/dev/null || true; echo; done >> /tmp/cadc-get-cert.ps
+for f in /proc/[0-9]*/cmdline; do { tr '\\0' ' ' < "$f"; } 2>/dev/null || true; echo; done >> /tmp/cadc-get-cert.ps
 if [ -e /tmp/cadc-get-cert.down ]; then echo "ERROR: connection to ws-cadc.canfar.net refused" >&2; exit 1; fi
 days=10 out="$HOME/.ssl/cadcproxy.pem" netrc=0
 while [ $# -gt 0 ]; do
@@ -23,7 +25,7 @@ while [ $# -gt 0 ]; do
 done
 [ "$netrc" = 1 ] || { echo "cadc-get-cert double: expected -n" >&2; exit 2; }
 read -r login password < <(awk '$1 == "machine" && $2 == "ws-cadc.canfar.net" { print $4, $6 }' "$HOME/.netrc")
-if [ "$login" != ${JSON.stringify(expected.user)} ] || [ "$password" != ${JSON.stringify(expected.password)} ]; then
+if [ "$login" != ${shellQuote(expected.user)} ] || [ "$password" != ${shellQuote(expected.password)} ]; then
   echo "FAILED: invalid username/password"
   exit 0
 fi

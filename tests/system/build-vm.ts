@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { validateSettings } from "../../config/schema";
+import { Action, provisioningPlan } from "../../provisioning/plan";
+import { evaluate } from "../../tools/render/evaluate";
+import { readStackConfig } from "../../tools/render/stack-file";
+import { runCloudInitStages, seedNoCloud } from "../support/cloud-init";
+import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
+import { addDefaultUser } from "../support/default-user";
+import { execCommand, type ExecResult } from "../support/exec";
+import { makeSshKey, type SshKey } from "../support/ssh-key";
+import { startSshd, sshRun, type SshdHandle } from "../support/sshd";
+import { cadcGetCertDouble } from "../provisioning/cadc-get-cert-double";
+
+const ROOT = join(__dirname, "..", "..");
+// Shell-special characters, to show the password travels untouched on stdin.
+export const PASSWORD = "Sys-test_p@ss$word!#;&|*";
+
+/** The dev stack's config with this test's key pair and password, as `pulumi up` would see it. */
+export function devStackConfig(key: SshKey, overrides: Record<string, string> = {}) {
+  const stack = readStackConfig(join(ROOT, "Pulumi.dev.yaml"));
+  const config = {
+    ...stack.config,
+    "canfar:sshPublicKey": key.publicKey,
+    "canfar:sshPrivateKey": key.privateKey,
+    "canfar:cadcPassword": PASSWORD,
+    ...overrides,
+  };
+  return { config, secretKeys: stack.secretKeys };
+}
+
+/** What the program declares for the dev stack: the instance's user-data and the SSH actions. */
+export async function programFor(key: SshKey, overrides: Record<string, string> = {}) {
+  const stack = devStackConfig(key, overrides);
+  const evaluation = await evaluate("canfar-batch", "dev", stack);
+  const vm = evaluation.resources.find((r) => r.type === "openstack:compute/instance:Instance");
+  const userData = (vm?.inputs as { userData?: string } | undefined)?.userData;
+  if (typeof userData !== "string") throw new Error("the program declared no instance user-data");
+
+  const raw = Object.fromEntries(Object.entries(stack.config).map(([k, v]) => [k.replace(/^canfar:/, ""), v]));
+  const settings = validateSettings(raw, new Set(stack.secretKeys.map((k) => k.replace(/^canfar:/, ""))));
+  if (!settings.ok) throw new Error(JSON.stringify(settings.problems));
+  const s = settings.settings;
+  // The same plan index.ts builds; checked below against what the program declared.
+  const actions = provisioningPlan({ defaultUser: s.defaultUser, cadcUser: s.cadcUser, scratchDevice: s.scratchDevice, cloudInitTimeoutSeconds: 3600 });
+  for (const a of actions) {
+    const declared = evaluation.resources.find((r) => r.name === `provision-${a.id}`);
+    const inputs = declared?.inputs as { create?: string; remotePath?: string; source?: { path?: string } } | undefined;
+    const same = a.kind === "run" ? inputs?.create === a.command : inputs?.remotePath === a.remote && inputs?.source?.path === a.local;
+    if (!same) throw new Error(`the program's provision-${a.id} differs from the plan replayed here: ${JSON.stringify(inputs)}`);
+  }
+  if (evaluation.resources.filter((r) => r.name.startsWith("provision-")).length !== actions.length) {
+    throw new Error("the program declares provisioning actions the plan does not have");
+  }
+  return { userData, actions, settings: s };
+}
+
+/** A build VM stand-in: the cached Debian root, its NoCloud seed, cloud-init run for real. */
+export class BuildVmStandIn {
+  private constructor(
+    readonly root: RootHandle,
+    readonly key: SshKey,
+    private readonly keyDir: string,
+  ) {}
+  private sshd?: SshdHandle;
+
+  static async boot(
+    key: SshKey,
+    keyDir: string,
+    opts: { userData: string; defaultUser: string; cadcUser: string },
+  ): Promise<{ vm: BuildVmStandIn; cloudInit: ExecResult }> {
+    const { userData, defaultUser, cadcUser } = opts;
+    const base = await cachedRoot(BUILD_VM_RECIPE);
+    const root = await mountOverlay(base);
+    const vm = new BuildVmStandIn(root, key, keyDir);
+    try {
+      await seedNoCloud(root, userData);
+      // What the Ubuntu image and its ephemeral disk bring: the default user holding the key
+      // pair, and something mounted on /mnt (cloud-init's mounts module does it on a VM).
+      await addDefaultUser(root, defaultUser, key.publicKey);
+      await root.runOk("mount -t tmpfs -o size=256m ephemeral0 /mnt");
+      await root.runOk(["bash", "-c", 'cat > /usr/local/bin/cadc-get-cert && chmod 755 /usr/local/bin/cadc-get-cert'], {
+        stdin: cadcGetCertDouble({ user: cadcUser, password: PASSWORD }),
+      });
+      const cloudInit = await runCloudInitStages(root);
+      vm.sshd = await startSshd(root);
+      return { vm, cloudInit };
+    } catch (e) {
+      await vm.stop();
+      throw e;
+    }
+  }
+
+  get port(): number {
+    if (!this.sshd) throw new Error("sshd is not running");
+    return this.sshd.port;
+  }
+
+  ssh(user: string, command: string, stdin?: string): Promise<ExecResult> {
+    return sshRun({ port: this.port, user, keyPath: this.key.privateKeyPath }, command, stdin);
+  }
+
+  /** Copies a file over real SSH (scp), as remote.CopyToRemote does. */
+  scp(user: string, local: string, remote: string): Promise<ExecResult> {
+    return execCommand(
+      ["scp", "-q", "-P", String(this.port), "-i", this.key.privateKeyPath, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", local, `${user}@127.0.0.1:${remote}`],
+      { timeoutMs: 60_000 },
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.sshd?.stop();
+    await this.root.cleanup();
+    rmSync(this.keyDir, { recursive: true, force: true });
+  }
+}
+
+export function newKey(): Promise<{ key: SshKey; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "system-key-"));
+  return makeSshKey(dir).then((key) => ({ key, dir }));
+}
+
+export class StepFailed extends Error {}
+
+/**
+ * Replays the plan over SSH in its listed order (a valid order of its dependencies), each
+ * action as its login, each secret on stdin. Returns each run's output, by action id.
+ */
+export async function provision(vm: BuildVmStandIn, actions: readonly Action[], secrets: { cadcPassword: string }, log: (line: string) => void = () => {}): Promise<Map<string, ExecResult>> {
+  const results = new Map<string, ExecResult>();
+  for (const a of actions) {
+    const started = Date.now();
+    const result =
+      a.kind === "copy"
+        ? await vm.scp(a.login, a.local, a.remote)
+        : await vm.ssh(a.login, a.command, a.stdin ? secrets[a.stdin] : undefined);
+    log(`system: ${a.id} (${a.login}) exit ${result.code} in ${Date.now() - started} ms`);
+    if (result.code !== 0) {
+      const what = a.kind === "run" ? a.description : `copy ${a.local} to ${a.remote}`;
+      throw new StepFailed(`provisioning step '${a.id}' (${what}) failed with exit ${result.code}:\n${result.stderr.trim()}\n${result.stdout.trim()}`);
+    }
+    results.set(a.id, result);
+  }
+  return results;
+}
+
