@@ -9,7 +9,7 @@ import { imageContentHash } from "./components/content-hash";
 import { Provisioning } from "./components/provisioning";
 import { Snapshot } from "./components/snapshot";
 import { BatchSubmission } from "./components/batch-submission";
-import { provisioningPlan, stagingDir } from "./provisioning/plan";
+import { planHash, provisioningPlan, stagingDir } from "./provisioning/plan";
 
 // Package installs on a fresh VM take minutes; an hour means something is stuck.
 const CLOUD_INIT_TIMEOUT_SECONDS = 3600;
@@ -54,25 +54,26 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     opts,
   );
 
+  const actions = provisioningPlan({
+    defaultUser: config.defaultUser,
+    cadcUser: config.cadcUser,
+    scratchDevice: config.scratchDevice,
+    cloudInitTimeoutSeconds: CLOUD_INIT_TIMEOUT_SECONDS,
+  });
+  const contentHash = vm.imageId.apply((baseImageId) =>
+    imageContentHash({ planHash: planHash(actions), userData, baseImageId, flavor: config.flavor }),
+  );
   const provisioning = new Provisioning(
     "provision",
     {
       host: access.publicIp,
       privateKey: config.sshPrivateKey,
-      actions: provisioningPlan({
-        defaultUser: config.defaultUser,
-        cadcUser: config.cadcUser,
-        scratchDevice: config.scratchDevice,
-        cloudInitTimeoutSeconds: CLOUD_INIT_TIMEOUT_SECONDS,
-      }),
+      actions,
       stdin: { cadcPassword: config.cadcPassword },
       dependsOn: [vm, access.association],
+      ensureRunning: { serverId: vm.instanceId, cloud: config.cloud, trigger: contentHash },
     },
     opts,
-  );
-
-  const contentHash = vm.imageId.apply((baseImageId) =>
-    imageContentHash({ planHash: provisioning.contentHash, userData, baseImageId, flavor: config.flavor }),
   );
   const snapshot = new Snapshot(
     "worker-image",

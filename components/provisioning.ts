@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { remote, types } from "@pulumi/command";
+import { local, remote, types } from "@pulumi/command";
+import { REPO_ROOT } from "./content-hash";
 import { Action, planHash, StdinSecret } from "../provisioning/plan";
 
 export interface ProvisioningArgs {
@@ -13,6 +14,11 @@ export interface ProvisioningArgs {
   stdin: Record<StdinSecret, pulumi.Input<string>>;
   /** Resources that must exist before the first SSH dial (e.g. the floating IP association). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * Start the build VM first if a snapshot left it stopped, whenever `trigger` (the image
+   * content hash) changes: exactly when provisioning or the snapshot will run again.
+   */
+  ensureRunning: { serverId: pulumi.Input<string>; cloud: string; trigger: pulumi.Input<string> };
 }
 
 /**
@@ -29,6 +35,17 @@ export class Provisioning extends pulumi.ComponentResource {
 
   constructor(name: string, args: ProvisioningArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canfar:index:Provisioning", name, {}, opts);
+    const running = new local.Command(
+      `${name}-ensure-running`,
+      {
+        dir: REPO_ROOT,
+        environment: { OS_CLOUD: args.ensureRunning.cloud, SERVER_ID: args.ensureRunning.serverId },
+        create: `bash provisioning/snapshot/start-server.sh --server "$SERVER_ID"`,
+        triggers: [args.ensureRunning.trigger],
+        logging: "stderr",
+      },
+      { parent: this, dependsOn: args.dependsOn ?? [] },
+    );
     const created = new Map<string, pulumi.Resource>();
     for (const action of args.actions) {
       const connection: types.input.remote.ConnectionArgs = {
@@ -39,7 +56,7 @@ export class Provisioning extends pulumi.ComponentResource {
         dialErrorLimit: 60,
         perDialTimeout: 20,
       };
-      const dependsOn = action.after.length > 0 ? action.after.map((id) => created.get(id)!) : (args.dependsOn ?? []);
+      const dependsOn = action.after.length > 0 ? action.after.map((id) => created.get(id)!) : [running];
       const child = { parent: this, dependsOn };
       const resource =
         action.kind === "copy"

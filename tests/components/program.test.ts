@@ -93,9 +93,12 @@ describe("the program under mocks (dev fixture)", () => {
     expect(commands.filter((c) => (c.inputs as { stdin?: unknown }).stdin !== undefined).map((c) => c.name)).toEqual(["provision-cadc-credentials"]);
   });
 
-  it("waits for the build VM before the first SSH dial", () => {
+  it("waits for the build VM, started if a snapshot stopped it, before the first SSH dial", () => {
+    const ensure = ofType(e, "command:local:Command").find((c) => c.name === "provision-ensure-running");
+    expect(ensure?.dependencies.some((d) => d.endsWith("canfar:index:BuildVm::build"))).toBe(true);
+    expect((ensure?.inputs as { create?: string }).create).toBe(`bash provisioning/snapshot/start-server.sh --server "$SERVER_ID"`);
     const stage = ofType(e, "command:remote:Command").find((c) => c.name === "provision-stage-ubuntu");
-    expect(stage?.dependencies.some((d) => d.endsWith("canfar:index:BuildVm::build"))).toBe(true);
+    expect(stage?.dependencies.some((d) => d.endsWith("::provision-ensure-running"))).toBe(true);
   });
 
   it("never shows a secret in plain text in any input or output", () => {

@@ -45,6 +45,10 @@ describe("snapshot", () => {
     expect(image.inputs.environment).toMatchObject({ OS_CLOUD: "arbutus-canfar", IMAGE_PREFIX: "image-reduction", TIMEOUT: "1800" });
   });
 
+  it("starts a stopped build VM exactly when provisioning or the snapshot runs again", () => {
+    expect(named(e, "provision-ensure-running").inputs.triggers).toEqual([contentHash(e)]);
+  });
+
   it("keeps the image on destroy by default, deletes it when told", async () => {
     expect(named(e, "worker-image-image").inputs.delete).toBeUndefined();
     const dropping = await evaluateProgram({ ...BATCH, keepImageOnDestroy: "false" });
@@ -151,6 +155,6 @@ describe("the stack without a batch host", () => {
     const e = await evaluateProgram();
     expect(e.resources.filter((r) => r.type === REMOTE && r.name.startsWith("batch-"))).toEqual([]);
     expect(one(e, "canfar:index:Snapshot").name).toBe("worker-image");
-    expect(e.resources.filter((r) => r.type === LOCAL).map((r) => r.name)).toEqual(["worker-image-image"]);
+    expect(e.resources.filter((r) => r.type === LOCAL).map((r) => r.name)).toEqual(["provision-ensure-running", "worker-image-image"]);
   });
 });

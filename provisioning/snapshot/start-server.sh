@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Makes sure the build VM is running before anything is run on it over SSH: run locally by
+# the program (local.Command) whenever provisioning or the snapshot will run again.
+# create-image.sh leaves the VM stopped (SHUTOFF) after a snapshot, so a later change to a
+# provisioning script would otherwise dial a stopped machine until SSH gives up.
+#
+#   start-server.sh --server SERVER_ID [--timeout SECONDS]
+#
+# Auth: OS_CLOUD (clouds.yaml) or OS_* variables in the environment.
+# Exit codes: 0 running, 2 bad arguments, 3 the server no longer exists,
+#             4 the server is in ERROR, 8 not ACTIVE after --timeout, 9 the cloud failed.
+set -Eeuo pipefail
+
+readonly PROG="${0##*/}"
+readonly EXIT_USAGE=2 EXIT_GONE=3 EXIT_ERROR=4 EXIT_TIMEOUT=8 EXIT_CLI=9
+readonly POLL_SECONDS="${CANFAR_START_POLL_SECONDS:-5}"
+# shellcheck source-path=SCRIPTDIR source=openstack-cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/openstack-cli.sh"
+
+usage() {
+  cat >&2 <<EOF_USAGE
+usage: ${PROG} --server SERVER_ID [--timeout SECONDS]
+
+Starts the build VM when it is stopped (SHUTOFF) and waits until it is ACTIVE; does
+nothing when it already is.
+
+  --server SERVER_ID   the build VM
+  --timeout SECONDS    wait at most this long for ACTIVE (default 600)
+
+Auth: OS_CLOUD (clouds.yaml) or OS_* variables in the environment.
+Exit codes: 0 running, 2 usage, 3 server gone, 4 server in ERROR, 8 timeout, 9 cloud failed.
+EOF_USAGE
+}
+
+status_of() {
+  local server="$1"
+  if ! os_cli server show "${server}" -f value -c status; then
+    is_not_found "${OS_MSG}" &&
+      die "${EXIT_GONE}" "build VM '${server}' no longer exists (deleted after the snapshot?); run \`pulumi refresh\` so Pulumi recreates it, then \`pulumi up\`"
+    die "${EXIT_CLI}" "Error reading server '${server}': ${OS_MSG}"
+  fi
+  STATUS="${OS_OUT}"
+}
+
+main() {
+  local server="" timeout=600
+  while (($# > 0)); do
+    case "$1" in
+      --server | --timeout)
+        [[ $# -ge 2 && -n "$2" ]] || { err "$1 needs a value"; usage; exit "${EXIT_USAGE}"; }
+        case "$1" in
+          --server) server="$2" ;;
+          --timeout) timeout="$2" ;;
+        esac
+        shift 2
+        ;;
+      -h | --help) usage; exit 0 ;;
+      *) err "unknown argument '$1'"; usage; exit "${EXIT_USAGE}" ;;
+    esac
+  done
+  [[ -n "${server}" ]] || { err "--server is required (the build VM's ID)"; usage; exit "${EXIT_USAGE}"; }
+  [[ "${server}" =~ ^[A-Za-z0-9._-]+$ ]] || die "${EXIT_USAGE}" "--server '${server}': expected a server ID"
+  [[ "${timeout}" =~ ^[1-9][0-9]*$ ]] || die "${EXIT_USAGE}" "--timeout '${timeout}': expected a positive number of seconds"
+  os_cli_init
+
+  local start="${SECONDS}" STATUS=""
+  status_of "${server}"
+  if [[ "${STATUS}" == "SHUTOFF" ]]; then
+    log "build VM ${server} is stopped (after a snapshot); starting it"
+    os_cli server start "${server}" || die "${EXIT_CLI}" "Error starting server '${server}': ${OS_MSG}"
+  fi
+  while [[ "${STATUS}" != "ACTIVE" ]]; do
+    [[ "${STATUS}" != "ERROR" ]] || die "${EXIT_ERROR}" "build VM '${server}' is in ERROR; see \`openstack server show ${server}\`"
+    ((SECONDS - start < timeout)) || die "${EXIT_TIMEOUT}" "build VM '${server}' still ${STATUS} after ${timeout} s"
+    log "waiting for build VM ${server}: ${STATUS} ($((SECONDS - start)) s of ${timeout} s)"
+    sleep "${POLL_SECONDS}"
+    status_of "${server}"
+  done
+  log "build VM ${server} is ACTIVE"
+}
+
+main "$@"
