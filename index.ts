@@ -124,6 +124,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
                 projectId: config.openstackProjectId!,
                 // On arbutus-canfar the OpenStack login is the CADC account.
                 username: config.cadcUser,
+                ...(config.openstackUserDomainName ? { userDomainName: config.openstackUserDomainName } : {}),
                 password: config.cadcPassword,
               },
             }

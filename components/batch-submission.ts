@@ -14,6 +14,8 @@ export interface OpenStackCredentials {
   projectName: string;
   projectId: string;
   username: string;
+  /** Keystone v3 needs it with a user name; omitted when the RC file has none. */
+  userDomainName?: string;
   password: pulumi.Input<string>;
 }
 
@@ -125,13 +127,21 @@ export class BatchSubmission extends pulumi.ComponentResource {
 
 /** KEY=VALUE lines for submit.sh's stdin; the whole text is a secret (it holds the password). */
 export function credentialLines(c: OpenStackCredentials): pulumi.Output<string> {
+  const plain: Array<[string, string | undefined]> = [
+    ["OS_AUTH_URL", c.authUrl],
+    ["OS_PROJECT_ID", c.projectId],
+    ["OS_PROJECT_NAME", c.projectName],
+    ["OS_USERNAME", c.username],
+    ["OS_USER_DOMAIN_NAME", c.userDomainName],
+  ];
   return pulumi.secret(
-    pulumi.interpolate`OS_AUTH_URL=${c.authUrl}
-OS_PROJECT_ID=${c.projectId}
-OS_PROJECT_NAME=${c.projectName}
-OS_USERNAME=${c.username}
-OS_PASSWORD=${c.password}
-`,
+    pulumi.output(c.password).apply((password) => {
+      const lines = [...plain, ["OS_PASSWORD", password] as [string, string]].filter((l): l is [string, string] => l[1] !== undefined);
+      // One pair per line: a line break inside a value would smuggle in another variable.
+      const bad = lines.find(([, v]) => /[\r\n]/.test(v));
+      if (bad) throw new Error(`Error writing canfar_submit credentials: ${bad[0]} contains a line break`);
+      return lines.map(([k, v]) => `${k}=${v}\n`).join("");
+    }),
   );
 }
 

@@ -38,6 +38,7 @@ export const REFERENCE: Record<string, { what: string; default?: string; onChang
   workerFlavor: { what: "flavor of the workers the jobs run on; requests in the submit file fit it", default: "`flavor`", onChange: "a new submission" },
   openstackAuthUrl: { what: "Keystone URL given to `canfar_submit` (csv1)", default: "required for csv1", onChange: "a new submission" },
   openstackProjectName: { what: "OpenStack project name given to `canfar_submit` (csv1)", default: "required for csv1", onChange: "a new submission" },
+  openstackUserDomainName: { what: "Keystone user domain given to `canfar_submit` (csv1), as `OS_USER_DOMAIN_NAME` in your RC file", default: "unset: not passed", onChange: "a new submission" },
   openstackProjectId: { what: "OpenStack project ID given to `canfar_submit` (csv1)", default: "required for csv1", onChange: "a new submission" },
 };
 

@@ -110,6 +110,7 @@ const schema = z
     workerFlavor: z.string().optional(),
     openstackAuthUrl: z.url({ protocol: /^https?$/, error: "expected the Keystone URL, e.g. https://arbutus-canfar.cloud.computecanada.ca:5000/v3" }).optional(),
     openstackProjectName: name("the OpenStack project name").optional(),
+    openstackUserDomainName: name("the Keystone user domain (OS_USER_DOMAIN_NAME of your RC file)").optional(),
     openstackProjectId: z.string().regex(/^[0-9a-f]{32}$/, { error: "expected the 32-hex-digit OpenStack project ID (`openstack project list`)" }).optional(),
   })
   .strict();

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation } from "../../tools/render/evaluate";
 import { parseCreateOutput } from "../../components/snapshot";
-import { parseSubmitOutput } from "../../components/batch-submission";
+import { credentialLines, parseSubmitOutput } from "../../components/batch-submission";
+import { isSecretOutput, valueOf } from "../../tools/render/output-introspection";
 import { VALID_RAW } from "../fixtures/stack-config";
 import { evaluateProgram, one } from "../fixtures/evaluate-program";
 
@@ -147,6 +148,25 @@ describe("reading the scripts' answers", () => {
   it("accepts submit.sh's JSON line and refuses a missing cluster", () => {
     expect(parseSubmitOutput('{"cluster": "1234", "jobs": 4, "runDir": "/home/u/r"}')).toEqual({ cluster: "1234", jobs: 4, runDir: "/home/u/r" });
     expect(() => parseSubmitOutput('{"jobs": 4, "runDir": "r"}')).toThrow(/expected \{cluster, jobs, runDir\}/);
+  });
+});
+
+describe("canfar_submit credentials", () => {
+  const base = { authUrl: "https://k:5000/v3", projectName: "p", projectId: "0123456789abcdef0123456789abcdef", username: "astronomer" };
+
+  it("are KEY=VALUE lines, secret as a whole, with the user domain only when set", async () => {
+    const out = credentialLines({ ...base, password: "pw$1" });
+    expect(await isSecretOutput(out)).toBe(true);
+    expect(await valueOf(out)).toBe(
+      "OS_AUTH_URL=https://k:5000/v3\nOS_PROJECT_ID=0123456789abcdef0123456789abcdef\nOS_PROJECT_NAME=p\nOS_USERNAME=astronomer\nOS_PASSWORD=pw$1\n",
+    );
+    expect(await valueOf(credentialLines({ ...base, userDomainName: "CCDB", password: "x" }))).toContain("OS_USERNAME=astronomer\nOS_USER_DOMAIN_NAME=CCDB\n");
+  });
+
+  it("refuse a line break that would smuggle in another variable", async () => {
+    await expect(valueOf(credentialLines({ ...base, password: "x\nOS_AUTH_URL=https://evil" }))).rejects.toThrow(
+      "Error writing canfar_submit credentials: OS_PASSWORD contains a line break",
+    );
   });
 });
 
