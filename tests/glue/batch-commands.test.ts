@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { credentialLines, parseSubmitOutput } from "../../components/batch-submission";
+import type { Evaluation } from "../../tools/render/evaluate";
+import { BATCH_USER, BatchHost, DOUBLE_STATE } from "../batch/batch-host";
+import { evaluateProgram } from "../fixtures/evaluate-program";
+import { VALID_RAW } from "../fixtures/stack-config";
+import { missing } from "../support/requirements";
+import { assertPlain, declaredCommand, keptStdout, type DeclaredCommand } from "./declared-command";
+import { resolveSecret } from "./resolve-secret";
+
+// The batch-submission commands exactly as index.ts declares them, run over real SSH on
+// 127.0.0.1 as remote.Command runs them (the string as the remote command, stdin piped)
+// against a stand-in batch host whose canfar_submit / condor_* are doubles.
+const BATCH = {
+  batchHost: "batch.canfar.net",
+  openstackAuthUrl: "https://arbutus-canfar.cloud.computecanada.ca:5000/v3",
+  openstackProjectName: "my-project",
+  openstackProjectId: "0123456789abcdef0123456789abcdef",
+};
+// As hostile as the config lets a CADC password be (no white space, quotes or backslash):
+// a shell that evaluated it, or a log that kept it, would show.
+const PASSWORD = "pa$(id)`date`!#x;&|<y>*";
+const DELIVERED = ["do_catalogue.bash", "do_catalogue.sub", "follow.sh", "submit.sh"];
+const FLAVOR = "c2-7.5gb-30";
+
+interface Declared {
+  deliveries: DeclaredCommand[];
+  submit: DeclaredCommand;
+  runDir: string;
+  image: string;
+}
+
+function declaredBatch(e: Evaluation): Declared {
+  const deliveries = e.resources.filter((r) => r.name.startsWith("batch-deliver-")).map((r) => declaredCommand(e, r.name));
+  const submit = declaredCommand(e, "batch-submit");
+  const runDir = /--run-dir '([^']+)'/.exec(submit.create)?.[1];
+  const image = /--image '([^']+)'/.exec(submit.create)?.[1];
+  if (!runDir || !image) throw new Error(`unexpected submit command: ${submit.create}`);
+  return { deliveries, submit, runDir, image };
+}
+
+const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "ssh-keygen"], root: true });
+
+describe.skipIf(why)("the batch-submission commands, as declared, over real SSH to a stand-in batch host", () => {
+  let host: BatchHost;
+  let csv1: Declared;
+  let csv2: Declared;
+  let credentials: string;
+
+  beforeAll(async () => {
+    csv1 = declaredBatch(await evaluateProgram({ ...BATCH, cadcPassword: PASSWORD }));
+    csv2 = declaredBatch(await evaluateProgram({ batchHost: BATCH.batchHost, submitMode: "csv2" }));
+    credentials = await resolveSecret(() =>
+      credentialLines({
+        authUrl: BATCH.openstackAuthUrl,
+        projectName: BATCH.openstackProjectName,
+        projectId: BATCH.openstackProjectId,
+        username: VALID_RAW.cadcUser ?? "",
+        password: PASSWORD,
+      }),
+    );
+    host = await BatchHost.start();
+  }, 900_000);
+
+  afterAll(async () => {
+    await host?.cleanup();
+  });
+
+  const home = (path: string) => host.root.path(`/home/${BATCH_USER}/${path}`);
+  const condorSubmits = () => host.calls().filter((c) => c.startsWith("condor_submit"));
+
+  /** Runs the declared command over SSH: its `create` as the remote command, its stdin as declared or given. */
+  const run = (cmd: DeclaredCommand, stdin = cmd.stdin) => host.ssh(assertPlain(cmd.create, cmd.name), stdin === undefined ? undefined : assertPlain(stdin, `${cmd.name} stdin`));
+
+  /** A batch host with no earlier run and the given canfar_submit scenario, then the program's deliveries. */
+  async function freshRun(d: Declared, scenario: Record<string, string>): Promise<void> {
+    await host.configure(scenario);
+    expect((await host.ssh("rm -rf canfar-batch")).code).toBe(0);
+    for (const deliver of d.deliveries) {
+      const r = await run(deliver);
+      expect(r.stderr, deliver.name).toBe("");
+      expect(r.code, deliver.name).toBe(0);
+    }
+  }
+
+  it("declares four deliveries with plain stdin and, for csv1 only, a secret stdin for submit", () => {
+    for (const d of [csv1, csv2]) {
+      expect(d.deliveries.map((x) => x.name).sort()).toEqual(["batch-deliver-do-catalogue-bash", "batch-deliver-do-catalogue-sub", "batch-deliver-follow-sh", "batch-deliver-submit-sh"]);
+      for (const x of d.deliveries) expect(x.stdin, x.name).toMatch(/\S/);
+    }
+    expect(csv1.submit.stdin).toBe("[secret]");
+    expect(csv2.submit.stdin).toBeUndefined();
+    expect(csv1.runDir).not.toBe(csv2.runDir);
+    expect(credentials).toContain(`OS_PASSWORD=${PASSWORD}\n`);
+  });
+
+  it("the deliver commands leave exactly the declared files, private to the batch user, and can run again", async () => {
+    await freshRun(csv1, {});
+    const check = () => {
+      expect(readdirSync(home(csv1.runDir)).sort()).toEqual(DELIVERED);
+      for (const deliver of csv1.deliveries) {
+        const file = /\/([^/']+)'$/.exec(deliver.create)?.[1] ?? "";
+        expect(DELIVERED, deliver.name).toContain(file);
+        expect(readFileSync(join(home(csv1.runDir), file), "utf8"), file).toBe(deliver.stdin);
+        expect(statSync(join(home(csv1.runDir), file)).mode & 0o077, file).toBe(0);
+      }
+      expect(statSync(home(csv1.runDir)).mode & 0o077).toBe(0);
+    };
+    check();
+    const sub = csv1.deliveries.find((x) => x.name === "batch-deliver-do-catalogue-sub");
+    expect(sub?.stdin).toContain("queue arguments from (\n1056215p\n1056216p\n1056217p\n1056218p\n)");
+    // A replacement re-runs every delivery into the existing directory.
+    for (const deliver of csv1.deliveries) expect((await run(deliver)).code).toBe(0);
+    check();
+  });
+
+  it("csv1: submit gets the password to canfar_submit only through its environment, prints the cluster, and does not submit twice", async () => {
+    await freshRun(csv1, {
+      CANFAR_SUBMIT_VERSION: "csv1",
+      CANFAR_DOUBLE_IMAGES: `${csv1.image} canfar-ubuntu-20.04`,
+      // canfar_submit authenticates only with this password: success proves it arrived intact.
+      CANFAR_DOUBLE_PASSWORD_SHA256: createHash("sha256").update(PASSWORD).digest("hex"),
+    });
+    const r = await run(csv1.submit, credentials);
+    expect(r.stderr).not.toContain("error");
+    expect(r.code).toBe(0);
+    const result = parseSubmitOutput(keptStdout(r.stdout));
+    expect(result).toEqual({ cluster: "1234", jobs: 4, runDir: `/home/${BATCH_USER}/${csv1.runDir}` });
+
+    const calls = host.calls();
+    expect(calls).toContain(`canfar_submit do_catalogue.sub ${csv1.image} ${FLAVOR}`);
+    expect(calls).toContain(
+      `canfar_submit env: OS_AUTH_URL=${BATCH.openstackAuthUrl} OS_PROJECT_ID=${BATCH.openstackProjectId} ` +
+        `OS_PROJECT_NAME=${BATCH.openstackProjectName} OS_USERNAME=${VALID_RAW.cadcUser} ` +
+        `OS_PASSWORD_SHA256=${createHash("sha256").update(PASSWORD).digest("hex")}`,
+    );
+    expect(calls).not.toContain("canfar_submit PASSWORD-IN-ARGV");
+    expect(condorSubmits()).toHaveLength(1);
+    // condor_submit got the submit file the program declared, behind the lines csv1 prepends.
+    const sub = csv1.deliveries.find((x) => x.name === "batch-deliver-do-catalogue-sub")?.stdin ?? "";
+    const submitted = readFileSync(host.root.path(`${DOUBLE_STATE}/submitted-1234.sub`), "utf8");
+    expect(submitted.endsWith(sub)).toBe(true);
+    expect(submitted).toContain(`+VMAMI          = "canfar:${csv1.image}"`);
+
+    const runFiles = await host.ssh(`cat ${csv1.runDir}/.canfar-submitted ${csv1.runDir}/*`);
+    for (const text of [r.stdout, r.stderr, host.doubleFiles(), runFiles.stdout]) expect(text).not.toContain(PASSWORD);
+
+    // An update of the resource (no `update` declared: create runs again) submits nothing new.
+    const again = await run(csv1.submit, credentials);
+    expect(again.code).toBe(0);
+    expect(parseSubmitOutput(keptStdout(again.stdout))).toEqual(result);
+    expect(again.stderr).toContain("already submitted as cluster 1234");
+    expect(condorSubmits()).toHaveLength(1);
+    expect(host.calls().filter((c) => c.startsWith("canfar_submit do_catalogue.sub"))).toHaveLength(1);
+  });
+
+  it("csv2: the declared submit, with no stdin, calls canfar_submit JOB IMAGE", async () => {
+    await freshRun(csv2, { CANFAR_SUBMIT_VERSION: "csv2" });
+    const r = await run(csv2.submit);
+    expect(r.code).toBe(0);
+    expect(parseSubmitOutput(keptStdout(r.stdout))).toEqual({ cluster: "1234", jobs: 4, runDir: `/home/${BATCH_USER}/${csv2.runDir}` });
+    expect(host.calls()).toContain(`canfar_submit do_catalogue.sub ${csv2.image}`);
+    expect(condorSubmits()).toHaveLength(1);
+  });
+
+  it("the csv1 command on a csv2 host fails with exit 11 explaining the usage-and-exit-0 trap", async () => {
+    await freshRun(csv1, { CANFAR_SUBMIT_VERSION: "csv2" });
+    const r = await run(csv1.submit, credentials);
+    expect(r.code).toBe(11);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("canfar_submit printed its usage and exited 0: nothing was submitted");
+    expect(r.stderr).toContain("set the mode to csv2");
+    expect(condorSubmits()).toEqual([]);
+    expect((await host.ssh(`test -e ${csv1.runDir}/.canfar-submitted`)).code).not.toBe(0);
+    expect(() => parseSubmitOutput(keptStdout(r.stdout))).toThrow(/expected one JSON line/);
+  });
+
+  it("csv1 quota exceeded fails with submit.sh's exit 12, quoting canfar_submit, and writes no marker", async () => {
+    await freshRun(csv1, { CANFAR_SUBMIT_VERSION: "csv1", CANFAR_DOUBLE_IMAGES: csv1.image, CANFAR_DOUBLE_FAIL: "quota" });
+    const r = await run(csv1.submit, credentials);
+    expect(r.code).toBe(12);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("Quota exceeded for resources: ['image_members']");
+    expect(condorSubmits()).toEqual([]);
+    expect((await host.ssh(`test -e ${csv1.runDir}/.canfar-submitted`)).code).not.toBe(0);
+  });
+});
