@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { credentialLines, parseSubmitOutput } from "../../components/batch-submission";
 import type { Evaluation } from "../../tools/render/evaluate";
@@ -31,6 +31,8 @@ interface Declared {
   submit: DeclaredCommand;
   runDir: string;
   image: string;
+  /** The stack output: `ssh USER@HOST bash RUN_DIR/follow.sh CLUSTER` (cluster "0" offline). */
+  followCommand: string;
 }
 
 function declaredBatch(e: Evaluation): Declared {
@@ -39,7 +41,9 @@ function declaredBatch(e: Evaluation): Declared {
   const runDir = /--run-dir '([^']+)'/.exec(submit.create)?.[1];
   const image = /--image '([^']+)'/.exec(submit.create)?.[1];
   if (!runDir || !image) throw new Error(`unexpected submit command: ${submit.create}`);
-  return { deliveries, submit, runDir, image };
+  const followCommand = e.outputs.followCommand;
+  if (typeof followCommand !== "string") throw new Error(`followCommand output: ${JSON.stringify(followCommand)}`);
+  return { deliveries, submit, runDir, image, followCommand };
 }
 
 const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "ssh-keygen"], root: true });
@@ -117,7 +121,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     check();
   });
 
-  it("csv1: submit gets the password to canfar_submit only through its environment, prints the cluster, and does not submit twice", async () => {
+  it("csv1: submit gets the password to canfar_submit only through its environment, prints the cluster, does not submit twice, and the exported follow command follows it", async () => {
     await freshRun(csv1, {
       CANFAR_SUBMIT_VERSION: "csv1",
       CANFAR_DOUBLE_IMAGES: `${csv1.image} canfar-ubuntu-20.04`,
@@ -155,6 +159,17 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(again.stderr).toContain("already submitted as cluster 1234");
     expect(condorSubmits()).toHaveLength(1);
     expect(host.calls().filter((c) => c.startsWith("canfar_submit do_catalogue.sub"))).toHaveLength(1);
+
+    // The exported follow command, with the real cluster, runs the delivered follow.sh.
+    const prefix = `ssh ${VALID_RAW.cadcUser}@${BATCH.batchHost} `;
+    expect(csv1.followCommand.startsWith(prefix)).toBe(true);
+    const follow = csv1.followCommand.slice(prefix.length).replace(/ 0$/, ` ${result.cluster}`);
+    expect(follow).toBe(`bash ${csv1.runDir}/follow.sh 1234`);
+    writeFileSync(host.root.path(`${DOUBLE_STATE}/history.1`), "0 4 0\n1 4 0\n2 4 0\n3 4 0\n");
+    const followed = await host.ssh(follow);
+    expect(followed.stderr).toBe("");
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toContain("cluster 1234: all 4 job(s) done, exit code 0");
   });
 
   it("csv2: the declared submit, with no stdin, calls canfar_submit JOB IMAGE", async () => {
