@@ -20,7 +20,7 @@ usage() {
 Usage: ${0##*/} [--device DEV] [--mountpoint DIR] [--owner USER]
 Mount the ephemeral disk DEV (default ${DEFAULT_DEVICE}, else ${EPHEMERAL_LABEL_DEVICE}) on DIR (default ${DEFAULT_MOUNTPOINT})
 unless something is mounted there already, then create DIR/scratch with mode 1777,
-owned by USER when given (root otherwise). Run as root; safe to re-run.
+owned by USER and USER's group when given (root otherwise). Run as root; safe to re-run.
 USAGE
 }
 
@@ -60,10 +60,12 @@ ensure_scratch() {
   if [[ "$(stat -c '%a' "${dir}")" != "1777" ]]; then
     chmod 1777 "${dir}"
   fi
-  if [[ "$(stat -c '%U' "${dir}")" != "${owner}" ]]; then
-    chown "${owner}" "${dir}"
+  local owner_group
+  owner_group="${owner}:$(id -gn "${owner}")"
+  if [[ "$(stat -c '%U:%G' "${dir}")" != "${owner_group}" ]]; then
+    chown "${owner_group}" "${dir}"
   fi
-  say "${dir} ready (mode 1777, owner ${owner})"
+  say "${dir} ready (mode 1777, owner ${owner_group})"
 }
 
 main() {

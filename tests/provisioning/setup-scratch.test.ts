@@ -40,7 +40,7 @@ describe.skipIf(why)("setup-scratch.sh in a Debian root", () => {
     const r = await root.run([script]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("/mnt is already a mount point; using it");
-    expect(await sh("stat -c '%a %U' /mnt/scratch")).toBe("1777 root");
+    expect(await sh("stat -c '%a %U:%G' /mnt/scratch")).toBe("1777 root:root");
     expect(await sh("findmnt -n -o SOURCE,FSTYPE --target /mnt/scratch")).toBe("ephemeral0 tmpfs");
     const before = await stateListing(root, ["/mnt"]);
     const again = await root.run([script]);
@@ -77,7 +77,7 @@ describe.skipIf(why)("setup-scratch.sh in a Debian root", () => {
       expect(r.stderr).toContain("mounted /dev/vdb on /mnt");
       expect(r.code).toBe(0);
       expect(await sh("findmnt -n -o SOURCE,FSTYPE /mnt")).toMatch(/^\/dev\/vdb +ext4$/);
-      expect(await sh("stat -c '%a %U' /mnt/scratch")).toBe("1777 nobody");
+      expect(await sh("stat -c '%a %U:%G' /mnt/scratch")).toBe("1777 nobody:nogroup");
       const again = await root.run([script, "--owner", "nobody"]);
       expect(again.code).toBe(0);
       expect(await sh("findmnt -n /mnt | wc -l")).toBe("1");
@@ -99,7 +99,7 @@ describe.skipIf(why)("setup-scratch.sh in a Debian root", () => {
   it("repairs a scratch directory with the wrong mode or owner", async () => {
     await sh("mount -t tmpfs ephemeral0 /mnt && mkdir -m 755 /mnt/scratch && useradd -m jdoe");
     await root.runOk([script, "--owner", "jdoe"]);
-    expect(await sh("stat -c '%a %U' /mnt/scratch")).toBe("1777 jdoe");
+    expect(await sh("stat -c '%a %U:%G' /mnt/scratch")).toBe("1777 jdoe:jdoe");
   });
 
   it("honours --device and --mountpoint", async () => {
