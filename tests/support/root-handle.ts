@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecResult } from "./exec";
+import { isLive, ORPHAN_PREFIX, pruneOrphans, register, unregister, writeHolder, type LiveRoot } from "./live-roots";
 import { MountNamespace } from "./mount-namespace";
 
 export interface RunOptions {
@@ -37,8 +38,6 @@ export interface RootHandle {
 }
 
 const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-const live = new Set<{ ns: MountNamespace; tmp?: string }>();
-let exitHookInstalled = false;
 
 /** Throwaway writable copy of `base` (overlayfs, upper and work dirs in a temp dir). */
 export function mountOverlay(base: string, opts: { sys?: boolean } = {}): Promise<RootHandle> {
@@ -60,16 +59,15 @@ export async function withOverlay<T>(base: string, fn: (root: RootHandle) => Pro
  * without, they go to `base` itself (used while building a cached root).
  */
 export async function openRoot(base: string, opts: { overlay: boolean; sys: boolean }): Promise<RootHandle> {
-  installExitHook();
   const ns = await MountNamespace.open();
-  const entry: { ns: MountNamespace; tmp?: string } = { ns };
-  live.add(entry);
+  const entry: LiveRoot = { ns };
+  register(entry);
   let dir = base;
   try {
     if (opts.overlay) {
       pruneOrphans();
-      entry.tmp = mkdtempSync(join(tmpdir(), "canfar-root-"));
-      writeFileSync(join(entry.tmp, "holder"), `${ns.pid} ${ns.id}\n`);
+      entry.tmp = mkdtempSync(join(tmpdir(), ORPHAN_PREFIX));
+      writeHolder(entry);
       dir = `${entry.tmp}/root`;
     }
     // One process for all mounts: each nsenter costs tens of milliseconds.
@@ -115,7 +113,7 @@ rm -f "$root/etc/resolv.conf"
 cat > "$root/etc/resolv.conf"
 `;
 
-function makeHandle(ns: MountNamespace, dir: string, entry: { ns: MountNamespace; tmp?: string }): RootHandle {
+function makeHandle(ns: MountNamespace, dir: string, entry: LiveRoot): RootHandle {
   const path = (p: string): string => ns.hostPath(`${dir}${p.startsWith("/") ? p : `/${p}`}`);
   const argvFor = (cmd: string | readonly string[], opts: RunOptions): string[] => {
     const inner = typeof cmd === "string" ? ["bash", "-c", cmd] : [...cmd];
@@ -148,9 +146,9 @@ function homeOf(passwdPath: string, user: string): string {
   throw new Error(`no user '${user}' in the root's /etc/passwd`);
 }
 
-async function teardown(entry: { ns: MountNamespace; tmp?: string }, dir: string): Promise<void> {
+async function teardown(entry: LiveRoot, dir: string): Promise<void> {
   // A second cleanup (a test's finally, then afterEach) finds nothing left to do.
-  if (!live.has(entry)) return;
+  if (!isLive(entry)) return;
   const { ns } = entry;
   await ns.killMembers();
   const targets = ns.mountsUnder(entry.tmp ?? dir);
@@ -160,58 +158,5 @@ async function teardown(entry: { ns: MountNamespace; tmp?: string }, dir: string
   await ns.close();
   // Safe even if a mount had survived: mounts exist only in the namespace, never on the host.
   if (entry.tmp !== undefined) rmSync(entry.tmp, { recursive: true, force: true });
-  live.delete(entry);
-}
-
-function closeAllNow(): void {
-  for (const entry of live) {
-    entry.ns.closeNow();
-    if (entry.tmp !== undefined) rmSync(entry.tmp, { recursive: true, force: true });
-  }
-  live.clear();
-}
-
-/**
- * Last resort when a test never reaches its cleanup. On a signal the process would die
- * without an "exit" event: close everything, then die of the same signal as before.
- */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", closeAllNow);
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(sig, () => {
-      closeAllNow();
-      process.kill(process.pid, sig);
-    });
-  }
-}
-
-/**
- * Removes overlay temp dirs left by a test process that was killed outright (SIGKILL, OOM):
- * a dir whose namespace holder is gone is no one's. Its mounts never lived on the host,
- * so deleting is safe once the processes left in its namespace are ended.
- */
-function pruneOrphans(): void {
-  for (const name of readdirSync(tmpdir())) {
-    if (!name.startsWith("canfar-root-")) continue;
-    const dir = join(tmpdir(), name);
-    let holder: string[];
-    try {
-      holder = readFileSync(join(dir, "holder"), "utf8").trim().split(" ");
-    } catch {
-      continue; // Being set up right now, or not ours: leave it.
-    }
-    const [pid, nsId] = holder;
-    if (pid === undefined || nsId === undefined || !/^[0-9]+$/.test(pid) || existsSync(`/proc/${pid}`)) continue;
-    // Processes a killed test left in its namespace (an sshd, a condor_master): ours to end.
-    for (const orphan of MountNamespace.processesIn(nsId)) {
-      try {
-        process.kill(orphan, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
+  unregister(entry);
 }
