@@ -176,13 +176,22 @@ make_work_dir() {
 cleanup() {
   local status=$?
   trap - EXIT
-  local pid
+  local pid tries
   for pid in "${worker_pids[@]}"; do
     # Each worker leads its own process group (set -m): this ends its funpack or
     # source-extractor too.
     kill -- "-${pid}" 2>/dev/null || true
   done
   wait 2>/dev/null || true
+  # A worker's tools may outlive the worker by a moment: see the groups gone (or kill
+  # them) before removing the files they write.
+  for pid in "${worker_pids[@]}"; do
+    for ((tries = 0; tries < 50; tries++)); do
+      kill -0 -- "-${pid}" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL -- "-${pid}" 2>/dev/null || true
+  done
   if [[ -n "${upload_part}" ]]; then
     remove_part "${upload_part}"
   fi

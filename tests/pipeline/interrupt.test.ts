@@ -58,7 +58,7 @@ describe.skipIf(why)("do_catalogue.bash on SIGTERM", () => {
       child.on("close", (code) => resolve(code));
     });
     expect(stderr).not.toContain("stored");
-    expect(status).toBe(143);
+    expect(status, stderr).toBe(143);
     expect(filesUnder(dest)).toEqual([]);
     expect(filesUnder(scratch)).toEqual([]);
     expect(processesMentioning(scratch)).toEqual([]);
