@@ -19,6 +19,7 @@ const BATCH = {
   openstackAuthUrl: "https://arbutus-canfar.cloud.computecanada.ca:5000/v3",
   openstackProjectName: "my-project",
   openstackProjectId: "0123456789abcdef0123456789abcdef",
+  openstackUserDomainName: "CCDB",
 };
 // As hostile as the config lets a CADC password be (no white space, quotes or backslash):
 // a shell that evaluated it, or a log that kept it, would show.
@@ -63,6 +64,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
         projectName: BATCH.openstackProjectName,
         projectId: BATCH.openstackProjectId,
         username: VALID_RAW.cadcUser ?? "",
+        userDomainName: BATCH.openstackUserDomainName,
         password: PASSWORD,
       }),
     );
@@ -139,6 +141,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(calls).toContain(
       `canfar_submit env: OS_AUTH_URL=${BATCH.openstackAuthUrl} OS_PROJECT_ID=${BATCH.openstackProjectId} ` +
         `OS_PROJECT_NAME=${BATCH.openstackProjectName} OS_USERNAME=${VALID_RAW.cadcUser} ` +
+        `OS_USER_DOMAIN_NAME=${BATCH.openstackUserDomainName} ` +
         `OS_PASSWORD_SHA256=${createHash("sha256").update(PASSWORD).digest("hex")}`,
     );
     expect(calls).not.toContain("canfar_submit PASSWORD-IN-ARGV");

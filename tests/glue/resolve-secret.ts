@@ -9,8 +9,11 @@ import { offlineMocks } from "../../tools/render/mocks";
 export async function resolveSecret<T>(make: () => pulumi.Output<T>): Promise<T> {
   await pulumi.runtime.setMocks(offlineMocks, "canfar-batch", "dev", false);
   const output = make();
-  return new Promise<T>((resolve) => {
+  return new Promise<T>((resolve, reject) => {
+    // A failing apply inside `make` never reaches this one: fail the test rather than wait.
+    const timer = setTimeout(() => reject(new Error("resolveSecret: the Output never resolved (see the unhandled rejection)")), 10_000);
     output.apply((value) => {
+      clearTimeout(timer);
       resolve(value);
       return value;
     });
