@@ -10,7 +10,8 @@ import { assertPlain, declaredCommand, keptStdout, runLocal, type DeclaredComman
 // runs them (/bin/sh -c, in `dir`, the provider's environment plus the declared one) with
 // the openstack double first on PATH. Only values the mocks cannot know are substituted.
 const SERVER = "3f1c2a9e-build-vm";
-const PACKAGES = "source-extractor=2.25.0+ds-3 libcfitsio-bin=4.2.0-3";
+// What the declared package-versions command (dpkg-query) prints on Debian 12, trimmed as the component does.
+const PACKAGES = "libcfitsio-bin=4.2.0-3 source-extractor=2.25.0+ds-3";
 
 const why = missing({ commands: ["git", "python3", "bash"] });
 
