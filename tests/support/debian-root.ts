@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { execOk } from "./exec";
@@ -90,13 +90,42 @@ export async function cachedRoot(recipe: RootRecipe): Promise<string> {
   const mirror = debianMirror();
   const cache = rootCacheDir();
   const final = join(cache, `${recipe.suite}-${recipeHash(recipe, mirror)}`);
-  if (existsSync(join(final, COMPLETE_MARKER))) return final;
+  if (existsSync(join(final, COMPLETE_MARKER))) return markUsed(final);
   mkdirSync(cache, { recursive: true });
   return withFileLock(`${final}.lock`, async () => {
     // Another worker may have finished the build while this one waited for the lock.
-    if (!existsSync(join(final, COMPLETE_MARKER))) await build(recipe, mirror, final);
-    return final;
+    if (!existsSync(join(final, COMPLETE_MARKER))) {
+      await build(recipe, mirror, final);
+      pruneUnused(cache);
+    }
+    return markUsed(final);
   });
+}
+
+// `<root>.used` is touched on every use (beside the root: the root itself may be an
+// overlay's lower layer just then); roots of old recipes go after this long unused.
+const UNUSED_FOR_MS = 14 * 24 * 3600 * 1000;
+
+function markUsed(root: string): string {
+  const now = new Date();
+  const used = `${root}.used`;
+  if (existsSync(used)) utimesSync(used, now, now);
+  else writeFileSync(used, "");
+  return root;
+}
+
+/** Removes roots no test has used for UNUSED_FOR_MS (each ~350 MB): recipes change. */
+function pruneUnused(cache: string): void {
+  for (const name of readdirSync(cache)) {
+    const root = join(cache, name);
+    if (!existsSync(join(root, COMPLETE_MARKER))) continue;
+    const stamp = existsSync(`${root}.used`) ? `${root}.used` : join(root, COMPLETE_MARKER);
+    if (Date.now() - statSync(stamp).mtimeMs < UNUSED_FOR_MS) continue;
+    progress(`removing ${name}: unused for ${UNUSED_FOR_MS / 86_400_000} days`);
+    rmSync(root, { recursive: true, force: true });
+    rmSync(`${root}.lock`, { force: true });
+    rmSync(`${root}.used`, { force: true });
+  }
 }
 
 async function build(recipe: RootRecipe, mirror: string, final: string): Promise<void> {
