@@ -127,22 +127,24 @@ export class BatchSubmission extends pulumi.ComponentResource {
 
 /** KEY=VALUE lines for submit.sh's stdin; the whole text is a secret (it holds the password). */
 export function credentialLines(c: OpenStackCredentials): pulumi.Output<string> {
-  const plain: Array<[string, string | undefined]> = [
+  return pulumi.secret(pulumi.output(c.password).apply((password) => credentialText({ ...c, password })));
+}
+
+/** The text of credentialLines, for plain values. */
+export function credentialText(c: OpenStackCredentials & { password: string }): string {
+  const lines: Array<[string, string | undefined]> = [
     ["OS_AUTH_URL", c.authUrl],
     ["OS_PROJECT_ID", c.projectId],
     ["OS_PROJECT_NAME", c.projectName],
     ["OS_USERNAME", c.username],
     ["OS_USER_DOMAIN_NAME", c.userDomainName],
+    ["OS_PASSWORD", c.password],
   ];
-  return pulumi.secret(
-    pulumi.output(c.password).apply((password) => {
-      const lines = [...plain, ["OS_PASSWORD", password] as [string, string]].filter((l): l is [string, string] => l[1] !== undefined);
-      // One pair per line: a line break inside a value would smuggle in another variable.
-      const bad = lines.find(([, v]) => /[\r\n]/.test(v));
-      if (bad) throw new Error(`Error writing canfar_submit credentials: ${bad[0]} contains a line break`);
-      return lines.map(([k, v]) => `${k}=${v}\n`).join("");
-    }),
-  );
+  const present = lines.filter((l): l is [string, string] => l[1] !== undefined);
+  // One pair per line: a line break inside a value would smuggle in another variable.
+  const bad = present.find(([, v]) => /[\r\n]/.test(v));
+  if (bad) throw new Error(`Error writing canfar_submit credentials: ${bad[0]} contains a line break`);
+  return present.map(([k, v]) => `${k}=${v}\n`).join("");
 }
 
 export interface SubmitResult {

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote, types } from "@pulumi/command";
 import { REPO_ROOT } from "./content-hash";
-import { Action, planHash, StdinSecret } from "../provisioning/plan";
+import { Action, StdinSecret } from "../provisioning/plan";
 
 export interface ProvisioningArgs {
   /** Address the VM answers SSH on (the floating IP). */
@@ -30,8 +30,8 @@ export interface ProvisioningArgs {
 export class Provisioning extends pulumi.ComponentResource {
   /** The last action (the smoke test): what the snapshot waits for. */
   readonly done: pulumi.Resource;
-  /** Hash of everything provisioned, for naming and tagging the image. */
-  readonly contentHash: string;
+  /** The steps, in order, as `pulumi stack export` shows them. */
+  readonly steps: string[];
 
   constructor(name: string, args: ProvisioningArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canfar:index:Provisioning", name, {}, opts);
@@ -78,7 +78,7 @@ export class Provisioning extends pulumi.ComponentResource {
       created.set(action.id, resource);
     }
     this.done = created.get(args.actions[args.actions.length - 1].id)!;
-    this.contentHash = planHash(args.actions);
-    this.registerOutputs({ contentHash: this.contentHash });
+    this.steps = args.actions.filter((a) => a.kind === "run").map((a) => a.id);
+    this.registerOutputs({ steps: this.steps });
   }
 }

@@ -4,6 +4,9 @@ import { shellQuote } from "../provisioning/plan";
 import { contentTag, fileHash, REPO_ROOT } from "./content-hash";
 
 const SCRIPTS = "provisioning/snapshot";
+// Glance takes minutes to save an image; a poll every 10 s costs nothing and overshoots the
+// timeout by at most that much.
+const SNAPSHOT_POLL_SECONDS = 10;
 
 export interface SnapshotArgs {
   /** SSH to the build VM as its default user (quiesce needs sudo). */
@@ -81,6 +84,7 @@ export class Snapshot extends pulumi.ComponentResource {
       CONTENT_TAG: pulumi.output(args.contentHash).apply(contentTag),
       PACKAGES: versions.stdout.apply((s) => s.trim()),
       TIMEOUT: String(args.timeoutSeconds),
+      POLL: String(SNAPSHOT_POLL_SECONDS),
     };
     const properties = Object.keys(args.provenance).map((key) => {
       const variable = `PROVENANCE_${key.toUpperCase()}`;
@@ -100,7 +104,7 @@ export class Snapshot extends pulumi.ComponentResource {
           `--property "canfar_batch_commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"`,
           `--property "canfar_batch_packages=$PACKAGES"`,
           ...properties,
-          `--timeout "$TIMEOUT"`,
+          `--timeout "$TIMEOUT" --poll "$POLL"`,
         ].join(" "),
         update: `printf '%s\\n' "$PULUMI_COMMAND_STDOUT"`,
         ...(args.keepOnDestroy ? {} : { delete: `bash ${SCRIPTS}/delete-image.sh --image "$(${imageIdFromStdout})"` }),

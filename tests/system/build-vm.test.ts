@@ -86,6 +86,6 @@ describe.skipIf(why)("system: the rendered build VM, provisioned over SSH", () =
     await provision(vm, actions, { cadcPassword: PASSWORD }, log);
     const after = (await vm.root.runOk(STATE)).stdout;
     expect(after).toBe(before);
-    expect(before).toContain("/mnt/scratch 1777 astronomer:root");
+    expect(before).toContain("/mnt/scratch 1777 astronomer:astronomer");
   });
 });

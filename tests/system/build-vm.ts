@@ -50,7 +50,8 @@ export async function programFor(key: SshKey, overrides: Record<string, string> 
     const same = a.kind === "run" ? inputs?.create === a.command : inputs?.remotePath === a.remote && inputs?.source?.path === a.local;
     if (!same) throw new Error(`the program's provision-${a.id} differs from the plan replayed here: ${JSON.stringify(inputs)}`);
   }
-  if (evaluation.resources.filter((r) => r.name.startsWith("provision-")).length !== actions.length) {
+  const overSsh = evaluation.resources.filter((r) => r.name.startsWith("provision-") && r.type.startsWith("command:remote:"));
+  if (overSsh.length !== actions.length) {
     throw new Error("the program declares provisioning actions the plan does not have");
   }
   return { userData, actions, settings: s };
