@@ -1,8 +1,8 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
+import { describe, expect, it } from "vitest";
+import type { RootHandle } from "../support/debian-root";
 import { missing } from "../support/requirements";
 import { cadcGetCertDouble } from "./cadc-get-cert-double";
-import { installScript, stateListing, writeExecutable } from "./root-fixtures";
+import { freshRootEachTest, stateListing, writeExecutable } from "./root-fixtures";
 
 const why = missing({ root: true, commands: ["debootstrap", "unshare", "nsenter", "chroot", "flock"] });
 const USER = "jdoe";
@@ -17,21 +17,13 @@ const HOSTS = [
 const DAY = 86_400;
 
 describe.skipIf(why)("cadc-credentials.sh in a Debian root", () => {
-  let base: string;
   let root: RootHandle;
   let script: string;
-
-  beforeAll(async () => {
-    base = await cachedRoot(BUILD_VM_RECIPE);
-  });
-  beforeEach(async () => {
-    root = await mountOverlay(base);
-    script = await installScript(root, "cadc-credentials.sh");
+  freshRootEachTest("cadc-credentials.sh", async (r, s) => {
+    root = r;
+    script = s;
     await writeExecutable(root, "/usr/local/bin/cadc-get-cert", cadcGetCertDouble({ user: USER, password: PASSWORD }));
     await root.runOk(`useradd -m -s /bin/bash ${USER}`);
-  });
-  afterEach(async () => {
-    await root.cleanup();
   });
 
   const asUser = (args: string[], stdin: string) => root.run([script, ...args], { user: USER, stdin });

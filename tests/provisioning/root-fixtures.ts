@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { afterEach, beforeAll, beforeEach } from "vitest";
+import { BUILD_VM_RECIPE, cachedRoot, mountOverlay } from "../support/debian-root";
 import type { RootHandle } from "../support/root-handle";
 
 const PROVISIONING = join(__dirname, "..", "..", "provisioning");
@@ -32,4 +34,25 @@ export async function stateListing(root: RootHandle, paths: readonly string[]): 
     "listing", ...paths,
   ]);
   return r.stdout;
+}
+
+/**
+ * Registers the hooks that give every test of the calling `describe` a fresh overlay of the
+ * build-VM root with provisioning/<name> installed; `ready` receives both (and may prepare
+ * more) before each test. The overlay is cleaned up after each test, also when it fails.
+ */
+export function freshRootEachTest(name: string, ready: (root: RootHandle, script: string) => void | Promise<void>): void {
+  let base: string;
+  let root: RootHandle | undefined;
+  beforeAll(async () => {
+    base = await cachedRoot(BUILD_VM_RECIPE);
+  });
+  beforeEach(async () => {
+    root = await mountOverlay(base);
+    await ready(root, await installScript(root, name));
+  });
+  afterEach(async () => {
+    await root?.cleanup();
+    root = undefined;
+  });
 }

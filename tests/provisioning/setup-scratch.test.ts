@@ -1,29 +1,21 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
+import { describe, expect, it } from "vitest";
+import type { RootHandle } from "../support/debian-root";
 import { execOk } from "../support/exec";
 import { missing } from "../support/requirements";
-import { installScript, stateListing } from "./root-fixtures";
+import { freshRootEachTest, stateListing } from "./root-fixtures";
 
 const why = missing({ root: true, commands: ["debootstrap", "unshare", "nsenter", "chroot", "losetup", "mkfs.ext4", "flock"] });
 
 // Every mount below happens inside the root's private mount namespace: the host's /mnt is never touched.
 describe.skipIf(why)("setup-scratch.sh in a Debian root", () => {
-  let base: string;
   let root: RootHandle;
   let script: string;
-
-  beforeAll(async () => {
-    base = await cachedRoot(BUILD_VM_RECIPE);
-  });
-  beforeEach(async () => {
-    root = await mountOverlay(base);
-    script = await installScript(root, "setup-scratch.sh");
-  });
-  afterEach(async () => {
-    await root.cleanup();
+  freshRootEachTest("setup-scratch.sh", (r, s) => {
+    root = r;
+    script = s;
   });
 
   const sh = async (cmd: string): Promise<string> => (await root.runOk(cmd)).stdout.trim();

@@ -1,25 +1,17 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { seedNoCloud, runCloudInitStages } from "../support/cloud-init";
-import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
+import type { RootHandle } from "../support/debian-root";
 import { missing } from "../support/requirements";
-import { installScript } from "./root-fixtures";
+import { freshRootEachTest } from "./root-fixtures";
 
 const why = missing({ root: true, commands: ["debootstrap", "unshare", "nsenter", "chroot", "flock"] });
 
 describe.skipIf(why)("wait-cloud-init.sh with the root's real cloud-init", () => {
-  let base: string;
   let root: RootHandle;
   let script: string;
-
-  beforeAll(async () => {
-    base = await cachedRoot(BUILD_VM_RECIPE);
-  });
-  beforeEach(async () => {
-    root = await mountOverlay(base);
-    script = await installScript(root, "wait-cloud-init.sh");
-  });
-  afterEach(async () => {
-    await root.cleanup();
+  freshRootEachTest("wait-cloud-init.sh", (r, s) => {
+    root = r;
+    script = s;
   });
 
   it("reports done once cloud-init has run the user-data", async () => {
