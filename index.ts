@@ -11,9 +11,6 @@ import { Snapshot } from "./components/snapshot";
 import { BatchSubmission } from "./components/batch-submission";
 import { planHash, provisioningPlan, stagingDir } from "./provisioning/plan";
 
-// Package installs on a fresh VM take minutes; an hour means something is stuck.
-const CLOUD_INIT_TIMEOUT_SECONDS = 3600;
-
 /**
  * The whole stack: config → components. Exported as a function (Pulumi calls it and takes
  * its result as the stack outputs) so the offline renderer can run it under mocks too.
@@ -58,7 +55,6 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     defaultUser: config.defaultUser,
     cadcUser: config.cadcUser,
     scratchDevice: config.scratchDevice,
-    cloudInitTimeoutSeconds: CLOUD_INIT_TIMEOUT_SECONDS,
   });
   const contentHash = vm.imageId.apply((baseImageId) =>
     imageContentHash({ planHash: planHash(actions), userData, baseImageId, flavor: config.flavor }),

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Action, planHash, PROVISIONING_DIR, provisioningPlan, RunAction, shellQuote } from "../../provisioning/plan";
 
-const CTX = { defaultUser: "ubuntu", cadcUser: "astronomer", scratchDevice: "/dev/vdb", cloudInitTimeoutSeconds: 3600 };
+const CTX = { defaultUser: "ubuntu", cadcUser: "astronomer", scratchDevice: "/dev/vdb" };
 const runs = (actions: Action[]) => actions.filter((a): a is RunAction => a.kind === "run");
 const byId = (actions: Action[]) => new Map(actions.map((a) => [a.id, a]));
 

@@ -43,7 +43,7 @@ export async function programFor(key: SshKey, overrides: Record<string, string> 
   if (!settings.ok) throw new Error(JSON.stringify(settings.problems));
   const s = settings.settings;
   // The same plan index.ts builds; checked below against what the program declared.
-  const actions = provisioningPlan({ defaultUser: s.defaultUser, cadcUser: s.cadcUser, scratchDevice: s.scratchDevice, cloudInitTimeoutSeconds: 3600 });
+  const actions = provisioningPlan({ defaultUser: s.defaultUser, cadcUser: s.cadcUser, scratchDevice: s.scratchDevice });
   for (const a of actions) {
     const declared = evaluation.resources.find((r) => r.name === `provision-${a.id}`);
     const inputs = declared?.inputs as { create?: string; remotePath?: string; source?: { path?: string } } | undefined;
