@@ -165,7 +165,7 @@ main() {
   while (($# > 0)); do
     case "$1" in
       --server | --name | --property | --timeout | --poll)
-        [[ $# -ge 2 && -n "$2" ]] || { err "$1 needs a value"; usage; exit "${EXIT_USAGE}"; }
+        [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
         case "$1" in
           --server) server="$2" ;;
           --name) name="$2" ;;
@@ -176,11 +176,11 @@ main() {
         shift 2
         ;;
       -h | --help) usage; exit 0 ;;
-      *) err "unknown argument '$1'"; usage; exit "${EXIT_USAGE}" ;;
+      *) usage_error "unknown argument '$1'" ;;
     esac
   done
-  [[ -n "${server}" ]] || { err "--server is required (the build VM's ID)"; usage; exit "${EXIT_USAGE}"; }
-  [[ -n "${name}" ]] || { err "--name is required (the image name CANFAR will boot)"; usage; exit "${EXIT_USAGE}"; }
+  [[ -n "${server}" ]] || usage_error "--server is required (the build VM's ID)"
+  [[ -n "${name}" ]] || usage_error "--name is required (the image name CANFAR will boot)"
   [[ "${name}" =~ ^[A-Za-z0-9._-]{1,200}$ ]] ||
     die "${EXIT_USAGE}" "--name '${name}': expected 1-200 letters, digits, '.', '_' or '-'"
   [[ "${server}" =~ ^[A-Za-z0-9._-]+$ ]] ||

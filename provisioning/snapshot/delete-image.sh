@@ -29,15 +29,15 @@ main() {
   while (($# > 0)); do
     case "$1" in
       --image)
-        [[ $# -ge 2 && -n "$2" ]] || { err "--image needs an image ID"; usage; exit "${EXIT_USAGE}"; }
+        [[ $# -ge 2 && -n "$2" ]] || usage_error "--image needs an image ID"
         image="$2"
         shift 2
         ;;
       -h | --help) usage; exit 0 ;;
-      *) err "unknown argument '$1'"; usage; exit "${EXIT_USAGE}" ;;
+      *) usage_error "unknown argument '$1'" ;;
     esac
   done
-  [[ -n "${image}" ]] || { err "--image is required (the image ID)"; usage; exit "${EXIT_USAGE}"; }
+  [[ -n "${image}" ]] || usage_error "--image is required (the image ID)"
   [[ "${image}" =~ ^[A-Za-z0-9-]+$ ]] || die "${EXIT_USAGE}" "--image '${image}': expected an image ID"
   os_cli_init
 

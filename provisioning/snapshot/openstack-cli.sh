@@ -9,6 +9,12 @@ readonly CALL_TIMEOUT="${CANFAR_OPENSTACK_CALL_TIMEOUT:-120}"
 
 err() { printf '%s: error: %s\n' "${PROG}" "$*" >&2; }
 log() { printf '%s: %s\n' "${PROG}" "$*" >&2; }
+# Bad usage: says what, shows the sourcing script's usage, exits 2 (nothing touched yet).
+usage_error() {
+  err "$*"
+  usage
+  exit 2
+}
 die() {
   local code="$1"
   shift

@@ -47,7 +47,7 @@ main() {
   while (($# > 0)); do
     case "$1" in
       --server | --timeout)
-        [[ $# -ge 2 && -n "$2" ]] || { err "$1 needs a value"; usage; exit "${EXIT_USAGE}"; }
+        [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
         case "$1" in
           --server) server="$2" ;;
           --timeout) timeout="$2" ;;
@@ -55,10 +55,10 @@ main() {
         shift 2
         ;;
       -h | --help) usage; exit 0 ;;
-      *) err "unknown argument '$1'"; usage; exit "${EXIT_USAGE}" ;;
+      *) usage_error "unknown argument '$1'" ;;
     esac
   done
-  [[ -n "${server}" ]] || { err "--server is required (the build VM's ID)"; usage; exit "${EXIT_USAGE}"; }
+  [[ -n "${server}" ]] || usage_error "--server is required (the build VM's ID)"
   [[ "${server}" =~ ^[A-Za-z0-9._-]+$ ]] || die "${EXIT_USAGE}" "--server '${server}': expected a server ID"
   [[ "${timeout}" =~ ^[1-9][0-9]*$ ]] || die "${EXIT_USAGE}" "--timeout '${timeout}': expected a positive number of seconds"
   os_cli_init
