@@ -61,4 +61,3 @@ export const offlineMocks: pulumi.runtime.Mocks = {
   },
 };
 
-export const KNOWN_RESOURCE_TYPES = Object.keys(COMPUTED);
