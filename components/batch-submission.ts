@@ -68,24 +68,37 @@ export class BatchSubmission extends pulumi.ComponentResource {
     }
     const parent = { parent: this };
     const connection: types.input.remote.ConnectionArgs = { host: args.host, port: args.port, user: args.user, privateKey: args.privateKey };
-    const submitFile = renderSubmitFile({ ids: args.ids, flavor: args.workerFlavor, environment: args.jobEnvironment });
-    const pipeline = readFileSync(PIPELINE, "utf8");
-    const files: Record<string, string> = {
-      "do_catalogue.bash": pipeline,
+    // Rendered here first so that bad IDs or requests fail before any resource exists.
+    const withoutImage = renderSubmitFile({ ids: args.ids, flavor: args.workerFlavor, environment: args.jobEnvironment });
+    // csv2 names the worker image inside the submit file, so that file waits for the image.
+    const submitFile =
+      args.mode === "csv2"
+        ? pulumi.output(args.imageName).apply((image) =>
+            renderSubmitFile({ ids: args.ids, flavor: args.workerFlavor, environment: args.jobEnvironment, vmImage: image }),
+          )
+        : withoutImage;
+    const files: Record<string, pulumi.Input<string>> = {
+      "do_catalogue.bash": readFileSync(PIPELINE, "utf8"),
       "do_catalogue.sub": submitFile,
       "submit.sh": readFileSync(SUBMIT, "utf8"),
       "follow.sh": readFileSync(FOLLOW, "utf8"),
     };
+    const contents = pulumi.all(files);
     const runHash = pulumi
-      .output(args.imageName)
-      .apply((image) => sha256(image, args.mode, args.workerFlavor, ...Object.entries(files).flat()).slice(0, 12));
+      .all([args.imageName, contents])
+      .apply(([image, texts]) => sha256(image, args.mode, args.workerFlavor, ...Object.entries(texts).flat()).slice(0, 12));
     const runDir = pulumi.interpolate`canfar-batch/runs/${args.stack}-${runHash}`;
 
     const delivered = Object.entries(files).map(
       ([file, content]) =>
         new remote.Command(
           `${name}-deliver-${file.replace(/[^A-Za-z0-9]+/g, "-")}`,
-          { connection, create: runDir.apply((d) => deliverCommand(d, file)), stdin: content, triggers: [runHash, sha256(content)] },
+          {
+            connection,
+            create: runDir.apply((d) => deliverCommand(d, file)),
+            stdin: content,
+            triggers: [runHash, pulumi.output(content).apply((c) => sha256(c))],
+          },
           parent,
         ),
     );

@@ -1,5 +1,6 @@
 import { parseFlavor, type Flavor } from "./flavor";
 import { observationIdProblems } from "./observation-id";
+import { PIPELINE_EXIT_CODES } from "./pipeline-exit-codes";
 
 /** What `do_catalogue.sub` is generated from. */
 export interface SubmitFileOptions {
@@ -22,6 +23,12 @@ export interface SubmitFileOptions {
   environment?: Readonly<Record<string, string>>;
   /** Directory (on the submit host) for each job's .out/.err/.log; the submit directory when unset. */
   logDir?: string;
+  /**
+   * The worker image, written as `+VMImage`: CANFAR's CSV2 batch system boots workers from
+   * the image a job names there (its user guide lists it among the required lines). Unset
+   * for csv1, whose canfar_submit generates the image requirement itself.
+   */
+  vmImage?: string;
 }
 
 /** All problems with a SubmitFileOptions, reported together. */
@@ -69,6 +76,9 @@ export function fitResources(flavor: Flavor): Resources {
 
 // Anything condor_submit would read as a macro, a quote or a line break.
 const PATH_LIKE = /^[A-Za-z0-9._/+-]+$/;
+// Glance allows almost anything in a name; a ClassAd string literal needs no quote, no
+// backslash, no '$' (a submit macro) and no line break.
+const IMAGE_NAME = /^[A-Za-z0-9._:+-]+$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Renders the tutorial's do_catalogue.sub for `opts`; throws SubmitFileError listing every problem. */
@@ -80,6 +90,9 @@ export function renderSubmitFile(opts: SubmitFileOptions): string {
   }
   if (opts.logDir !== undefined && !PATH_LIKE.test(opts.logDir)) {
     problems.push(`logDir '${opts.logDir}' must be a path of letters, digits and . _ / + -`);
+  }
+  if (opts.vmImage !== undefined && !IMAGE_NAME.test(opts.vmImage)) {
+    problems.push(`vmImage '${opts.vmImage}' must be an image name of letters, digits and . _ : + -`);
   }
   if (opts.ids.length === 0) problems.push("ids: at least one observation ID is needed");
   problems.push(...observationIdProblems(opts.ids));
@@ -105,10 +118,33 @@ export function renderSubmitFile(opts: SubmitFileOptions): string {
     `request_cpus   = ${resources.cpus}`,
     `request_memory = ${resources.memoryMb}`,
     `request_disk   = ${resources.diskKb}`,
+    "",
+    ...failedJobHold(stem),
   ];
+  if (opts.vmImage !== undefined) lines.push("", `+VMImage = "${opts.vmImage}"`);
   if (environment !== undefined) lines.push("", environment);
   lines.push("", "queue arguments from (", ...opts.ids, ")", "");
   return lines.join("\n");
+}
+
+/**
+ * A failed job is held rather than completed: with thousands of jobs, an exit code in the
+ * history is easy to miss, a held job stays in condor_q with its reason until someone acts.
+ * `condor_release CLUSTER` then runs exactly the failed jobs again, with the same IDs.
+ * The reason spells out the pipeline's exit code; the subcode is the code itself.
+ */
+function failedJobHold(stem: string): string[] {
+  const codes = [...PIPELINE_EXIT_CODES];
+  return [
+    "# A failed job is held with its reason instead of completing: condor_q -hold CLUSTER",
+    "# lists them, condor_release CLUSTER runs just those again (follow.sh prints both).",
+    "on_exit_hold         = (ExitBySignal =?= true) || (ExitCode =!= 0)",
+    "on_exit_hold_subcode = ifThenElse(ExitBySignal =?= true, ExitSignal, ExitCode)",
+    `on_exit_hold_reason  = ifThenElse(ExitBySignal =?= true, strcat("${stem} killed by signal ", ExitSignal), \\`,
+    `    strcat("${stem} exited ", ExitCode, ": ", \\`,
+    ...codes.map(([code, text]) => `    ifThenElse(ExitCode == ${code}, "${text}", \\`),
+    `    "see the job's .err file"${")".repeat(codes.length + 2)}`,
+  ];
 }
 
 /** Requests checked against the flavor: a job that cannot fit on a worker never starts. */

@@ -35,6 +35,20 @@ describe("renderSubmitFile", () => {
       request_memory = 6528
       request_disk   = 4194304
 
+      # A failed job is held with its reason instead of completing: condor_q -hold CLUSTER
+      # lists them, condor_release CLUSTER runs just those again (follow.sh prints both).
+      on_exit_hold         = (ExitBySignal =?= true) || (ExitCode =!= 0)
+      on_exit_hold_subcode = ifThenElse(ExitBySignal =?= true, ExitSignal, ExitCode)
+      on_exit_hold_reason  = ifThenElse(ExitBySignal =?= true, strcat("do_catalogue killed by signal ", ExitSignal), \\
+          strcat("do_catalogue exited ", ExitCode, ": ", \\
+          ifThenElse(ExitCode == 1, "internal or environment error (missing tool or configuration)", \\
+          ifThenElse(ExitCode == 2, "bad arguments or settings", \\
+          ifThenElse(ExitCode == 3, "download failed (ID.fits.fz missing or unreachable)", \\
+          ifThenElse(ExitCode == 4, "decompression failed (funpack: corrupt or not a FITS file)", \\
+          ifThenElse(ExitCode == 5, "source extraction failed (source-extractor)", \\
+          ifThenElse(ExitCode == 6, "upload failed (nothing is left at the destination)", \\
+          "see the job's .err file"))))))))
+
       queue arguments from (
       1056215p
       1056216p
@@ -61,6 +75,12 @@ describe("renderSubmitFile", () => {
     expect(text).toContain("log    = logs/run-$(arguments).log\n");
     expect(text).toContain("request_cpus   = 1\nrequest_memory = 2048\nrequest_disk   = 4000000\n");
     expect(text).toContain(`environment = "CATALOGUE_DEST='vos:me/cats' NOTE='it''s ""x""'"\n`);
+  });
+
+  it("names the worker image for CSV2 as +VMImage, once", () => {
+    const text = renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30", vmImage: "image-reduction-2026-11-24-0a1b2c3d4e" });
+    expect(text.match(/^\+VMImage.*$/gm)).toEqual(['+VMImage = "image-reduction-2026-11-24-0a1b2c3d4e"']);
+    expect(renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30" })).not.toContain("VMImage");
   });
 
   it("never sets what canfar_submit rejects", () => {
@@ -109,6 +129,7 @@ describe("renderSubmitFile errors (each names what is wrong)", () => {
     [{ ...base, logDir: "$(HOME)" }, "logDir '$(HOME)' must be a path of letters, digits and . _ / + -"],
     [{ ...base, environment: { "1X": "a" } }, "environment: '1X' is not a variable name (letters, digits and _, not starting with a digit)"],
     [{ ...base, environment: { X: "$(Process)" } }, "environment X: the value must not contain a line break or '$'"],
+    [{ ...base, vmImage: 'my "image"' }, `vmImage 'my "image"' must be an image name of letters, digits and . _ : + -`],
   ])("%#: %s", (opts, message) => {
     expect(problemsOf(() => renderSubmitFile(opts))).toEqual([message]);
   });

@@ -9,7 +9,8 @@
 # from `condor_q CLUSTER -af ProcId JobStatus` (jobs still queued) and
 # `condor_history CLUSTER -af ProcId JobStatus ExitCode` (jobs that left the queue).
 # Held jobs never leave the queue by themselves: once only held jobs remain, it stops and
-# prints their hold reasons.
+# prints each one's observation ID and hold reason, then the command that runs just those
+# jobs again (`condor_release CLUSTER`). do_catalogue.sub holds every job that fails.
 #
 # Exit codes: 0 every job completed with exit code 0; 1 a job exited non-zero or was
 # removed; 2 bad arguments; 3 no job of that cluster in the queue or history; 4 jobs held;
@@ -33,6 +34,10 @@ until no job of the cluster is left in the queue.
   --interval SECONDS   seconds between polls (default 30)
   --timeout SECONDS    give up after this long (default: never)
 
+A job that fails is held (do_catalogue.sub sets on_exit_hold): once only held jobs are
+left, their observation IDs and reasons are listed with the command that runs just those
+jobs again, condor_release CLUSTER.
+
 Exit codes: 0 all jobs exited 0, 1 a job failed or was removed, 2 usage, 3 unknown
 cluster, 4 jobs held, 5 condor commands failing, 8 timeout.
 EOF
@@ -47,6 +52,19 @@ query() {
   local cluster="$1"
   QUEUE="$(condor_q "${cluster}" -af ProcId JobStatus 2>&1)" || return 1
   HISTORY="$(condor_history "${cluster}" -af ProcId JobStatus ExitCode 2>&1)" || return 1
+}
+
+# The submit file holds a job that fails (on_exit_hold), with the pipeline's reason: list
+# them by observation ID and say the one command that runs just those again.
+report_held() {
+  local cluster="$1" held="$2"
+  err "cluster ${cluster}: ${held} job(s) held; they will not run until released or removed:"
+  condor_q "${cluster}" -constraint "JobStatus == ${HELD}" -af ProcId Args HoldReason 2>&1 |
+    awk -v c="${cluster}" '{ proc = $1; id = $2; $1 = ""; $2 = ""; sub(/^ +/, ""); printf "  %s.%s %s: %s\n", c, proc, id, $0 }' >&2 || true
+  {
+    printf 'Once the cause is fixed, run just these jobs again with:\n  condor_release %s\n' "${cluster}"
+    printf 'or give up on them with:\n  condor_rm %s\n' "${cluster}"
+  } >&2
 }
 
 count_status() {
@@ -100,9 +118,7 @@ main() {
     [[ "${line}" == "${last}" ]] || printf '%s\n' "${line}"
     last="${line}"
     if ((idle + running == 0 && held > 0)); then
-      err "cluster ${cluster}: ${held} job(s) held; they will not run until released (condor_release ${cluster}) or removed:"
-      condor_q "${cluster}" -constraint "JobStatus == ${HELD}" -af ProcId HoldReason 2>&1 |
-        sed "s/^/  ${cluster}./" >&2 || true
+      report_held "${cluster}" "${held}"
       exit "${EXIT_HELD}"
     fi
     ((idle + running + held + $(count_status "${QUEUE}" "${REMOVED}") == 0)) && break

@@ -47,7 +47,9 @@ Environment:
                               place) or an existing local directory
   CATALOGUE_SOURCE            cadc:ARCHIVE (default cadc:CFHT, downloaded with cadcget) or a
                               local directory holding ID.fits.fz
-  CATALOGUE_JOBS              CCD extractions run at once (default: all cores, nproc)
+  CATALOGUE_JOBS              CCD extractions run at once (default: nproc, i.e. all
+                              cores, or OMP_NUM_THREADS, which HTCondor sets to the
+                              job's request_cpus)
   CATALOGUE_DOWNLOAD_TIMEOUT  seconds per download attempt (default 1800)
   CATALOGUE_UPLOAD_TIMEOUT    seconds per upload command (default 600)
   CATALOGUE_RETRIES           attempts per transfer (default 3)
@@ -128,6 +130,8 @@ parse_args() {
     die "${EXIT_USAGE}" "CATALOGUE_DEST '${dest_spec}' is neither vos:CONTAINER nor an existing directory"
   fi
 
+  # nproc honours OMP_NUM_THREADS, which HTCondor sets to the job's request_cpus: on a
+  # worker bigger than one job, the job uses only the cores it was given.
   jobs="${CATALOGUE_JOBS:-$(nproc)}"
   download_timeout="${CATALOGUE_DOWNLOAD_TIMEOUT:-1800}"
   upload_timeout="${CATALOGUE_UPLOAD_TIMEOUT:-600}"

@@ -52,11 +52,12 @@ describe("follow.sh against condor_q/condor_history doubles", () => {
   it("stops with the hold reasons once only held jobs remain", async () => {
     poll(1, ["0 5", "1 2"], []);
     poll(2, ["0 5"], ["1 4 0"]);
-    writeFileSync(join(state, "held"), "0 Error from slot1@worker: Job has gone over memory limit of 6400 megabytes.\n");
+    writeFileSync(join(state, "held"), "0 1056215p Error from slot1@worker: Job has gone over memory limit of 6400 megabytes.\n");
     const r = await follow("88", "--interval", "1");
     expect(r.code).toBe(4);
     expect(r.stdout).toContain("cluster 88: 0 idle, 0 running, 1 done, 1 held of 2");
-    expect(r.stderr).toContain("88.0 Error from slot1@worker: Job has gone over memory limit");
+    expect(r.stderr).toContain("  88.0 1056215p: Error from slot1@worker: Job has gone over memory limit");
+    expect(r.stderr).toContain("run just these jobs again with:\n  condor_release 88\n");
   });
 
   it("says so when the cluster is unknown", async () => {

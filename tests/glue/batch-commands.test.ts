@@ -3,12 +3,12 @@ import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { credentialLines, parseSubmitOutput } from "../../components/batch-submission";
-import type { Evaluation } from "../../tools/render/evaluate";
 import { BATCH_USER, BatchHost, DOUBLE_STATE } from "../batch/batch-host";
 import { evaluateProgram } from "../fixtures/evaluate-program";
 import { VALID_RAW } from "../fixtures/stack-config";
 import { missing } from "../support/requirements";
-import { assertPlain, declaredCommand, keptStdout, type DeclaredCommand } from "./declared-command";
+import { declaredBatch, followRemoteCommand, type DeclaredBatch } from "./declared-batch";
+import { assertPlain, keptStdout, type DeclaredCommand } from "./declared-command";
 import { resolveSecret } from "./resolve-secret";
 
 // The batch-submission commands exactly as index.ts declares them, run over real SSH on
@@ -27,32 +27,12 @@ const PASSWORD = "pa$(id)`date`!#x;&|<y>*";
 const DELIVERED = ["do_catalogue.bash", "do_catalogue.sub", "follow.sh", "submit.sh"];
 const FLAVOR = "c2-7.5gb-30";
 
-interface Declared {
-  deliveries: DeclaredCommand[];
-  submit: DeclaredCommand;
-  runDir: string;
-  image: string;
-  /** The stack output: `ssh USER@HOST bash RUN_DIR/follow.sh CLUSTER` (cluster "0" offline). */
-  followCommand: string;
-}
-
-function declaredBatch(e: Evaluation): Declared {
-  const deliveries = e.resources.filter((r) => r.name.startsWith("batch-deliver-")).map((r) => declaredCommand(e, r.name));
-  const submit = declaredCommand(e, "batch-submit");
-  const runDir = /--run-dir '([^']+)'/.exec(submit.create)?.[1];
-  const image = /--image '([^']+)'/.exec(submit.create)?.[1];
-  if (!runDir || !image) throw new Error(`unexpected submit command: ${submit.create}`);
-  const followCommand = e.outputs.followCommand;
-  if (typeof followCommand !== "string") throw new Error(`followCommand output: ${JSON.stringify(followCommand)}`);
-  return { deliveries, submit, runDir, image, followCommand };
-}
-
 const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "ssh-keygen"], root: true });
 
 describe.skipIf(why)("the batch-submission commands, as declared, over real SSH to a stand-in batch host", () => {
   let host: BatchHost;
-  let csv1: Declared;
-  let csv2: Declared;
+  let csv1: DeclaredBatch;
+  let csv2: DeclaredBatch;
   let credentials: string;
 
   beforeAll(async () => {
@@ -82,7 +62,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
   const run = (cmd: DeclaredCommand, stdin = cmd.stdin) => host.ssh(assertPlain(cmd.create, cmd.name), stdin === undefined ? undefined : assertPlain(stdin, `${cmd.name} stdin`));
 
   /** A batch host with no earlier run and the given canfar_submit scenario, then the program's deliveries. */
-  async function freshRun(d: Declared, scenario: Record<string, string>): Promise<void> {
+  async function freshRun(d: DeclaredBatch, scenario: Record<string, string>): Promise<void> {
     await host.configure(scenario);
     expect((await host.ssh("rm -rf canfar-batch")).code).toBe(0);
     for (const deliver of d.deliveries) {
@@ -150,7 +130,9 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     const sub = csv1.deliveries.find((x) => x.name === "batch-deliver-do-catalogue-sub")?.stdin ?? "";
     const submitted = readFileSync(host.root.path(`${DOUBLE_STATE}/submitted-1234.sub`), "utf8");
     expect(submitted.endsWith(sub)).toBe(true);
-    expect(submitted).toContain(`+VMAMI          = "canfar:${csv1.image}"`);
+    // canfar_job_validate's lines: the worker VM type is PROJECT:IMAGE, image and flavor by ID.
+    expect(submitted).toContain(`Requirements = VMType =?= "${BATCH.openstackProjectName}:${csv1.image}" && Arch == "x86_64"\n`);
+    expect(submitted).toMatch(/^\+VMAMI {10}= "canfar:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"$/m);
 
     const runFiles = await host.ssh(`cat ${csv1.runDir}/.canfar-submitted ${csv1.runDir}/*`);
     for (const text of [r.stdout, r.stderr, host.doubleFiles(), runFiles.stdout]) expect(text).not.toContain(PASSWORD);
@@ -164,9 +146,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(host.calls().filter((c) => c.startsWith("canfar_submit do_catalogue.sub"))).toHaveLength(1);
 
     // The exported follow command, with the real cluster, runs the delivered follow.sh.
-    const prefix = `ssh ${VALID_RAW.cadcUser}@${BATCH.batchHost} `;
-    expect(csv1.followCommand.startsWith(prefix)).toBe(true);
-    const follow = csv1.followCommand.slice(prefix.length).replace(/ 0$/, ` ${result.cluster}`);
+    const follow = followRemoteCommand(csv1, `ssh ${VALID_RAW.cadcUser}@${BATCH.batchHost} `, result.cluster);
     expect(follow).toBe(`bash ${csv1.runDir}/follow.sh 1234`);
     writeFileSync(host.root.path(`${DOUBLE_STATE}/history.1`), "0 4 0\n1 4 0\n2 4 0\n3 4 0\n");
     const followed = await host.ssh(follow);
@@ -182,6 +162,10 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(parseSubmitOutput(keptStdout(r.stdout))).toEqual({ cluster: "1234", jobs: 4, runDir: `/home/${BATCH_USER}/${csv2.runDir}` });
     expect(host.calls()).toContain(`canfar_submit do_catalogue.sub ${csv2.image}`);
     expect(condorSubmits()).toHaveLength(1);
+    // The program's submit file names the image itself; csv2 adds only its group requirement.
+    const submitted = readFileSync(host.root.path(`${DOUBLE_STATE}/submitted-1234.sub`), "utf8");
+    expect(submitted.match(/^\+VMImage = .*$/gm)).toEqual([`+VMImage = "${csv2.image}"`]);
+    expect(submitted).toContain('Requirements = group_name =?= "canfar" && Arch == "x86_64"\n');
   });
 
   it("the csv1 command on a csv2 host fails with exit 11 explaining the usage-and-exit-0 trap", async () => {

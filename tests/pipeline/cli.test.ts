@@ -1,9 +1,11 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { missing } from "../support/requirements";
 import { OBSERVATION_ID_SOURCE } from "../../provisioning/observation-id";
-import { DOUBLES, PIPELINE, REPO, run } from "./support";
+import { PIPELINE_EXIT_CODES } from "../../provisioning/pipeline-exit-codes";
+import { DOUBLES, PIPELINE, REPO, run, SMOKE_DIR } from "./support";
 
 const SCRIPTS = [
   PIPELINE,
@@ -20,12 +22,26 @@ describe("pipeline commands' --help", () => {
       "CATALOGUE_UPLOAD_TIMEOUT", "CATALOGUE_RETRIES", "CATALOGUE_RETRY_DELAY", "_CONDOR_SCRATCH_DIR"]) {
       expect(r.stderr).toContain(text);
     }
-    const codes = [...r.stderr.matchAll(/^ {2}([0-9]) {2}(.+)$/gm)].map((m) => [Number(m[1]), m[2]]);
+    const codes = [...r.stderr.matchAll(/^ {2}([0-9]) {2}(.+)$/gm)].map((m): [number, string] => [Number(m[1]), m[2] ?? ""]);
     expect(codes.map((c) => c[0])).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(codes[3][1]).toMatch(/^download/);
-    expect(codes[4][1]).toMatch(/^decompression/);
-    expect(codes[5][1]).toMatch(/^source extraction/);
-    expect(codes[6][1]).toMatch(/^upload/);
+    // The submit file's hold reasons say the same words (PIPELINE_EXIT_CODES).
+    expect(new Map(codes.slice(1))).toEqual(PIPELINE_EXIT_CODES);
+  });
+
+  it("runs as many CCD extractions at once as HTCondor gave the job CPUs (OMP_NUM_THREADS)", () => {
+    const scratch = mkdtempSync(join(tmpdir(), "cli-jobs-"));
+    try {
+      const env = { CATALOGUE_SOURCE: SMOKE_DIR, CATALOGUE_DEST: scratch, CATALOGUE_JOBS: undefined, _CONDOR_SCRATCH_DIR: scratch };
+      const given = run(PIPELINE, ["1056213p"], { ...env, OMP_NUM_THREADS: "1" });
+      expect(given.status, given.stderr).toBe(0);
+      expect(given.stderr).toContain("2 CCDs in 1 chunks, 1 at a time");
+      rmSync(join(scratch, "1056213p.cat"));
+      const all = run(PIPELINE, ["1056213p"], { ...env, OMP_NUM_THREADS: undefined });
+      expect(all.status, all.stderr).toBe(0);
+      expect(all.stderr).toContain(`, ${availableParallelism()} at a time`);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it("do_catalogue.bash without arguments prints usage and exits 2", () => {

@@ -93,6 +93,40 @@ export function readStars(path: string): InjectedStar[] {
   });
 }
 
+export interface Recovery {
+  /** Injected stars above the S/N cut, and how many have a source within maxPx on their CCD. */
+  total: number;
+  found: number;
+  /** Largest disagreement (arcsec) between a match's sky and pixel offsets at 0.187"/px. */
+  worstWcs: number;
+}
+
+/** How many injected stars brighter than minSnr the catalogue found within maxPx pixels. */
+export function starRecovery(cat: Catalogue, stars: readonly InjectedStar[], minSnr = 10, maxPx = 1): Recovery {
+  const col = (n: string): number => cat.columns.indexOf(n);
+  const [ext, x, y, ra, dec] = [col("EXT_NUMBER"), col("X_IMAGE"), col("Y_IMAGE"), col("ALPHA_J2000"), col("DELTA_J2000")];
+  const byExt = new Map<number, number[][]>();
+  for (const r of cat.rows) byExt.set(r[ext], [...(byExt.get(r[ext]) ?? []), r]);
+  const bright = stars.filter((s) => s.snr > minSnr);
+  let found = 0;
+  // The WCS SExtractor read from each CCD must be the one the stars were placed with.
+  let worstWcs = 0;
+  for (const s of bright) {
+    let best: number[] | undefined;
+    let bestD = Infinity;
+    for (const r of byExt.get(s.ext) ?? []) {
+      const d = Math.hypot(r[x] - s.x, r[y] - s.y);
+      if (d < bestD) [best, bestD] = [r, d];
+    }
+    if (best && bestD <= maxPx) {
+      found++;
+      const dra = (best[ra] - s.ra) * Math.cos((s.dec * Math.PI) / 180);
+      worstWcs = Math.max(worstWcs, Math.abs(Math.hypot(dra, best[dec] - s.dec) * 3600 - bestD * 0.187));
+    }
+  }
+  return { total: bright.length, found, worstWcs };
+}
+
 /** The serial reference: funpack the whole file, one source-extractor over every extension. */
 export function serialCatalogue(fzPath: string, work: string): string {
   const fits = join(work, "serial.fits");

@@ -1,0 +1,30 @@
+import type { Evaluation } from "../../tools/render/evaluate";
+import { declaredCommand, type DeclaredCommand } from "./declared-command";
+
+/** The BatchSubmission's commands as the program declared them, and what they name. */
+export interface DeclaredBatch {
+  deliveries: DeclaredCommand[];
+  submit: DeclaredCommand;
+  /** Home-relative, e.g. canfar-batch/runs/dev-0123456789ab. */
+  runDir: string;
+  image: string;
+  /** The stack output: `ssh USER@HOST bash RUN_DIR/follow.sh CLUSTER` (cluster "0" offline). */
+  followCommand: string;
+}
+
+export function declaredBatch(e: Evaluation): DeclaredBatch {
+  const deliveries = e.resources.filter((r) => r.name.startsWith("batch-deliver-")).map((r) => declaredCommand(e, r.name));
+  const submit = declaredCommand(e, "batch-submit");
+  const runDir = /--run-dir '([^']+)'/.exec(submit.create)?.[1];
+  const image = /--image '([^']+)'/.exec(submit.create)?.[1];
+  if (!runDir || !image) throw new Error(`unexpected submit command: ${submit.create}`);
+  const followCommand = e.outputs.followCommand;
+  if (typeof followCommand !== "string") throw new Error(`followCommand output: ${JSON.stringify(followCommand)}`);
+  return { deliveries, submit, runDir, image, followCommand };
+}
+
+/** The remote part of the exported follow command, for `cluster`: what the user runs after `ssh USER@HOST`. */
+export function followRemoteCommand(batch: DeclaredBatch, sshPrefix: string, cluster: string): string {
+  if (!batch.followCommand.startsWith(sshPrefix)) throw new Error(`followCommand '${batch.followCommand}' does not start with '${sshPrefix}'`);
+  return batch.followCommand.slice(sshPrefix.length).replace(/ 0$/, ` ${cluster}`);
+}
