@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
 import { execCommand, type ExecResult } from "../support/exec";
+import { addSshUser, writeRootFile } from "../support/root-files";
 import { makeSshKey } from "../support/ssh-key";
 import { sshRun, startSshd, type SshdHandle, type SshTarget } from "../support/sshd";
 import { DOUBLES_DIR } from "../doubles/doubles-dir";
@@ -32,20 +33,10 @@ export class BatchHost {
     const keyDir = mkdtempSync(join(tmpdir(), "batch-host-key-"));
     try {
       const key = await makeSshKey(keyDir);
-      await root.runOk(
-        ["bash", "-c", `set -eu
-useradd -m -s /bin/bash "$1"
-install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"
-cat > "/home/$1/.ssh/authorized_keys"
-chown "$1:$1" "/home/$1/.ssh/authorized_keys"; chmod 600 "/home/$1/.ssh/authorized_keys"
-install -d -m 1777 "$2"`, "add-batch-user", BATCH_USER, DOUBLE_STATE],
-        { stdin: `${key.publicKey}\n` },
-      );
+      await addSshUser(root, BATCH_USER, key.publicKey);
+      await root.runOk(["install", "-d", "-m", "1777", DOUBLE_STATE]);
       for (const name of [...CANFAR_DOUBLES, "canfar-double-conf.sh"]) {
-        await root.runOk(
-          ["sh", "-c", 'mkdir -p /usr/local/lib/canfar-doubles && cat > "/usr/local/lib/canfar-doubles/$1" && chmod 755 "/usr/local/lib/canfar-doubles/$1"', "install", name],
-          { stdin: readFileSync(join(DOUBLES_DIR, name), "utf8") },
-        );
+        await writeRootFile(root, `/usr/local/lib/canfar-doubles/${name}`, readFileSync(join(DOUBLES_DIR, name), "utf8"), "755");
       }
       for (const name of CANFAR_DOUBLES) {
         await root.runOk(["ln", "-sf", `/usr/local/lib/canfar-doubles/${name}`, `/usr/local/bin/${name}`]);

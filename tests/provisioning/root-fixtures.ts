@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach } from "vitest";
 import { BUILD_VM_RECIPE, cachedRoot, mountOverlay } from "../support/debian-root";
+import { writeRootFile } from "../support/root-files";
 import type { RootHandle } from "../support/root-handle";
 
 const PROVISIONING = join(__dirname, "..", "..", "provisioning");
@@ -9,15 +10,13 @@ const PROVISIONING = join(__dirname, "..", "..", "provisioning");
 /** Copies provisioning/<name> into the root's /usr/local/sbin, as the provisioning step delivers it. */
 export async function installScript(root: RootHandle, name: string): Promise<string> {
   const target = `/usr/local/sbin/${name}`;
-  await root.runOk(["sh", "-c", 'cat > "$1" && chmod 755 "$1"', "install-script", target], {
-    stdin: readFileSync(join(PROVISIONING, name), "utf8"),
-  });
+  await writeRootFile(root, target, readFileSync(join(PROVISIONING, name), "utf8"), "755");
   return target;
 }
 
 /** Writes an executable file into the root (never through root.path(): symlinks there point at the host). */
 export async function writeExecutable(root: RootHandle, path: string, content: string): Promise<void> {
-  await root.runOk(["sh", "-c", 'cat > "$1" && chmod 755 "$1"', "write-executable", path], { stdin: content });
+  await writeRootFile(root, path, content, "755");
 }
 
 /**
