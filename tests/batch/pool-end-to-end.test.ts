@@ -126,6 +126,17 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
     expect(done.stdout.trim().split("\n").sort()).toEqual(["0 4 0", "1 4 0", "2 4 0"]);
   });
 
+  it("condor_wait sees each good job's log end, and times out on a held job's", async () => {
+    for (const id of GOOD) {
+      const r = await sshAs(`condor_wait -wait 30 ${csv2.runDir}/do_catalogue-${id}.log`);
+      expect(r.stdout, id).toContain("All jobs done.");
+      expect(r.code, id).toBe(0);
+    }
+    const held = await sshAs(`condor_wait -wait 2 ${csv2.runDir}/do_catalogue-${ABSENT}.log`);
+    expect(held.stdout).toContain("Time expired.");
+    expect(held.code).not.toBe(0);
+  });
+
   it("stores whole catalogues of the good exposures only, each finding the injected stars", () => {
     expect(catalogues()).toEqual(GOOD.map((id) => `${id}.cat`));
     for (const id of GOOD) {
