@@ -13,6 +13,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { renderSubmitFile } from "../provisioning/submit-file";
 import { ensureSampleExposure } from "./fits/sample-cache";
+import { wholeNumberOption } from "./whole-number-option";
 import { ARCHIVE, HtcondorPool, VOSPACE } from "../tests/batch/htcondor-pool";
 
 const USAGE = `usage: npm run bench:batch -- [--exposures N] [--ccds N] [--seed N]
@@ -38,15 +39,6 @@ function say(line: string): void {
   process.stderr.write(`bench-batch: ${line}\n`);
 }
 
-function int(name: string, v: string | undefined, d: number, min: number): number {
-  if (v === undefined) return d;
-  if (!/^[0-9]+$/.test(v) || Number(v) < min) {
-    process.stderr.write(`bench-batch: --${name} must be a whole number >= ${min}, got '${v}'\n${USAGE}\n`);
-    process.exit(2);
-  }
-  return Number(v);
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { exposures: { type: "string" }, ccds: { type: "string" }, seed: { type: "string" }, help: { type: "boolean" } },
@@ -55,6 +47,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  const int = (name: string, v: string | undefined, d: number, min: number) => wholeNumberOption("bench-batch", USAGE, name, v, d, min);
   const n = int("exposures", values.exposures, 4, 1);
   const ccds = int("ccds", values.ccds, 36, 1);
   const seed = int("seed", values.seed, 1, 0);

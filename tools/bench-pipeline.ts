@@ -13,6 +13,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ensureSampleExposure } from "./fits/sample-cache";
+import { wholeNumberOption } from "./whole-number-option";
 
 const USAGE = `usage: npm run bench:pipeline -- [--ccds N] [--repeat N] [--seed N]
 
@@ -96,14 +97,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const int = (name: string, v: string | undefined, d: number, min: number): number => {
-    if (v === undefined) return d;
-    if (!/^[0-9]+$/.test(v) || Number(v) < min) {
-      process.stderr.write(`bench-pipeline: --${name} must be a whole number >= ${min}, got '${v}'\n${USAGE}\n`);
-      process.exit(2);
-    }
-    return Number(v);
-  };
+  const int = (name: string, v: string | undefined, d: number, min: number) => wholeNumberOption("bench-pipeline", USAGE, name, v, d, min);
   const ccds = int("ccds", values.ccds, 36, 1);
   const repeat = int("repeat", values.repeat, 3, 1);
   const seed = int("seed", values.seed, 1, 0);
