@@ -7,7 +7,7 @@ import { missing } from "./support/requirements";
 const REPO = join(__dirname, "..");
 const why = missing({ commands: ["shellcheck"] });
 
-/** Every shell script under provisioning/, found by walking, so new scripts are checked too. */
+/** Every shell script under a directory, found by walking, so new scripts are checked too. */
 function shellScripts(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
@@ -17,10 +17,11 @@ function shellScripts(dir: string): string[] {
 }
 
 describe.skipIf(why)("shellcheck", () => {
-  const scripts = shellScripts(join(REPO, "provisioning")).map((p) => relative(REPO, p)).sort();
+  const scripts = ["provisioning", "tools"].flatMap((d) => shellScripts(join(REPO, d))).map((p) => relative(REPO, p)).sort();
 
   it("finds the provisioning scripts", () => {
     expect(scripts).toContain("provisioning/create-user.sh");
+    expect(scripts).toContain("tools/bench-batch-job.sh");
   });
 
   it.each(scripts)("%s is clean under shellcheck -x", async (script) => {

@@ -21,7 +21,9 @@ const USAGE = `usage: npm run bench:batch -- [--exposures N] [--ccds N] [--seed 
 Runs N copies of one synthetic exposure of N full-size (2048x4612) CCDs (made once and
 cached, as for bench:pipeline) through do_catalogue.bash twice, inside a throwaway Debian 13
 root: back to back from a shell, then as N jobs of one cluster on a real HTCondor pool on
-127.0.0.1. Prints exposures per minute of each and the ratio pool / back to back.
+127.0.0.1. Each job is timed by tools/bench-batch-job.sh on both sides. Prints exposures
+per minute of each, the ratio pool / back to back, and where the pool's extra time goes
+(to the first job, between jobs, in the jobs, to the history).
 
   --exposures N   jobs in the cluster (default 4)
   --ccds N        CCDs per exposure (default 36)
@@ -34,6 +36,7 @@ The test pool negotiates every 2 s; a CANFAR pool also boots worker VMs, which t
 const USER = "bench";
 const FLAVOR = "c2-7.5gb-30";
 const PIPELINE = resolve(__dirname, "..", "provisioning", "pipeline", "do_catalogue.bash");
+const JOB = resolve(__dirname, "bench-batch-job.sh");
 
 function say(line: string): void {
   process.stderr.write(`bench-batch: ${line}\n`);
@@ -65,33 +68,37 @@ async function main(): Promise<void> {
     copyFileSync(sample.fzPath, pool.root.path(`${ARCHIVE}/CFHT/sample.fits.fz`));
     await pool.root.runOk(["bash", "-c", 'cd "$1" && for id in "${@:2}"; do ln -sf sample.fits.fz "$id.fits.fz"; done', "link", `${ARCHIVE}/CFHT`, ...ids]);
     const dest = (run: string) => `vos:${USER}/${run}`;
-    await pool.root.runOk(["install", "-d", "-o", USER, "-g", USER, `${VOSPACE}/${USER}/serial`, `${VOSPACE}/${USER}/pool`]);
-    await pool.ssh("mkdir -p serial pool && cat > do_catalogue.bash && chmod 755 do_catalogue.bash", readFileSync(PIPELINE, "utf8")).then(check("deliver"));
+    await pool.root.runOk(["install", "-d", "-o", USER, "-g", USER, `${VOSPACE}/${USER}/serial`, `${VOSPACE}/${USER}/pool`, `${VOSPACE}/${USER}/warm-up`]);
+    const home = `/home/${USER}`;
+    for (const [file, text] of [["do_catalogue.bash", readFileSync(PIPELINE, "utf8")], ["bench-batch-job.sh", readFileSync(JOB, "utf8")]]) {
+      await pool.ssh(`mkdir -p serial pool && cat > ${file} && chmod 755 ${file}`, text).then(check(`deliver ${file}`));
+    }
+    const jobEnv = (run: string) => ({ CATALOGUE_DEST: dest(run), BENCH_PIPELINE: `${home}/do_catalogue.bash`, BENCH_TIMES: `${home}/${run}-times.log` });
 
     // Back to back: the worker's environment (what the pool's job wrapper sets), no scheduler.
     // A first, untimed run warms the page cache with the exposure for both variants.
-    const runOnce = async (id: string): Promise<void> => {
-      const r = await pool.root.run(["/usr/local/libexec/canfar-test/job-wrapper", `/home/${USER}/do_catalogue.bash`, id], {
+    const runOnce = async (id: string, run: string): Promise<void> => {
+      const r = await pool.root.run(["/usr/local/libexec/canfar-test/job-wrapper", `${home}/bench-batch-job.sh`, id], {
         user: USER,
-        cwd: `/home/${USER}/serial`,
-        env: { CATALOGUE_DEST: dest("serial"), _CONDOR_SCRATCH_DIR: `/home/${USER}/serial` },
+        cwd: `${home}/serial`,
+        env: { ...jobEnv(run), _CONDOR_SCRATCH_DIR: `${home}/serial` },
         timeoutMs: 600_000,
       });
       if (r.code !== 0) throw new Error(`do_catalogue.bash ${id} exited ${r.code}: ${r.stderr}`);
     };
     say("warm-up run");
-    await runOnce(ids[0] ?? "");
-    await pool.root.runOk(["rm", "-f", `${VOSPACE}/${USER}/serial/${ids[0] ?? ""}.cat`]);
+    await runOnce(ids[0] ?? "", "warm-up");
     const load = loadavg()[0];
     const serialStart = Date.now();
     for (const [i, id] of ids.entries()) {
-      await runOnce(id);
+      await runOnce(id, "serial");
       say(`back to back: ${i + 1}/${n} done`);
     }
     const serial = (Date.now() - serialStart) / 1000;
 
-    // The pool: the program's submit file for these IDs, submitted as one cluster.
-    const sub = renderSubmitFile({ ids, flavor: FLAVOR, executable: "../do_catalogue.bash", environment: { CATALOGUE_DEST: dest("pool") } });
+    // The pool: the program's submit file for these IDs (the timed job in front of the
+    // pipeline), submitted as one cluster.
+    const sub = renderSubmitFile({ ids, flavor: FLAVOR, executable: "../bench-batch-job.sh", environment: jobEnv("pool") });
     await pool.ssh("cat > pool/do_catalogue.sub", sub).then(check("deliver the submit file"));
     const poolStart = Date.now();
     const submitted = await pool.ssh("cd pool && condor_submit do_catalogue.sub");
@@ -110,22 +117,35 @@ async function main(): Promise<void> {
       done = codes.length;
     }
     const viaPool = (Date.now() - poolStart) / 1000;
-    // Time the jobs themselves ran (starter to exit), to tell the scheduler's gaps from the work.
-    const walls = await pool.root.runOk(["condor_history", cluster, "-af", "RemoteWallClockTime"]);
-    const running = walls.stdout.split("\n").filter((l) => l !== "").reduce((a, l) => a + Number(l), 0);
 
-    const perMinute = (s: number) => ((n * 60) / s).toFixed(2);
+    const times = (run: string) => jobTimes(readFileSync(pool.root.path(`${home}/${run}-times.log`), "utf8"));
+    const s = times("serial");
+    const p = times("pool");
+    const perMinute = (t: number) => ((n * 60) / t).toFixed(2);
+    const gap = n > 1 ? (p.last - p.first - p.busy) / (n - 1) : 0;
     process.stdout.write(
       `exposures: ${n} x ${ccds} CCDs of 2048x4612, one ${FLAVOR}-like slot (2 CPUs), ${cpus().length} cores, load average ${load.toFixed(1)} before\n` +
-        `back to back  ${serial.toFixed(1)} s  ${perMinute(serial)} exposures/min\n` +
-        `HTCondor pool ${viaPool.toFixed(1)} s  ${perMinute(viaPool)} exposures/min\n` +
+        `back to back  ${serial.toFixed(1)} s  ${perMinute(serial)} exposures/min  (a job ${(s.busy / n).toFixed(1)} s)\n` +
+        `HTCondor pool ${viaPool.toFixed(1)} s  ${perMinute(viaPool)} exposures/min  (a job ${(p.busy / n).toFixed(1)} s)\n` +
         `ratio pool / back to back: ${(viaPool / serial).toFixed(2)}\n` +
-        `in the pool the jobs ran ${running.toFixed(0)} s of the ${viaPool.toFixed(1)} s (HTCondor's wall clock, whole seconds); ` +
-        `matching, starting and ending them took ${((viaPool - running) / n).toFixed(1)} s a job\n`,
+        `the pool's extra time: ${(p.first - poolStart / 1000).toFixed(1)} s from condor_submit to the first job, ` +
+        `${gap.toFixed(1)} s between one job's end and the next one's start, ` +
+        `${((p.busy - s.busy) / n).toFixed(1)} s longer jobs on average, ` +
+        `${(poolStart / 1000 + viaPool - p.last).toFixed(1)} s from the last job's end to its record in the history\n`,
     );
   } finally {
     await pool.stop();
   }
+}
+
+/** First start, last end and summed run time of the jobs in a bench-batch-job.sh log. */
+function jobTimes(log: string): { first: number; last: number; busy: number } {
+  const rows = log.split("\n").filter((l) => l !== "").map((l) => l.split(" ").map(Number));
+  return {
+    first: Math.min(...rows.map((r) => r[0] ?? 0)),
+    last: Math.max(...rows.map((r) => r[1] ?? 0)),
+    busy: rows.reduce((a, r) => a + (r[1] ?? 0) - (r[0] ?? 0), 0),
+  };
 }
 
 function check(what: string): (r: { code: number | null; stderr: string }) => void {
