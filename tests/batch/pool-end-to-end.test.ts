@@ -48,16 +48,15 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
   let followed: ExecResult;
 
   const catalogues = (dir = `${USER}/catalogues`) => readdirSync(pool.root.path(`${VOSPACE}/${dir}`)).sort();
-  const sshAs = (cmd: string, stdin?: string) => pool.ssh(cmd, stdin);
   const followCmd = (batch: DeclaredBatch, c: string) => `${followRemoteCommand(batch, `ssh ${USER}@${HOST} `, c)} --interval 1 --timeout 300`;
 
   /** Runs the declared deliveries and the submit command over SSH, as `pulumi up` would. */
   async function deliverAndSubmit(batch: DeclaredBatch, stdin?: string): Promise<ExecResult> {
     for (const d of batch.deliveries) {
-      const r = await sshAs(assertPlain(d.create, d.name), d.stdin === undefined ? undefined : assertPlain(d.stdin, `${d.name} stdin`));
+      const r = await pool.ssh(assertPlain(d.create, d.name), d.stdin === undefined ? undefined : assertPlain(d.stdin, `${d.name} stdin`));
       if (r.code !== 0) throw new Error(`${d.name} failed (${r.code}): ${r.stderr}`);
     }
-    return sshAs(assertPlain(batch.submit.create, batch.submit.name), stdin);
+    return pool.ssh(assertPlain(batch.submit.create, batch.submit.name), stdin);
   }
 
   beforeAll(async () => {
@@ -67,8 +66,8 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
     csv1 = declaredBatch(
       await evaluateProgram({ batchHost: HOST, submitMode: "csv1", observationIds: JSON.stringify(CSV1_IDS), vospace: `vos:${USER}/csv1`, ...CSV1 }),
     );
-    // A csv1 worker booted from the image advertises VMType PROJECT:IMAGE (canfar_batch_init).
     step("program evaluated");
+    // A csv1 worker booted from the image advertises VMType PROJECT:IMAGE (canfar_batch_init).
     pool = await HtcondorPool.start({ user: USER, vmType: `${CSV1.openstackProjectName}:${csv1.image}` });
     step("pool ready");
 
@@ -87,7 +86,7 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
     step("submitted");
     if (submitted.code === 0) {
       cluster = parseSubmitOutput(keptStdout(submitted.stdout)).cluster;
-      followed = await sshAs(followCmd(csv2, cluster));
+      followed = await pool.ssh(followCmd(csv2, cluster));
       step("run followed to its end");
     }
   }, 900_000);
@@ -128,11 +127,11 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
 
   it("condor_wait sees each good job's log end, and times out on a held job's", async () => {
     for (const id of GOOD) {
-      const r = await sshAs(`condor_wait -wait 30 ${csv2.runDir}/do_catalogue-${id}.log`);
+      const r = await pool.ssh(`condor_wait -wait 30 ${csv2.runDir}/do_catalogue-${id}.log`);
       expect(r.stdout, id).toContain("All jobs done.");
       expect(r.code, id).toBe(0);
     }
-    const held = await sshAs(`condor_wait -wait 2 ${csv2.runDir}/do_catalogue-${ABSENT}.log`);
+    const held = await pool.ssh(`condor_wait -wait 2 ${csv2.runDir}/do_catalogue-${ABSENT}.log`);
     expect(held.stdout).toContain("Time expired.");
     expect(held.code).not.toBe(0);
   });
@@ -175,9 +174,9 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
     for (const id of [ABSENT, CORRUPT]) copyFileSync(sample(id).fzPath, join(archive, `${id}.fits.fz`));
     const command = /run just these jobs again with:\n {2}(.+)\n/.exec(followed.stderr)?.[1] ?? "";
     expect(command).toBe(`condor_release ${cluster}`);
-    const released = await sshAs(command);
+    const released = await pool.ssh(command);
     expect(released.code).toBe(0);
-    const again = await sshAs(followCmd(csv2, cluster));
+    const again = await pool.ssh(followCmd(csv2, cluster));
     expect(again.stderr).toBe("");
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`cluster ${cluster}: all 5 job(s) done, exit code 0`);
@@ -201,7 +200,7 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
     const r = await deliverAndSubmit(csv1, credentials);
     expect(r.code, r.stderr).toBe(0);
     const c = parseSubmitOutput(keptStdout(r.stdout)).cluster;
-    const followedCsv1 = await sshAs(followCmd(csv1, c));
+    const followedCsv1 = await pool.ssh(followCmd(csv1, c));
     expect(followedCsv1.stdout).toContain(`cluster ${c}: all 1 job(s) done, exit code 0`);
     expect(followedCsv1.code).toBe(0);
     const ad = await pool.root.runOk(["condor_history", c, "-af:r", "Requirements", "VMAMI", "VMInstanceType"]);
