@@ -24,7 +24,7 @@ set -Eeuo pipefail
 
 readonly PROG="${0##*/}"
 readonly CONTENT_KEY="canfar_batch_content"
-readonly EXIT_USAGE=2 EXIT_STOP=3 EXIT_DUPLICATE=4 EXIT_CREATE=5 EXIT_QUOTA=6
+readonly EXIT_STOP=3 EXIT_DUPLICATE=4 EXIT_CREATE=5 EXIT_QUOTA=6
 readonly EXIT_FAILED=7 EXIT_TIMEOUT=8 EXIT_CLI=9
 # Consecutive failed status polls tolerated (a network blip must not lose a 20-minute save).
 readonly POLL_ERRORS_TOLERATED=3
@@ -185,8 +185,8 @@ main() {
     die "${EXIT_USAGE}" "--name '${name}': expected 1-200 letters, digits, '.', '_' or '-'"
   [[ "${server}" =~ ^[A-Za-z0-9._-]+$ ]] ||
     die "${EXIT_USAGE}" "--server '${server}': expected a server ID or name (letters, digits, '.', '_', '-')"
-  [[ "${timeout}" =~ ^[1-9][0-9]*$ ]] || die "${EXIT_USAGE}" "--timeout '${timeout}': expected a positive number of seconds"
-  [[ "${poll}" =~ ^[1-9][0-9]*$ ]] || die "${EXIT_USAGE}" "--poll '${poll}': expected a positive number of seconds"
+  require_seconds --timeout "${timeout}"
+  require_seconds --poll "${poll}"
   local p key value
   for p in ${props[@]+"${props[@]}"}; do
     [[ "${p}" =~ ^[A-Za-z0-9_:.-]+=.*$ ]] ||

@@ -10,7 +10,7 @@
 set -Eeuo pipefail
 
 readonly PROG="${0##*/}"
-readonly EXIT_USAGE=2 EXIT_CLI=9
+readonly EXIT_CLI=9
 # shellcheck source-path=SCRIPTDIR source=openstack-cli.sh
 source "$(dirname "${BASH_SOURCE[0]}")/openstack-cli.sh"
 
@@ -38,7 +38,7 @@ main() {
     esac
   done
   [[ -n "${image}" ]] || usage_error "--image is required (the image ID)"
-  [[ "${image}" =~ ^[A-Za-z0-9-]+$ ]] || die "${EXIT_USAGE}" "--image '${image}': expected an image ID"
+  require_image_id "${image}"
   os_cli_init
 
   log "deleting image ${image}"

@@ -13,7 +13,7 @@
 set -Eeuo pipefail
 
 readonly PROG="${0##*/}"
-readonly EXIT_USAGE=2 EXIT_IMAGE=3 EXIT_TIMEOUT=8 EXIT_CLI=9
+readonly EXIT_IMAGE=3 EXIT_TIMEOUT=8 EXIT_CLI=9
 readonly POLL_SECONDS=5
 # shellcheck source-path=SCRIPTDIR source=openstack-cli.sh
 source "$(dirname "${BASH_SOURCE[0]}")/openstack-cli.sh"
@@ -77,9 +77,9 @@ main() {
   done
   [[ -n "${server}" ]] || usage_error "--server is required (the build VM's ID)"
   [[ -n "${image}" ]] || usage_error "--image is required (the snapshot's ID)"
-  [[ "${server}" =~ ^[A-Za-z0-9._-]+$ ]] || die "${EXIT_USAGE}" "--server '${server}': expected a server ID"
-  [[ "${image}" =~ ^[A-Za-z0-9-]+$ ]] || die "${EXIT_USAGE}" "--image '${image}': expected an image ID"
-  [[ "${timeout}" =~ ^[1-9][0-9]*$ ]] || die "${EXIT_USAGE}" "--timeout '${timeout}': expected a positive number of seconds"
+  require_server_id "${server}"
+  require_image_id "${image}"
+  require_seconds --timeout "${timeout}"
   os_cli_init
 
   if ! os_cli server show "${server}" -f value -c status; then

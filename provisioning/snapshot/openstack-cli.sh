@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Shared helpers for the snapshot scripts that run locally against OpenStack
-# (create-image.sh, delete-image.sh, delete-server.sh). Sourced, never run:
+# (create-image.sh, delete-image.sh, delete-server.sh, start-server.sh). Sourced, never run:
 #   source "$(dirname "${BASH_SOURCE[0]}")/openstack-cli.sh"
 # The sourcing script sets PROG and calls os_cli_init once before the first os_cli.
+
+# Exit code of every usage error (bad or missing option): nothing was touched.
+readonly EXIT_USAGE=2
 
 # Bound on a single CLI call, so a hung API call cannot hang `pulumi up`.
 readonly CALL_TIMEOUT="${CANFAR_OPENSTACK_CALL_TIMEOUT:-120}"
@@ -13,13 +16,23 @@ log() { printf '%s: %s\n' "${PROG}" "$*" >&2; }
 usage_error() {
   err "$*"
   usage
-  exit 2
+  exit "${EXIT_USAGE}"
 }
 die() {
   local code="$1"
   shift
   err "$*"
   exit "${code}"
+}
+# Option checks the scripts share; each exits EXIT_USAGE naming the option and its value.
+require_seconds() {
+  [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "${EXIT_USAGE}" "$1 '$2': expected a positive number of seconds"
+}
+require_server_id() {
+  [[ "$1" =~ ^[A-Za-z0-9._-]+$ ]] || die "${EXIT_USAGE}" "--server '$1': expected a server ID"
+}
+require_image_id() {
+  [[ "$1" =~ ^[A-Za-z0-9-]+$ ]] || die "${EXIT_USAGE}" "--image '$1': expected an image ID"
 }
 
 # Runs the openstack CLI, bounded when `timeout` exists (absent on stock macOS). Its stdout

@@ -12,7 +12,7 @@
 set -Eeuo pipefail
 
 readonly PROG="${0##*/}"
-readonly EXIT_USAGE=2 EXIT_GONE=3 EXIT_ERROR=4 EXIT_TIMEOUT=8 EXIT_CLI=9
+readonly EXIT_GONE=3 EXIT_ERROR=4 EXIT_TIMEOUT=8 EXIT_CLI=9
 readonly POLL_SECONDS="${CANFAR_START_POLL_SECONDS:-5}"
 # shellcheck source-path=SCRIPTDIR source=openstack-cli.sh
 source "$(dirname "${BASH_SOURCE[0]}")/openstack-cli.sh"
@@ -59,8 +59,8 @@ main() {
     esac
   done
   [[ -n "${server}" ]] || usage_error "--server is required (the build VM's ID)"
-  [[ "${server}" =~ ^[A-Za-z0-9._-]+$ ]] || die "${EXIT_USAGE}" "--server '${server}': expected a server ID"
-  [[ "${timeout}" =~ ^[1-9][0-9]*$ ]] || die "${EXIT_USAGE}" "--timeout '${timeout}': expected a positive number of seconds"
+  require_server_id "${server}"
+  require_seconds --timeout "${timeout}"
   os_cli_init
 
   local start="${SECONDS}" STATUS=""
