@@ -5,7 +5,7 @@ import { AccessNetwork } from "./components/access-network";
 import { BuildVm } from "./components/build-vm";
 import { KeyPair } from "./components/key-pair";
 import { PIPELINE_PACKAGES, renderCloudInit } from "./components/cloud-init";
-import { imageContentHash } from "./components/content-hash";
+import { fileHash, imageContentHash, QUIESCE_SCRIPT } from "./components/content-hash";
 import { Provisioning } from "./components/provisioning";
 import { Snapshot } from "./components/snapshot";
 import { BatchSubmission } from "./components/batch-submission";
@@ -57,7 +57,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     scratchDevice: config.scratchDevice,
   });
   const contentHash = vm.imageId.apply((baseImageId) =>
-    imageContentHash({ planHash: planHash(actions), userData, baseImageId, flavor: config.flavor }),
+    imageContentHash({ planHash: planHash(actions), userData, baseImageId, flavor: config.flavor, quiesceHash: fileHash(QUIESCE_SCRIPT) }),
   );
   const provisioning = new Provisioning(
     "provision",
@@ -67,7 +67,8 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
       actions,
       stdin: { cadcPassword: config.cadcPassword },
       dependsOn: [vm, access.association],
-      ensureRunning: { serverId: vm.instanceId, cloud: config.cloud, trigger: contentHash },
+      serverId: vm.instanceId,
+      ensureRunning: { cloud: config.cloud, trigger: contentHash },
     },
     opts,
   );

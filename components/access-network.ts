@@ -24,6 +24,10 @@ export interface AccessNetworkArgs {
  * (the compute variant is deprecated) and outlives server replacement.
  */
 export class AccessNetwork extends pulumi.ComponentResource {
+  readonly securityGroup: openstack.networking.SecGroup;
+  readonly port: openstack.networking.Port;
+  /** The allocated address; undefined when an existing one is adopted. */
+  readonly floatingIpResource?: openstack.networking.FloatingIp;
   readonly portId: pulumi.Output<string>;
   readonly publicIp: pulumi.Output<string>;
   readonly securityGroupId: pulumi.Output<string>;
@@ -39,12 +43,20 @@ export class AccessNetwork extends pulumi.ComponentResource {
       { name: `${args.namePrefix}-ssh`, description: `SSH to the canfar-batch build VM of ${args.namePrefix}` },
       child,
     );
+    this.securityGroup = group;
+    const seen = new Set<string>();
     args.sshIngressCidrs.forEach((cidr, i) => {
       const parsed = parseCidr(cidr);
       // The schema has already rejected bad CIDRs; this guards direct use of the component.
       if (typeof parsed === "string") throw new Error(`AccessNetwork '${name}': sshIngressCidrs[${i}]: ${parsed}`);
+      if (seen.has(cidr)) throw new Error(`AccessNetwork '${name}': sshIngressCidrs[${i}]: '${cidr}' is listed twice`);
+      seen.add(cidr);
       new openstack.networking.SecGroupRule(
-        `${name}-ssh-${i}`,
+        // Named by its CIDR, not its position: removing one range must delete that rule
+        // only. By position, every later rule would be replaced, create-before-delete, by a
+        // copy of the next one while that one still exists, and Neutron refuses duplicate
+        // rules (409). The alias keeps the rules of stacks made when names were positions.
+        `${name}-ssh-${cidr.replace(/[^A-Za-z0-9]+/g, "-")}`,
         {
           securityGroupId: group.id,
           direction: "ingress",
@@ -55,22 +67,28 @@ export class AccessNetwork extends pulumi.ComponentResource {
           remoteIpPrefix: cidr,
           description: `SSH from ${cidr}`,
         },
-        child,
+        { ...child, aliases: [{ name: `${name}-ssh-${i}` }] },
       );
     });
 
     const network = openstack.networking.getNetworkOutput({ name: args.network }, child);
+    // A new network means a new port; the old one goes first, together with the server on it.
     const port = new openstack.networking.Port(
       `${name}-port`,
       { name: `${args.namePrefix}-build-port`, networkId: network.id, securityGroupIds: [group.id], adminStateUp: true },
-      child,
+      { ...child, deleteBeforeReplace: true },
     );
+    this.port = port;
 
     const address = floatingAddress(name, args.floatingIp, child);
+    this.floatingIpResource = address.resource;
+    // A floating IP carries one association and a fixed IP one floating IP: a new association
+    // made before the old one is gone is refused, and the old one's delete would then clear
+    // the port of the new one. So the old association always goes first.
     this.association = new openstack.networking.FloatingIpAssociate(
       `${name}-fip-assoc`,
-      { floatingIp: address, portId: port.id },
-      child,
+      { floatingIp: address.address, portId: port.id },
+      { ...child, deleteBeforeReplace: true },
     );
     this.portId = port.id;
     this.securityGroupId = group.id;
@@ -80,12 +98,24 @@ export class AccessNetwork extends pulumi.ComponentResource {
 }
 
 /** Allocates an address (owned by the stack) or looks up an adopted one (never owned). */
-function floatingAddress(name: string, choice: FloatingIpChoice, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+function floatingAddress(
+  name: string,
+  choice: FloatingIpChoice,
+  opts: pulumi.CustomResourceOptions,
+): { address: pulumi.Output<string>; resource?: openstack.networking.FloatingIp } {
   if (choice.kind === "allocate") {
-    return new openstack.networking.FloatingIp(`${name}-fip`, { pool: choice.pool, description: `canfar-batch ${name}` }, opts).address;
+    // A project usually has quota for one floating IP: a new one (another pool) can only be
+    // allocated once the old one is released.
+    const resource = new openstack.networking.FloatingIp(
+      `${name}-fip`,
+      { pool: choice.pool, description: `canfar-batch ${name}` },
+      { ...opts, deleteBeforeReplace: true },
+    );
+    return { address: resource.address, resource };
   }
-  return openstack.networking.getFloatingIpOutput({ address: choice.address }, opts).apply((found) => {
+  const address = openstack.networking.getFloatingIpOutput({ address: choice.address }, opts).apply((found) => {
     if (!found.address) throw new Error(`Error adopting floating IP '${choice.address}': not allocated to this project`);
     return found.address;
   });
+  return { address };
 }

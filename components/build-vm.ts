@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
+import { local } from "@pulumi/command";
 
 export interface BuildVmArgs {
   /** Server name as shown in the dashboard. */
   serverName: string;
-  /** Image name (`canfar-ubuntu-20.04`); the most recent image of that name is used. */
+  /** Image name (`canfar-ubuntu-20.04`); the most recent image of that name when first built. */
   image: string;
   /** Flavor name (`c2-7.5gb-30`); needs an ephemeral disk for /mnt/scratch. */
   flavor: string;
@@ -15,31 +16,63 @@ export interface BuildVmArgs {
   userData: string;
 }
 
-/** Tutorial step 3: the VM that becomes the worker image. */
+/**
+ * Tutorial step 3: the VM that becomes the worker image.
+ *
+ * Every change to what the VM is built from (image, flavor, user-data, key pair, port)
+ * replaces it, deleting the old server first: the server sits on a port made beforehand,
+ * and Nova refuses a second server on a port the first still holds (409 "port in use").
+ * The provider would resize a flavor change and rebuild an image change in place; both
+ * would leave a server whose provisioning no step re-runs, so they replace it too.
+ */
 export class BuildVm extends pulumi.ComponentResource {
+  readonly instance: openstack.compute.Instance;
+  /** The base image resolved when the server was built (see `baseImage`). */
+  readonly baseImage: local.Command;
   readonly instanceId: pulumi.Output<string>;
+  /** The base image id the server is built from: stays what it was until the server is replaced. */
   readonly imageId: pulumi.Output<string>;
 
   constructor(name: string, args: BuildVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canfar:index:BuildVm", name, {}, opts);
-    // Resolving the name to an id pins the server to one image: CANFAR republishes its base
-    // images under the same name, and a new one should rebuild the VM deliberately.
-    const image = openstack.images.getImageOutput({ name: args.image, mostRecent: true }, { parent: this });
-    const instance = new openstack.compute.Instance(
+    const resolved = openstack.images.getImageOutput({ name: args.image, mostRecent: true }, { parent: this });
+    // CANFAR republishes its base images under the same name. Resolving the name on every
+    // run would rebuild a running stack whenever that happens; this pin keeps the id it
+    // first resolved (a new resolution is ignored) until the name changes, or until the
+    // admin asks with `pulumi up --replace <this resource's URN>`.
+    this.baseImage = new local.Command(
+      `${name}-base-image`,
+      {
+        environment: { BASE_IMAGE_ID: resolved.id },
+        create: `printf '%s' "$BASE_IMAGE_ID"`,
+        update: `printf '%s' "$PULUMI_COMMAND_STDOUT"`,
+        triggers: [args.image],
+      },
+      { parent: this, ignoreChanges: ["environment"] },
+    );
+    this.imageId = this.baseImage.stdout;
+    this.instance = new openstack.compute.Instance(
       `${name}-server`,
       {
         name: args.serverName,
-        imageId: image.id,
+        imageId: this.imageId,
         flavorName: args.flavor,
         keyPair: args.keyPairName,
         networks: [{ port: args.portId }],
         userData: args.userData,
-        metadata: { "canfar-batch": "build-vm" },
+        metadata: { "canfar-batch": "build-vm", "canfar-batch-base-image": args.image },
       },
-      { parent: this },
+      {
+        parent: this,
+        deleteBeforeReplace: true,
+        replaceOnChanges: ["imageId", "flavorName"],
+        // The snapshot stops the server and start-server.sh starts it again when provisioning
+        // re-runs: the power state is the program's scripts' to manage, never the provider's
+        // (after a `pulumi refresh` it would start a stopped server on the next `up`).
+        ignoreChanges: ["powerState"],
+      },
     );
-    this.instanceId = instance.id;
-    this.imageId = image.id;
+    this.instanceId = this.instance.id;
     this.registerOutputs({ instanceId: this.instanceId, imageId: this.imageId });
   }
 }

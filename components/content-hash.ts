@@ -14,11 +14,14 @@ export function contentTag(hash: string): string {
   return hash.slice(0, 10);
 }
 
+/** The script that prepares the VM for imaging: what it removes is part of the image too. */
+export const QUIESCE_SCRIPT = join(REPO_ROOT, "provisioning", "snapshot", "quiesce.sh");
+
 /**
  * Everything that decides what the worker image contains: the provisioning plan (every
- * script and argument), the user-data, the base image and the flavor it was built on.
- * Equal inputs give the same image name; any change gives a new image.
+ * script and argument), the user-data, the base image and the flavor it was built on, and
+ * quiesce.sh. Equal inputs give the same image name; any change gives a new image.
  */
-export function imageContentHash(parts: { planHash: string; userData: string; baseImageId: string; flavor: string }): string {
-  return sha256("canfar-batch image v1", parts.planHash, parts.userData, parts.baseImageId, parts.flavor);
+export function imageContentHash(parts: { planHash: string; userData: string; baseImageId: string; flavor: string; quiesceHash: string }): string {
+  return sha256("canfar-batch image v2", parts.planHash, parts.userData, parts.baseImageId, parts.flavor, parts.quiesceHash);
 }

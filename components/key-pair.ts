@@ -13,17 +13,21 @@ export interface KeyPairArgs {
 
 /** Tutorial step 1: import an SSH public key as a key pair. */
 export class KeyPair extends pulumi.ComponentResource {
+  readonly keypair: openstack.compute.Keypair;
   /** Name to pass as `keyPair` to instances. */
   readonly keyPairName: pulumi.Output<string>;
 
   constructor(name: string, args: KeyPairArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canfar:index:KeyPair", name, {}, opts);
-    const keypair = new openstack.compute.Keypair(
+    this.keypair = new openstack.compute.Keypair(
       `${name}-keypair`,
       { name: args.name, publicKey: args.publicKey },
-      { parent: this },
+      // Every input forces a new key pair and the name is fixed: Nova refuses a second key
+      // pair of one name (409), so the old one must go first. Said here rather than left to
+      // the bridge, which only does so because the name happens to be set explicitly.
+      { parent: this, deleteBeforeReplace: true },
     );
-    this.keyPairName = keypair.name;
+    this.keyPairName = this.keypair.name;
     this.registerOutputs({ keyPairName: this.keyPairName });
   }
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote, types } from "@pulumi/command";
 import { REPO_ROOT } from "./content-hash";
-import { Action, StdinSecret } from "../provisioning/plan";
+import { Action, sha256, StdinSecret } from "../provisioning/plan";
 
 export interface ProvisioningArgs {
   /** Address the VM answers SSH on (the floating IP). */
@@ -14,11 +14,14 @@ export interface ProvisioningArgs {
   stdin: Record<StdinSecret, pulumi.Input<string>>;
   /** Resources that must exist before the first SSH dial (e.g. the floating IP association). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** The build VM: every action is replaced with it, so a new server is provisioned whole. */
+  serverId: pulumi.Input<string>;
   /**
-   * Start the build VM first if a snapshot left it stopped, whenever `trigger` (the image
-   * content hash) changes: exactly when provisioning or the snapshot will run again.
+   * Start the build VM first if a snapshot left it stopped, whenever any SSH step may run
+   * again: `trigger` (the image content hash) changes, the server, the address or a secret
+   * a step reads does.
    */
-  ensureRunning: { serverId: pulumi.Input<string>; cloud: string; trigger: pulumi.Input<string> };
+  ensureRunning: { cloud: string; trigger: pulumi.Input<string> };
 }
 
 /**
@@ -32,20 +35,31 @@ export class Provisioning extends pulumi.ComponentResource {
   readonly done: pulumi.Resource;
   /** The steps, in order, as `pulumi stack export` shows them. */
   readonly steps: string[];
+  /** Starts the build VM when a snapshot stopped it; runs before the first SSH dial. */
+  readonly ensureRunning: local.Command;
+  /** Every action's resource, by action id. */
+  readonly resources: ReadonlyMap<string, pulumi.Resource>;
 
   constructor(name: string, args: ProvisioningArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canfar:index:Provisioning", name, {}, opts);
+    // pulumi-command re-runs a command (an update) when its connection or stdin changes:
+    // a new key, address or password re-runs steps, so the VM must be running for those
+    // too. Only a digest goes into the trigger, and as a secret.
+    const secrets = pulumi.secret(
+      pulumi.all([args.privateKey, ...Object.values<pulumi.Input<string>>(args.stdin)]).apply((values) => sha256("ssh-step secrets", ...values)),
+    );
     const running = new local.Command(
       `${name}-ensure-running`,
       {
         dir: REPO_ROOT,
-        environment: { OS_CLOUD: args.ensureRunning.cloud, SERVER_ID: args.ensureRunning.serverId },
+        environment: { OS_CLOUD: args.ensureRunning.cloud, SERVER_ID: args.serverId },
         create: `bash provisioning/snapshot/start-server.sh --server "$SERVER_ID"`,
-        triggers: [args.ensureRunning.trigger],
+        triggers: [args.ensureRunning.trigger, args.serverId, args.host, secrets],
         logging: "stderr",
       },
       { parent: this, dependsOn: args.dependsOn ?? [] },
     );
+    this.ensureRunning = running;
     const created = new Map<string, pulumi.Resource>();
     for (const action of args.actions) {
       const connection: types.input.remote.ConnectionArgs = {
@@ -58,11 +72,15 @@ export class Provisioning extends pulumi.ComponentResource {
       };
       const dependsOn = action.after.length > 0 ? action.after.map((id) => created.get(id)!) : [running];
       const child = { parent: this, dependsOn };
+      // With the server's id, a replaced server is provisioned whole: dependsOn alone would
+      // leave the steps as they were and a fresh, unprovisioned server would be imaged.
+      // The wait for cloud-init also follows the start: a start after quiesce is a first boot.
+      const triggers: pulumi.Input<unknown>[] = [action.hash, args.serverId, ...(action.kind === "run" && action.rerunsAfterStart ? [running.id] : [])];
       const resource =
         action.kind === "copy"
           ? new remote.CopyToRemote(
               `${name}-${action.id}`,
-              { connection, source: new pulumi.asset.FileAsset(action.local), remotePath: action.remote, triggers: [action.hash] },
+              { connection, source: new pulumi.asset.FileAsset(action.local), remotePath: action.remote, triggers },
               child,
             )
           : new remote.Command(
@@ -70,7 +88,7 @@ export class Provisioning extends pulumi.ComponentResource {
               {
                 connection,
                 create: action.command,
-                triggers: [action.hash],
+                triggers,
                 ...(action.stdin ? { stdin: pulumi.secret(args.stdin[action.stdin]) } : {}),
               },
               { ...child, additionalSecretOutputs: ["stdin"] },
@@ -78,6 +96,7 @@ export class Provisioning extends pulumi.ComponentResource {
       created.set(action.id, resource);
     }
     this.done = created.get(args.actions[args.actions.length - 1].id)!;
+    this.resources = created;
     this.steps = args.actions.filter((a) => a.kind === "run").map((a) => a.id);
     this.registerOutputs({ steps: this.steps });
   }

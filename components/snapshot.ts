@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote, types } from "@pulumi/command";
 import { shellQuote } from "../provisioning/plan";
-import { contentTag, fileHash, REPO_ROOT } from "./content-hash";
+import { contentTag, QUIESCE_SCRIPT, REPO_ROOT } from "./content-hash";
 
 const SCRIPTS = "provisioning/snapshot";
 // Glance takes minutes to save an image; a poll every 10 s costs nothing and overshoots the
@@ -17,8 +17,8 @@ export interface SnapshotArgs {
   /** Image name prefix: the name is `<prefix>-<UTC date of creation>-<content tag>`. */
   namePrefix: string;
   /**
-   * Hash of everything provisioned (plan, user-data, base image, flavor). Only a change of
-   * it makes a new image; nothing else does.
+   * Hash of everything provisioned (plan, user-data, base image, flavor, quiesce.sh). Only
+   * a change of it makes a new image; nothing else does.
    */
   contentHash: pulumi.Input<string>;
   /** Packages whose versions are recorded in the image's properties. */
@@ -26,9 +26,12 @@ export interface SnapshotArgs {
   /** Extra provenance recorded as image properties (`canfar_batch_<key>`). */
   provenance: Record<string, pulumi.Input<string>>;
   timeoutSeconds: number;
-  /** Keep the image on `pulumi destroy` and when a new one replaces it. */
+  /**
+   * Keep the image on `pulumi destroy`. A replaced image is always kept: held jobs of the
+   * earlier submission still need it for `condor_release`.
+   */
   keepOnDestroy: boolean;
-  /** Delete the build VM once the image is active. */
+  /** Delete the build VM once the image is active (and each new build VM once imaged). */
   deleteBuildVm: boolean;
   /** clouds.yaml entry for the openstack CLI. */
   cloud: string;
@@ -43,10 +46,13 @@ export interface SnapshotArgs {
  * their own against a stand-in, and a dynamic provider would have to reimplement auth and
  * Glance polling in TypeScript and would serialize its code into the state.
  *
- * Replacement happens only through `triggers` (the content hash): any other input change
- * runs `update`, which keeps the image and reprints what `create` printed.
+ * Every step here is replaced through `triggers` (the content hash) and only through it,
+ * all together: on a new server the quiesce script is copied again before quiesce runs,
+ * and quiesce runs only right before an image is made. Any other input change runs
+ * `update`, which keeps the image and reprints what `create` printed.
  */
 export class Snapshot extends pulumi.ComponentResource {
+  readonly image: local.Command;
   readonly imageId: pulumi.Output<string>;
   readonly imageName: pulumi.Output<string>;
 
@@ -54,25 +60,32 @@ export class Snapshot extends pulumi.ComponentResource {
     super("canfar:index:Snapshot", name, {}, opts);
     const parent = { parent: this };
     const quiesceScript = `${args.stagingDir}/quiesce.sh`;
-    const quiesceLocal = `${REPO_ROOT}/${SCRIPTS}/quiesce.sh`;
+    const triggers = [args.contentHash];
 
     const versions = new remote.Command(
       `${name}-package-versions`,
       {
         connection: args.connection,
         create: packageVersionsCommand(args.packages),
-        triggers: [args.contentHash],
+        triggers,
       },
       { ...parent, dependsOn: [args.after] },
     );
     const copy = new remote.CopyToRemote(
       `${name}-copy-quiesce`,
-      { connection: args.connection, source: new pulumi.asset.FileAsset(quiesceLocal), remotePath: quiesceScript, triggers: [fileHash(quiesceLocal)] },
+      { connection: args.connection, source: new pulumi.asset.FileAsset(QUIESCE_SCRIPT), remotePath: quiesceScript, triggers },
       { ...parent, dependsOn: [args.after] },
     );
     const quiesce = new remote.Command(
       `${name}-quiesce`,
-      { connection: args.connection, create: `sudo -n bash ${shellQuote(quiesceScript)}`, triggers: [args.contentHash, fileHash(quiesceLocal)] },
+      {
+        connection: args.connection,
+        create: `sudo -n bash ${shellQuote(quiesceScript)}`,
+        // A new address or key re-runs a command (an update); quiesce must run only right
+        // before an image is made, never on a VM that stays as it is.
+        update: "true",
+        triggers,
+      },
       { ...parent, dependsOn: [versions, copy] },
     );
 
@@ -107,15 +120,33 @@ export class Snapshot extends pulumi.ComponentResource {
           `--timeout "$TIMEOUT" --poll "$POLL"`,
         ].join(" "),
         update: `printf '%s\\n' "$PULUMI_COMMAND_STDOUT"`,
-        ...(args.keepOnDestroy ? {} : { delete: `bash ${SCRIPTS}/delete-image.sh --image "$(${imageIdFromStdout})"` }),
-        triggers: [args.contentHash],
+        // No delete here: a replaced image must outlive its replacement (see cleanup below).
+        triggers,
         logging: "stderr",
       },
       { ...parent, dependsOn: [quiesce] },
     );
+    this.image = image;
     const created = image.stdout.apply(parseCreateOutput);
     this.imageId = created.apply((c) => c.id);
     this.imageName = created.apply((c) => c.name);
+
+    if (!args.keepOnDestroy) {
+      // Deletes the current image on `pulumi destroy`, and only then. A new image is an
+      // update of this resource (the id is not a trigger), so the image it replaces is kept
+      // for the held jobs of the earlier submission; delete it by hand once they are done.
+      new local.Command(
+        `${name}-delete-on-destroy`,
+        {
+          dir: REPO_ROOT,
+          environment: { OS_CLOUD: args.cloud, IMAGE_ID: this.imageId },
+          create: `printf 'deleted on destroy: %s\\n' "$IMAGE_ID"`,
+          update: `printf 'deleted on destroy: %s\\n' "$IMAGE_ID"`,
+          delete: `bash ${SCRIPTS}/delete-image.sh --image "$IMAGE_ID"`,
+        },
+        { ...parent, dependsOn: [image] },
+      );
+    }
 
     if (args.deleteBuildVm) {
       new local.Command(
@@ -124,9 +155,10 @@ export class Snapshot extends pulumi.ComponentResource {
           dir: REPO_ROOT,
           environment: { OS_CLOUD: args.cloud, SERVER_ID: args.serverId, IMAGE_ID: this.imageId },
           create: `bash ${SCRIPTS}/delete-server.sh --server "$SERVER_ID" --image "$IMAGE_ID"`,
-          // Once, and only once: a new image (new id) is the only reason to run it again.
+          // Once per image and server: a new image or a new build VM (provisioned again
+          // after a key change, say, without a new image) are the only reasons to run again.
           update: "true",
-          triggers: [this.imageId],
+          triggers: [this.imageId, args.serverId],
         },
         { ...parent, dependsOn: [image] },
       );
@@ -134,9 +166,6 @@ export class Snapshot extends pulumi.ComponentResource {
     this.registerOutputs({ imageId: this.imageId, imageName: this.imageName });
   }
 }
-
-/** Reads the id out of create-image.sh's JSON line, for the delete command. */
-const imageIdFromStdout = `python3 -c 'import json,os; print(json.loads(os.environ["PULUMI_COMMAND_STDOUT"].strip().splitlines()[-1])["id"])'`;
 
 /** `pkg=version` for each package, on Debian/Ubuntu or RPM systems. */
 export function packageVersionsCommand(packages: readonly string[]): string {

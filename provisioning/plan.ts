@@ -52,6 +52,11 @@ export interface RunAction extends ActionBase {
   stdin?: StdinSecret;
   /** What the step is for, for progress lines and error messages. */
   description: string;
+  /**
+   * Runs again whenever the build VM may have been started again: a start after the
+   * snapshot's quiesce is a first boot, in which cloud-init runs once more.
+   */
+  rerunsAfterStart?: true;
 }
 
 export type Action = CopyAction | RunAction;
@@ -92,6 +97,7 @@ interface StepSpec {
   /** Builds the command from where the files land. */
   command: (staged: (rel: string) => string) => string;
   stdin?: StdinSecret;
+  rerunsAfterStart?: true;
 }
 
 /** The ordered steps of tutorial steps 5–8, as the issue orders them. */
@@ -105,6 +111,7 @@ function steps(ctx: PlanContext): StepSpec[] {
       login: admin,
       files: ["wait-cloud-init.sh"],
       command: (s) => command("bash", s("wait-cloud-init.sh"), "--timeout", String(ctx.cloudInitTimeoutSeconds ?? CLOUD_INIT_TIMEOUT_SECONDS)),
+      rerunsAfterStart: true,
     },
     {
       name: "create-user",
@@ -213,6 +220,7 @@ export function provisioningPlan(ctx: PlanContext, root: string = PROVISIONING_D
       after: [...(previous ? [previous.id] : []), ...copies.map((c) => c.id)],
       command: step.command((rel) => `${dir}/${rel}`),
       ...(step.stdin ? { stdin: step.stdin } : {}),
+      ...(step.rerunsAfterStart ? { rerunsAfterStart: true as const } : {}),
       description: step.description,
       hash: "",
     };

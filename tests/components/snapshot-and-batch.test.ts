@@ -46,14 +46,23 @@ describe("snapshot", () => {
     expect(image.inputs.environment).toMatchObject({ OS_CLOUD: "arbutus-canfar", IMAGE_PREFIX: "image-reduction", TIMEOUT: "1800" });
   });
 
-  it("starts a stopped build VM exactly when provisioning or the snapshot runs again", () => {
-    expect(named(e, "provision-ensure-running").inputs.triggers).toEqual([contentHash(e)]);
+  it("starts a stopped build VM whenever an SSH step may run again: new content, server, address or secret", () => {
+    // The secret digest stays "[secret]": the fixture's secrets are plain values, not placeholders.
+    expect(named(e, "provision-ensure-running").inputs.triggers).toEqual([contentHash(e), "build-server-id", "203.0.113.10", "[secret]"]);
   });
 
-  it("keeps the image on destroy by default, deletes it when told", async () => {
+  it("keeps the image on destroy by default; told otherwise, deletes only the current image, only on destroy", async () => {
     expect(named(e, "worker-image-image").inputs.delete).toBeUndefined();
+    expect(e.resources.some((r) => r.name === "worker-image-delete-on-destroy")).toBe(false);
     const dropping = await evaluateProgram({ ...BATCH, keepImageOnDestroy: "false" });
-    expect(named(dropping, "worker-image-image").inputs.delete).toMatch(/^bash provisioning\/snapshot\/delete-image.sh --image/);
+    // The image itself never deletes: a replaced image outlives its replacement (held jobs).
+    expect(named(dropping, "worker-image-image").inputs.delete).toBeUndefined();
+    const cleanup = named(dropping, "worker-image-delete-on-destroy");
+    expect(cleanup.inputs.delete).toBe(`bash provisioning/snapshot/delete-image.sh --image "$IMAGE_ID"`);
+    expect(cleanup.inputs.environment).toMatchObject({ IMAGE_ID: "worker-image-image-id" });
+    // Not replaced by a new image (no triggers): an update, which deletes nothing.
+    expect(cleanup.inputs.triggers).toBeUndefined();
+    expect(cleanup.inputs.update).not.toContain("delete-image");
   });
 
   it("deletes the build VM only when asked, once the image exists", async () => {
@@ -61,7 +70,7 @@ describe("snapshot", () => {
     const deleting = await evaluateProgram({ deleteBuildVmAfterSnapshot: "true" });
     const del = named(deleting, "worker-image-delete-build-vm");
     expect(dependsOn(deleting, "worker-image-delete-build-vm", "worker-image-image")).toBe(true);
-    expect(del.inputs.triggers).toEqual(["worker-image-image-id"]);
+    expect(del.inputs.triggers).toEqual(["worker-image-image-id", "build-server-id"]);
     expect(del.inputs.update).toBe("true");
   });
 });
@@ -176,6 +185,6 @@ describe("the stack without a batch host", () => {
     const e = await evaluateProgram();
     expect(e.resources.filter((r) => r.type === REMOTE && r.name.startsWith("batch-"))).toEqual([]);
     expect(one(e, "canfar:index:Snapshot").name).toBe("worker-image");
-    expect(e.resources.filter((r) => r.type === LOCAL).map((r) => r.name)).toEqual(["provision-ensure-running", "worker-image-image"]);
+    expect(e.resources.filter((r) => r.type === LOCAL).map((r) => r.name)).toEqual(["build-base-image", "provision-ensure-running", "worker-image-image"]);
   });
 });

@@ -18,6 +18,7 @@ const why = missing({ commands: ["git", "python3", "bash"] });
 describe.skipIf(why)("the snapshot component's commands, as declared, against the openstack double", () => {
   let image: DeclaredCommand;
   let deleteVm: DeclaredCommand;
+  let cleanup: DeclaredCommand;
   let commit: string;
   let os: OpenstackDouble;
 
@@ -25,6 +26,7 @@ describe.skipIf(why)("the snapshot component's commands, as declared, against th
     const e = await evaluateProgram({ deleteBuildVmAfterSnapshot: "true", keepImageOnDestroy: "false" });
     image = declaredCommand(e, "worker-image-image");
     deleteVm = declaredCommand(e, "worker-image-delete-build-vm");
+    cleanup = declaredCommand(e, "worker-image-delete-on-destroy");
     commit = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { cwd: image.dir, encoding: "utf8" }).trim();
   }, 120_000);
 
@@ -54,7 +56,10 @@ describe.skipIf(why)("the snapshot component's commands, as declared, against th
     expect(image.environment.CONTENT_TAG).toBe(image.environment.CONTENT_HASH?.slice(0, 10));
     expect(image.dir).toMatch(/\S/);
     expect(image.update).toBeDefined();
-    expect(image.delete).toBeDefined();
+    // A replaced image is kept; only the destroy-time cleanup deletes, and only the current one.
+    expect(image.delete).toBeUndefined();
+    expect(cleanup.delete).toBeDefined();
+    expect(cleanup.environment.IMAGE_ID).toBe("worker-image-image-id");
     expect(deleteVm.environment.IMAGE_ID).toBe("worker-image-image-id");
   });
 
@@ -109,14 +114,21 @@ describe.skipIf(why)("the snapshot component's commands, as declared, against th
     const vmUpdate = await run(deleteVm, deleteVm.update, vmEnv);
     expect(vmUpdate.code).toBe(0);
 
-    // Destroy hands delete the stdout of the last update.
-    const deleted = await run(image, image.delete, imageEnv({ PULUMI_COMMAND_STDOUT: keptStdout(updated.stdout) }));
+    // A new image is an update of the cleanup: it prints, and deletes nothing.
+    const cleanupEnv = { ...os.env(), ...cleanup.environment, IMAGE_ID: parsed.id };
+    const callsBeforeCleanup = os.calls().length;
+    const recorded = await run(cleanup, cleanup.update, cleanupEnv);
+    expect(recorded.code).toBe(0);
+    expect(os.calls()).toHaveLength(callsBeforeCleanup);
+    expect(os.images()).toHaveLength(1);
+    // Destroy runs the cleanup's delete with the id it last recorded.
+    const deleted = await run(cleanup, cleanup.delete, cleanupEnv);
     expect(deleted.stderr).not.toContain("error");
     expect(deleted.code).toBe(0);
     expect(os.calls()).toContain(`image delete ${parsed.id}`);
     expect(os.images()).toEqual([]);
     // A destroy re-run after a partial failure finds the image gone and still succeeds.
-    const again = await run(image, image.delete, imageEnv({ PULUMI_COMMAND_STDOUT: kept }));
+    const again = await run(cleanup, cleanup.delete, cleanupEnv);
     expect(again.code).toBe(0);
   });
 

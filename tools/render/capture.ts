@@ -1,7 +1,35 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecretOutput, resourcesOf, valueOf } from "./output-introspection";
 
 export const SECRET_MARK = "[secret]";
+
+/**
+ * Offline, every `secure:` value is a placeholder carrying a digest of its ciphertext (see
+ * stack-file.ts), so nothing in such a value is secret. A secret made from one renders as
+ * `[secret <digest of the whole value>]`: two renders then differ exactly when the value
+ * did (a secret set anew, or a new host inside a secret SSH connection), which is how
+ * `npm run preview` sees those changes. A value without a placeholder may hold a real
+ * secret (tests evaluate with plain ones): it stays `[secret]`, nothing derived from it.
+ */
+const PLACEHOLDER = /offline-render-placeholder-[0-9a-f]{12}/;
+
+function secretMark(value: unknown): string {
+  const text = JSON.stringify(value ?? null);
+  if (!PLACEHOLDER.test(text)) return SECRET_MARK;
+  return `[secret ${createHash("sha256").update(text).digest("hex").slice(0, 12)}]`;
+}
+
+/** The resource options that decide how the engine changes a resource on a later `up`. */
+export interface PlannedOptions {
+  deleteBeforeReplace?: boolean;
+  replaceOnChanges?: string[];
+  ignoreChanges?: string[];
+  retainOnDelete?: boolean;
+  protect?: boolean;
+  /** Names (same type and parent) the resource was known by before: a rename must not recreate it. */
+  aliases?: string[];
+}
 
 /** One resource as the program declared it, before any cloud saw it. */
 export interface PlannedResource {
@@ -9,7 +37,12 @@ export interface PlannedResource {
   type: string;
   name: string;
   parent?: string;
+  /** The id the offline mocks gave it: dependents' inputs carry it. */
+  id?: string;
   dependencies: string[];
+  /** For each input, the resources its value came from: replacing one of them makes it unknown. */
+  propertyDependencies?: Record<string, string[]>;
+  options?: PlannedOptions;
   inputs: unknown;
 }
 
@@ -34,7 +67,7 @@ function isAsset(value: unknown): value is object {
 async function plain(value: unknown, deps: Set<pulumi.Resource>): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
     for (const r of await resourcesOf(value)) deps.add(r);
-    if (await isSecretOutput(value)) return SECRET_MARK;
+    if (await isSecretOutput(value)) return secretMark(await valueOf(value));
     return plain(await valueOf(value), deps);
   }
   if (value instanceof Promise) return plain(await value, deps);
@@ -63,6 +96,20 @@ async function explicitDeps(opts: pulumi.ResourceOptions, deps: Set<pulumi.Resou
   for (const r of [listed].flat(2)) if (isResource(r)) deps.add(r);
 }
 
+async function plannedOptions(opts: pulumi.ResourceOptions): Promise<PlannedOptions> {
+  const custom = opts as pulumi.CustomResourceOptions;
+  const out: PlannedOptions = {};
+  if (custom.deleteBeforeReplace !== undefined) out.deleteBeforeReplace = custom.deleteBeforeReplace;
+  if (opts.replaceOnChanges?.length) out.replaceOnChanges = [...opts.replaceOnChanges];
+  if (opts.ignoreChanges?.length) out.ignoreChanges = [...opts.ignoreChanges];
+  if (opts.retainOnDelete !== undefined) out.retainOnDelete = opts.retainOnDelete;
+  if (opts.protect !== undefined) out.protect = opts.protect;
+  // The program gives its old names as `{ name }` aliases (same type, same parent).
+  const aliases = (opts.aliases ?? []).flatMap((a) => (typeof a === "object" && a !== null && typeof (a as pulumi.Alias).name === "string" ? [String((a as pulumi.Alias).name)] : []));
+  if (aliases.length > 0) out.aliases = aliases;
+  return out;
+}
+
 /**
  * Records every resource the program declares, through a stack transformation: the only
  * hook that sees type, name, inputs and options (parent, dependsOn) together. Register it
@@ -79,19 +126,34 @@ export class ResourceRecorder {
   }
 
   async plan(): Promise<PlannedResource[]> {
+    const urnOf = async (r: pulumi.Resource) => String(await valueOf(r.urn));
+    const urnsOf = async (deps: Set<pulumi.Resource>, self: pulumi.Resource) =>
+      [...new Set(await Promise.all([...deps].filter((r) => r !== self).map(urnOf)))].sort();
     return Promise.all(
       this.declared.map(async (d): Promise<PlannedResource> => {
         const deps = new Set<pulumi.Resource>();
-        const inputs = await plain(d.props, deps);
+        const inputs: Record<string, unknown> = {};
+        const propertyDependencies: Record<string, string[]> = {};
+        for (const [key, value] of Object.entries(d.props ?? {})) {
+          const own = new Set<pulumi.Resource>();
+          const resolved = await plain(value, own);
+          if (resolved !== undefined) inputs[key] = resolved;
+          const urns = await urnsOf(own, d.resource);
+          if (urns.length > 0) propertyDependencies[key] = urns;
+          for (const r of own) deps.add(r);
+        }
         await explicitDeps(d.opts, deps);
-        const urnOf = async (r: pulumi.Resource) => String(await valueOf(r.urn));
-        const dependencies = [...new Set(await Promise.all([...deps].filter((r) => r !== d.resource).map(urnOf)))].sort();
+        const id = pulumi.CustomResource.isInstance(d.resource) ? await valueOf((d.resource as pulumi.CustomResource).id) : undefined;
+        const options = await plannedOptions(d.opts);
         return {
           urn: await urnOf(d.resource),
           type: d.type,
           name: d.name,
           ...(d.opts.parent ? { parent: await urnOf(d.opts.parent) } : {}),
-          dependencies,
+          ...(typeof id === "string" ? { id } : {}),
+          dependencies: await urnsOf(deps, d.resource),
+          ...(Object.keys(propertyDependencies).length > 0 ? { propertyDependencies } : {}),
+          ...(Object.keys(options).length > 0 ? { options } : {}),
           inputs,
         };
       }),

@@ -32,8 +32,10 @@ function remoteStdout(create: string): string {
 }
 
 function localStdout(name: string, create: string, environment: unknown): string {
-  if (!create.includes("create-image.sh")) return "";
   const env = (environment ?? {}) as Record<string, string>;
+  // The base image pin prints the id it was given.
+  if (create === `printf '%s' "$BASE_IMAGE_ID"`) return env.BASE_IMAGE_ID ?? "";
+  if (!create.includes("create-image.sh")) return "";
   // The real name carries the UTC date of creation, which an offline render cannot know.
   const imageName = `${env.IMAGE_PREFIX}-YYYY-MM-DD-${env.CONTENT_TAG}`;
   return `${JSON.stringify({ id: `${name}-id`, name: imageName, status: "active" })}\n`;

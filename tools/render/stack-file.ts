@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 
@@ -6,10 +7,19 @@ import { parse } from "yaml";
  * the schema expects, so an offline render validates everything else; none is a usable
  * credential, and every one is marked secret, so it renders as `[secret]`.
  */
-const SECRET_PLACEHOLDERS: Record<string, string> = {
-  "canfar:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\noffline-render-placeholder\n-----END OPENSSH PRIVATE KEY-----",
+const SECRET_PLACEHOLDERS: Record<string, (tag: string) => string> = {
+  "canfar:sshPrivateKey": (tag) => `-----BEGIN OPENSSH PRIVATE KEY-----\n${tag}\n-----END OPENSSH PRIVATE KEY-----`,
 };
-const DEFAULT_PLACEHOLDER = "offline-render-placeholder";
+const DEFAULT_PLACEHOLDER = (tag: string) => tag;
+
+/**
+ * The placeholder carries a digest of the ciphertext (not of any secret): a render shows a
+ * changed secret as a changed `[secret <digest>]`, which is how `npm run preview` sees that
+ * `pulumi config set --secret` gave a key a new value.
+ */
+function placeholderTag(key: string, ciphertext: string): string {
+  return `offline-render-placeholder-${createHash("sha256").update(key).update("\0").update(ciphertext).digest("hex").slice(0, 12)}`;
+}
 
 export interface StackConfig {
   /** `namespace:key` → value as the Pulumi engine hands it to a program (strings, JSON for lists). */
@@ -32,7 +42,7 @@ export function readStackConfig(path: string): StackConfig {
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(section)) {
     if (isSecure(value)) {
-      config[key] = SECRET_PLACEHOLDERS[key] ?? DEFAULT_PLACEHOLDER;
+      config[key] = (SECRET_PLACEHOLDERS[key] ?? DEFAULT_PLACEHOLDER)(placeholderTag(key, String(value.secure)));
       secretKeys.push(key);
     } else if (typeof value === "string") {
       config[key] = value;
