@@ -43,6 +43,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     {
       serverName: `${config.prefix}-build`,
       image: config.image,
+      cloud: config.cloud,
       flavor: config.flavor,
       keyPairName: keyPair.keyPairName,
       portId: access.portId,

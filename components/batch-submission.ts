@@ -86,7 +86,9 @@ export class BatchSubmission extends pulumi.ComponentResource {
     const contents = pulumi.all(files);
     const runHash = pulumi
       .all([args.imageName, contents])
-      .apply(([image, texts]) => sha256(image, args.mode, args.workerFlavor, ...Object.entries(texts).flat()).slice(0, 12));
+      // The host and login too: another batch host or account is a new submission there, not
+      // an update that would re-run submit.sh in a run directory that host never had.
+      .apply(([image, texts]) => sha256(image, args.mode, args.workerFlavor, args.host, args.user, ...Object.entries(texts).flat()).slice(0, 12));
     const runDir = pulumi.interpolate`canfar-batch/runs/${args.stack}-${runHash}`;
 
     const delivered = Object.entries(files).map(

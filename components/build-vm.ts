@@ -7,6 +7,8 @@ export interface BuildVmArgs {
   serverName: string;
   /** Image name (`canfar-ubuntu-20.04`); the most recent image of that name when first built. */
   image: string;
+  /** The cloud it is looked up in: another cloud has other image ids. */
+  cloud: string;
   /** Flavor name (`c2-7.5gb-30`); needs an ephemeral disk for /mnt/scratch. */
   flavor: string;
   keyPairName: pulumi.Input<string>;
@@ -38,7 +40,7 @@ export class BuildVm extends pulumi.ComponentResource {
     const resolved = openstack.images.getImageOutput({ name: args.image, mostRecent: true }, { parent: this });
     // CANFAR republishes its base images under the same name. Resolving the name on every
     // run would rebuild a running stack whenever that happens; this pin keeps the id it
-    // first resolved (a new resolution is ignored) until the name changes, or until the
+    // first resolved (a new resolution is ignored) until the name or cloud changes, or the
     // admin asks with `pulumi up --replace <this resource's URN>`.
     this.baseImage = new local.Command(
       `${name}-base-image`,
@@ -46,7 +48,7 @@ export class BuildVm extends pulumi.ComponentResource {
         environment: { BASE_IMAGE_ID: resolved.id },
         create: `printf '%s' "$BASE_IMAGE_ID"`,
         update: `printf '%s' "$PULUMI_COMMAND_STDOUT"`,
-        triggers: [args.image],
+        triggers: [args.image, args.cloud],
       },
       { parent: this, ignoreChanges: ["environment"] },
     );

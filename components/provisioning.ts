@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote, types } from "@pulumi/command";
 import { REPO_ROOT } from "./content-hash";
-import { Action, sha256, StdinSecret } from "../provisioning/plan";
+import { Action, StdinSecret } from "../provisioning/plan";
 
 export interface ProvisioningArgs {
   /** Address the VM answers SSH on (the floating IP). */
@@ -44,10 +44,8 @@ export class Provisioning extends pulumi.ComponentResource {
     super("canfar:index:Provisioning", name, {}, opts);
     // pulumi-command re-runs a command (an update) when its connection or stdin changes:
     // a new key, address or password re-runs steps, so the VM must be running for those
-    // too. Only a digest goes into the trigger, and as a secret.
-    const secrets = pulumi.secret(
-      pulumi.all([args.privateKey, ...Object.values<pulumi.Input<string>>(args.stdin)]).apply((values) => sha256("ssh-step secrets", ...values)),
-    );
+    // too. The values are a secret here as in the connection and stdin that hold them.
+    const secrets = pulumi.secret(pulumi.all([args.privateKey, ...Object.values<pulumi.Input<string>>(args.stdin)]).apply((values) => values.join("\n")));
     const running = new local.Command(
       `${name}-ensure-running`,
       {

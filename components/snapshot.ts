@@ -46,7 +46,7 @@ export interface SnapshotArgs {
  * their own against a stand-in, and a dynamic provider would have to reimplement auth and
  * Glance polling in TypeScript and would serialize its code into the state.
  *
- * Every step here is replaced through `triggers` (the content hash) and only through it,
+ * Every step here is replaced through `triggers` (content hash and name prefix) and only so,
  * all together: on a new server the quiesce script is copied again before quiesce runs,
  * and quiesce runs only right before an image is made. Any other input change runs
  * `update`, which keeps the image and reprints what `create` printed.
@@ -60,7 +60,8 @@ export class Snapshot extends pulumi.ComponentResource {
     super("canfar:index:Snapshot", name, {}, opts);
     const parent = { parent: this };
     const quiesceScript = `${args.stagingDir}/quiesce.sh`;
-    const triggers = [args.contentHash];
+    // The prefix too: a new name is a new image (CANFAR finds images by name).
+    const triggers = [args.contentHash, args.namePrefix];
 
     const versions = new remote.Command(
       `${name}-package-versions`,

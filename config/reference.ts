@@ -1,3 +1,4 @@
+import { effectText } from "./change-effects";
 import { DEFAULTS, KNOWN_KEYS, NAMESPACE, SECRET_KEYS } from "./schema";
 
 /**
@@ -7,40 +8,59 @@ import { DEFAULTS, KNOWN_KEYS, NAMESPACE, SECRET_KEYS } from "./schema";
  */
 const code = (value: string) => `\`${value}\``;
 
-export const REFERENCE: Record<string, { what: string; default?: string; onChange: string }> = {
-  cloud: { what: "clouds.yaml entry (OS_CLOUD) used by the OpenStack provider and CLI", default: code(DEFAULTS.cloud), onChange: "everything is recreated in the other cloud" },
-  image: { what: "base image of the build VM; the most recent image of that name", default: code(DEFAULTS.image), onChange: "replaces the build VM" },
-  distro: { what: "`ubuntu`, `debian` or `rocky`: package names and default login", default: "from the image name", onChange: "replaces the build VM" },
-  defaultUser: { what: "the image's default login, holding the injected key", default: "from the distro", onChange: "re-runs provisioning" },
-  flavor: { what: "build VM flavor; needs an ephemeral disk (`c*`, not `p*`)", default: code(DEFAULTS.flavor), onChange: "replaces the build VM" },
-  network: { what: "project network the VM's port is created on (`openstack network list`)", onChange: "replaces port and VM" },
-  floatingIpPool: { what: "external network a floating IP is allocated from; conflicts with `floatingIp`", default: code(DEFAULTS.floatingIpPool), onChange: "a new address" },
-  floatingIp: { what: "an address the project already holds, adopted (never released by destroy)", default: "unset: allocate", onChange: "moves the association" },
-  sshPublicKey: { what: "OpenSSH public key imported as the key pair", onChange: "new key pair; replaces the build VM" },
-  sshPrivateKey: { what: "the matching private key, for provisioning over SSH", onChange: "nothing on the cloud" },
-  sshIngressCidrs: { what: "CIDRs allowed to reach SSH (list)", onChange: "updates the security group rules" },
-  allowSshFromAnywhere: { what: "opt-in for `0.0.0.0/0` or `::/0` in `sshIngressCidrs`", default: code("false"), onChange: "none by itself" },
-  cadcUser: { what: "CADC user name: created on the VM, used for CADC and VOSpace", onChange: "re-runs provisioning from the user step" },
-  cadcPassword: { what: "CADC password: `~/.netrc` on the VM, for `cadc-get-cert`", onChange: "re-runs the credentials step" },
-  vospace: { what: "VOSpace folder the catalogues are uploaded to (`vos:...`)", onChange: "a new submission" },
-  observationIds: { what: "CFHT exposure IDs to process, one job each (list)", default: code(DEFAULTS.observationIds.join(", ")), onChange: "a new submission" },
-  upgradePackages: { what: "upgrade every package of the build VM (apt dist-upgrade / dnf update)", default: code("false"), onChange: "replaces the build VM" },
-  extraPackages: { what: "packages installed beside source-extractor and funpack (list)", default: "none", onChange: "replaces the build VM" },
-  scratchDevice: { what: "ephemeral disk mounted on /mnt when nothing is", default: code(DEFAULTS.scratchDevice), onChange: "re-runs the scratch step" },
-  snapshotPrefix: { what: "worker image name prefix: `<prefix>-<date>-<content hash>`", default: code(DEFAULTS.snapshotPrefix), onChange: "a new image" },
-  snapshotTimeoutSeconds: { what: "how long to wait for the image to become `active`", default: code(String(DEFAULTS.snapshotTimeoutSeconds)), onChange: "none by itself" },
-  keepImageOnDestroy: { what: "keep the worker image when the stack is destroyed", default: code("true"), onChange: "none by itself" },
-  deleteBuildVmAfterSnapshot: { what: "delete the build VM once the image is active (see *Snapshot* below)", default: code("false"), onChange: "deletes the build VM" },
-  batchHost: { what: "CANFAR batch host to submit from; unset: build the image, submit nothing", default: "unset", onChange: "a new submission there" },
-  batchUser: { what: "login on the batch host", default: "`cadcUser`", onChange: "a new submission" },
-  batchPort: { what: "SSH port of the batch host", default: code("22"), onChange: "a new submission" },
-  submitMode: { what: "`csv1` (`canfar_submit JOB IMAGE FLAVOR`, OpenStack credentials passed) or `csv2` (`canfar_submit JOB IMAGE`)", default: code("csv1"), onChange: "a new submission" },
-  workerFlavor: { what: "flavor of the workers the jobs run on; requests in the submit file fit it", default: "`flavor`", onChange: "a new submission" },
-  openstackAuthUrl: { what: "Keystone URL given to `canfar_submit` (csv1)", default: "required for csv1", onChange: "a new submission" },
-  openstackProjectName: { what: "OpenStack project name given to `canfar_submit` (csv1)", default: "required for csv1", onChange: "a new submission" },
-  openstackUserDomainName: { what: "Keystone user domain given to `canfar_submit` (csv1), as `OS_USER_DOMAIN_NAME` in your RC file", default: "unset: not passed", onChange: "a new submission" },
-  openstackProjectId: { what: "OpenStack project ID given to `canfar_submit` (csv1)", default: "required for csv1", onChange: "a new submission" },
+export interface KeyReference {
+  what: string;
+  /** Absent: the key is required. */
+  default?: string;
+  /**
+   * What a change of it on a running stack does (change-effects.ts), on the dev stack, which
+   * sets every key; `npm run preview` must predict exactly these (tests/preview).
+   */
+  changes: readonly string[];
+  /** When or why, said after the effects. */
+  note?: string;
+}
+
+export const REFERENCE: Record<string, KeyReference> = {
+  cloud: { what: "clouds.yaml entry (OS_CLOUD) used by the OpenStack provider and CLI", default: code(DEFAULTS.cloud), changes: ["recreated-everything", "new-key-pair", "ssh-rules-changed", "new-port", "new-address", "build-vm-replaced", "provisioning-from:create-user", "new-image", "new-submission"] },
+  image: { what: "base image of the build VM; the most recent image of that name", default: code(DEFAULTS.image), changes: ["build-vm-replaced", "provisioning-from:create-user", "new-image", "new-submission"], note: "a republished image of the same name changes nothing: the id is kept until the name changes" },
+  distro: { what: "`ubuntu`, `debian` or `rocky`: package names and default login", default: "from the image name", changes: ["build-vm-replaced", "provisioning-from:create-user", "new-image", "new-submission"], note: "when the package names differ" },
+  defaultUser: { what: "the image's default login, holding the injected key", default: "from the distro", changes: ["starts-build-vm", "provisioning-from:create-user", "new-image", "new-submission"] },
+  flavor: { what: "build VM flavor; needs an ephemeral disk (`c*`, not `p*`)", default: code(DEFAULTS.flavor), changes: ["build-vm-replaced", "provisioning-from:create-user", "new-image", "new-submission"], note: "never resized in place" },
+  network: { what: "project network the VM's port is created on (`openstack network list`)", changes: ["new-port", "address-moved", "build-vm-replaced", "provisioning-from:create-user"], note: "the new VM keeps the image: its content is the same" },
+  floatingIpPool: { what: "external network a floating IP is allocated from; conflicts with `floatingIp`", default: code(DEFAULTS.floatingIpPool), changes: ["new-address", "starts-build-vm", "provisioning-from:create-user"], note: "every SSH step runs again at the new address" },
+  floatingIp: { what: "an address the project already holds, adopted (never released by destroy)", default: "unset: allocate", changes: ["address-moved", "starts-build-vm", "provisioning-from:create-user"], note: "every SSH step runs again at the new address" },
+  sshPublicKey: { what: "OpenSSH public key imported as the key pair", changes: ["new-key-pair", "build-vm-replaced", "provisioning-from:create-user"], note: "the image is kept: its content is the same" },
+  sshPrivateKey: { what: "the matching private key, for provisioning over SSH", changes: ["starts-build-vm", "provisioning-from:create-user", "resubmit-same"], note: "every SSH step runs again with the new key" },
+  sshIngressCidrs: { what: "CIDRs allowed to reach SSH (list)", changes: ["ssh-rules-changed"], note: "only the rules of added or removed ranges" },
+  allowSshFromAnywhere: { what: "opt-in for `0.0.0.0/0` or `::/0` in `sshIngressCidrs`", default: code("false"), changes: [] },
+  cadcUser: { what: "CADC user name: created on the VM, used for CADC and VOSpace", changes: ["starts-build-vm", "provisioning-from:create-user", "new-image", "new-submission"] },
+  cadcPassword: { what: "CADC password: `~/.netrc` on the VM, for `cadc-get-cert`", changes: ["starts-build-vm", "provisioning-steps:cadc-credentials", "resubmit-same"] },
+  vospace: { what: "VOSpace folder the catalogues are uploaded to (`vos:...`)", changes: ["new-submission"] },
+  observationIds: { what: "CFHT exposure IDs to process, one job each (list)", default: code(DEFAULTS.observationIds.join(", ")), changes: ["new-submission"] },
+  upgradePackages: { what: "upgrade every package of the build VM (apt dist-upgrade / dnf update)", default: code("false"), changes: ["build-vm-replaced", "provisioning-from:create-user", "new-image", "new-submission"] },
+  extraPackages: { what: "packages installed beside source-extractor and funpack (list)", default: "none", changes: ["build-vm-replaced", "provisioning-from:create-user", "new-image", "new-submission"] },
+  scratchDevice: { what: "ephemeral disk mounted on /mnt when nothing is", default: code(DEFAULTS.scratchDevice), changes: ["starts-build-vm", "provisioning-from:setup-scratch", "new-image", "new-submission"] },
+  snapshotPrefix: { what: "worker image name prefix: `<prefix>-<date>-<content hash>`", default: code(DEFAULTS.snapshotPrefix), changes: ["new-image", "new-submission"] },
+  snapshotTimeoutSeconds: { what: "how long to wait for the image to become `active`", default: code(String(DEFAULTS.snapshotTimeoutSeconds)), changes: [] },
+  keepImageOnDestroy: { what: "keep the worker image when the stack is destroyed", default: code("true"), changes: ["image-deleted-on-destroy"], note: "set to false; images replaced earlier are never deleted by the stack" },
+  deleteBuildVmAfterSnapshot: { what: "delete the build VM once the image is active (see *Snapshot* below)", default: code("false"), changes: ["deletes-build-vm"], note: "set to true" },
+  batchHost: { what: "CANFAR batch host to submit from; unset: build the image, submit nothing", default: "unset", changes: ["new-submission"] },
+  batchUser: { what: "login on the batch host", default: "`cadcUser`", changes: ["new-submission"] },
+  batchPort: { what: "SSH port of the batch host", default: code("22"), changes: ["resubmit-same"] },
+  submitMode: { what: "`csv1` (`canfar_submit JOB IMAGE FLAVOR`, OpenStack credentials passed) or `csv2` (`canfar_submit JOB IMAGE`)", default: code("csv1"), changes: ["new-submission"] },
+  workerFlavor: { what: "flavor of the workers the jobs run on; requests in the submit file fit it", default: "`flavor`", changes: ["new-submission"] },
+  openstackAuthUrl: { what: "Keystone URL given to `canfar_submit` (csv1)", default: "required for csv1", changes: ["resubmit-same"] },
+  openstackProjectName: { what: "OpenStack project name given to `canfar_submit` (csv1)", default: "required for csv1", changes: ["resubmit-same"] },
+  openstackUserDomainName: { what: "Keystone user domain given to `canfar_submit` (csv1), as `OS_USER_DOMAIN_NAME` in your RC file", default: "unset: not passed", changes: ["resubmit-same"] },
+  openstackProjectId: { what: "OpenStack project ID given to `canfar_submit` (csv1)", default: "required for csv1", changes: ["resubmit-same"] },
 };
+
+/** The "changing it later" cell: the effects in words, then the note. */
+export function changeText(r: KeyReference): string {
+  const effects = r.changes.length > 0 ? r.changes.map(effectText).join("; ") : "nothing by itself";
+  return r.note ? `${effects} (${r.note})` : effects;
+}
 
 /** The README's config reference table; `default` absent means the key is required. */
 export function referenceTable(): string {
@@ -48,7 +68,7 @@ export function referenceTable(): string {
     const r = REFERENCE[key];
     const secret = (SECRET_KEYS as readonly string[]).includes(key) ? " **Secret.**" : "";
     const dflt = r.default ?? "*required*";
-    return `| \`${NAMESPACE}:${key}\` | ${r.what}.${secret} | ${dflt} | ${r.onChange} |`;
+    return `| \`${NAMESPACE}:${key}\` | ${r.what}.${secret} | ${dflt} | ${changeText(r)} |`;
   });
   return ["| key | what | default | changing it later |", "| --- | --- | --- | --- |", ...rows].join("\n");
 }

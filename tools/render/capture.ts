@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecretOutput, resourcesOf, valueOf } from "./output-introspection";
 
@@ -75,6 +76,10 @@ async function plain(value: unknown, deps: Set<pulumi.Resource>): Promise<unknow
     const asset = value as Record<string, unknown>;
     const out: Record<string, unknown> = { kind: asset.constructor.name };
     for (const key of ["path", "text", "uri"]) if (asset[key] !== undefined) out[key] = await plain(asset[key], deps);
+    // The engine tells assets apart by content: so does the preview.
+    if (typeof out.path === "string" && existsSync(out.path) && statSync(out.path).isFile()) {
+      out.hash = createHash("sha256").update(readFileSync(out.path)).digest("hex");
+    }
     return out;
   }
   if (isResource(value)) {

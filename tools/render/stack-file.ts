@@ -33,7 +33,11 @@ function isSecure(value: unknown): value is { secure: string } {
 
 /** Reads a `Pulumi.<stack>.yaml` the way the engine presents it to the program. */
 export function readStackConfig(path: string): StackConfig {
-  const doc: unknown = parse(readFileSync(path, "utf8"));
+  return configFromDocument(parse(readFileSync(path, "utf8")), path);
+}
+
+/** A parsed stack file's `config` section as the engine hands it to a program. */
+export function configFromDocument(doc: unknown, path: string): StackConfig {
   const section = (doc as { config?: unknown } | null)?.config ?? {};
   if (typeof section !== "object" || section === null || Array.isArray(section)) {
     throw new Error(`${path}: 'config' must be a map of namespace:key to value`);

@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { PlannedResource } from "./capture";
 import type { Evaluation } from "./evaluate";
 import { toDot, toSvg } from "./graph";
+import { REPO_ROOT } from "../../components/content-hash";
 
 const INSTANCE = "openstack:compute/instance:Instance";
 const COPY = "command:remote:CopyToRemote";
@@ -19,7 +20,8 @@ interface AssetInput {
 /** The files of a render, relative path → content, before anything touches the disk. */
 export async function renderFiles(evaluation: Evaluation): Promise<Map<string, string | Buffer>> {
   const files = new Map<string, string | Buffer>();
-  files.set("plan.json", `${JSON.stringify({ resources: evaluation.resources, outputs: evaluation.outputs }, null, 2)}\n`);
+  // `root`: the checkout rendered from; local paths under it are compared relative to it.
+  files.set("plan.json", `${JSON.stringify({ root: REPO_ROOT, resources: evaluation.resources, outputs: evaluation.outputs }, null, 2)}\n`);
   const dot = toDot(evaluation.resources);
   files.set("graph.dot", dot);
   files.set("graph.svg", await toSvg(dot));
