@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Action } from "../../provisioning/plan";
 import type { ExecResult } from "../support/exec";
 import { missing } from "../support/requirements";
-import { BuildVmStandIn, newKey, PASSWORD, programFor, provision } from "./build-vm";
+import { predict } from "../../tools/preview/predict";
+import { BuildVmStandIn, newKey, PASSWORD, programFor, provision, resourcesFor } from "./build-vm";
+import type { SshKey } from "../support/ssh-key";
 
 // The build VM the program describes, brought up for real: the dev stack's user-data through
 // cloud-init's real stages (packages from the Debian mirror), then every provisioning step
@@ -23,17 +25,21 @@ const STATE = String.raw`set -eu
 
 describe.skipIf(why)("system: the rendered build VM, provisioned over SSH", () => {
   let vm: BuildVmStandIn;
+  let key: SshKey;
+  let keyDir: string;
   let actions: Action[];
   let cloudInit: ExecResult;
   let first: Map<string, ExecResult>;
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
   beforeAll(async () => {
-    const { key, dir } = await newKey();
+    const made = await newKey();
+    key = made.key;
+    keyDir = made.dir;
     const program = await programFor(key);
     actions = program.actions;
     log(`system: booting the build VM stand-in (cloud-init installs ${program.userData.match(/^  - .*$/gm)?.join(" ")})`);
-    ({ vm, cloudInit } = await BuildVmStandIn.boot(key, dir, { userData: program.userData, defaultUser: program.settings.defaultUser, cadcUser: program.settings.cadcUser }));
+    ({ vm, cloudInit } = await BuildVmStandIn.boot(key, made.dir, { userData: program.userData, defaultUser: program.settings.defaultUser, cadcUser: program.settings.cadcUser }));
     first = await provision(vm, actions, { cadcPassword: PASSWORD }, log);
   }, 600_000);
 
@@ -88,4 +94,39 @@ describe.skipIf(why)("system: the rendered build VM, provisioned over SSH", () =
     expect(after).toBe(before);
     expect(before).toContain("/mnt/scratch 1777 astronomer:astronomer");
   });
+
+  // Day two, for real: a change that replaces the server. The new server is a fresh root at
+  // the old one's address; exactly the steps the prediction says will run are replayed on
+  // it, and it must end provisioned as the first one did, before anything would image it.
+  it("a replaced server, given exactly the predicted steps, ends fully provisioned; nothing changed runs nothing", async () => {
+    const change = { "canfar:extraPackages": JSON.stringify(["htop"]) };
+    const prediction = predict(await resourcesFor(key), await resourcesFor(key, change));
+    const vmStep = prediction.steps.find((s) => s.type === "openstack:compute/instance:Instance");
+    expect(vmStep).toMatchObject({ op: "replace", deleteBeforeReplace: true });
+    const program = await programFor(key, change);
+    const running = new Set(prediction.steps.filter((s) => s.op !== "same" && s.op !== "delete").map((s) => s.name));
+    const replay = program.actions.filter((a) => running.has(`provision-${a.id}`));
+    // A new server: every action, none left out (the defect was: none at all).
+    expect(replay.map((a) => a.id)).toEqual(program.actions.map((a) => a.id));
+    // Nothing is imaged before the last provisioning step: the snapshot waits on it.
+    expect(running.has("worker-image-image")).toBe(true);
+
+    const port = vm.port;
+    const before = (await vm.root.runOk(STATE)).stdout;
+    await vm.stop({ keepKey: true }); // delete-before-replace: the old server is gone first
+    const fresh = await BuildVmStandIn.boot(key, keyDir, { userData: program.userData, defaultUser: program.settings.defaultUser, cadcUser: program.settings.cadcUser, port });
+    vm = fresh.vm;
+    expect(fresh.cloudInit.code, fresh.cloudInit.stderr.slice(-2000)).toBe(0);
+    expect(vm.port).toBe(port);
+    const results = await provision(vm, replay, { cadcPassword: PASSWORD }, log);
+    expect(results.get("smoke-test")?.stderr).toMatch(/passed: [1-9][0-9]* sources/);
+    expect((await vm.root.runOk("command -v htop")).stdout).toContain("htop");
+    // Provisioned as the first server was: the same user, scratch, credentials and pipeline.
+    expect((await vm.root.runOk(STATE)).stdout).toBe(before);
+
+    const again = predict(await resourcesFor(key, change), await resourcesFor(key, change));
+    const rerun = program.actions.filter((a) => again.steps.some((s) => s.name === `provision-${a.id}` && s.op !== "same"));
+    expect(rerun).toEqual([]);
+    expect(again.steps.every((s) => s.op === "same")).toBe(true);
+  }, 600_000);
 });

@@ -30,6 +30,11 @@ export function devStackConfig(key: SshKey, overrides: Record<string, string> = 
   return { config, secretKeys: stack.secretKeys };
 }
 
+/** Every resource the program declares for the dev stack with this test's key, as a render records them. */
+export async function resourcesFor(key: SshKey, overrides: Record<string, string> = {}) {
+  return (await evaluate("canfar-batch", "dev", devStackConfig(key, overrides))).resources;
+}
+
 /** What the program declares for the dev stack: the instance's user-data and the SSH actions. */
 export async function programFor(key: SshKey, overrides: Record<string, string> = {}) {
   const stack = devStackConfig(key, overrides);
@@ -69,7 +74,7 @@ export class BuildVmStandIn {
   static async boot(
     key: SshKey,
     keyDir: string,
-    opts: { userData: string; defaultUser: string; cadcUser: string },
+    opts: { userData: string; defaultUser: string; cadcUser: string; port?: number },
   ): Promise<{ vm: BuildVmStandIn; cloudInit: ExecResult }> {
     const { userData, defaultUser, cadcUser } = opts;
     const base = await cachedRoot(BUILD_VM_RECIPE);
@@ -85,7 +90,8 @@ export class BuildVmStandIn {
         stdin: cadcGetCertDouble({ user: cadcUser, password: PASSWORD }),
       });
       const cloudInit = await runCloudInitStages(root);
-      vm.sshd = await startSshd(root);
+      // A given port: a replacement server answering at the address of the one it replaces.
+      vm.sshd = await startSshd(root, opts.port === undefined ? {} : { port: opts.port });
       return { vm, cloudInit };
     } catch (e) {
       await vm.stop();
@@ -110,10 +116,11 @@ export class BuildVmStandIn {
     );
   }
 
-  async stop(): Promise<void> {
+  /** Ends sshd, removes the root and (unless the next server takes it over) the key. */
+  async stop(opts: { keepKey?: boolean } = {}): Promise<void> {
     await this.sshd?.stop();
     await this.root.cleanup();
-    rmSync(this.keyDir, { recursive: true, force: true });
+    if (!opts.keepKey) rmSync(this.keyDir, { recursive: true, force: true });
   }
 }
 
