@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { ConfigError } from "../config/config-error";
 import { FORMATS, type Format } from "./preview/format";
+import { CHECKOUT, StackCommand } from "./stack-command";
 
 const USAGE = `Usage: npm run preview -- --stack <name> --base <dir> [--config <file>] [--format text|markdown|json] [--out <dir>]
        npm run preview -- --engine-json <file> [--format text|markdown|json]
@@ -30,31 +29,21 @@ Options:
 Exit codes: 0 every step is safe; 3 a step is flagged unsafe; 2 invalid arguments or
 configuration (nothing written); 1 other error.`;
 
-function fail(message: string, code: number): never {
-  process.stderr.write(`preview: ${message}\n`);
-  process.exit(code);
-}
+// Typed explicitly so that TypeScript narrows after a call that never returns.
+const cli: StackCommand = new StackCommand("preview", USAGE);
+const fail: (message: string, code: number) => never = (message, code) => cli.fail(message, code);
 
 async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: "string" },
-        config: { type: "string" },
-        base: { type: "string" },
-        out: { type: "string" },
-        format: { type: "string", default: "text" },
-        "engine-json": { type: "string" },
-        rules: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    fail(`${(err as Error).message}\n\n${USAGE}`, 2);
-  }
+  const values = cli.parse(argv, {
+    stack: { type: "string" },
+    config: { type: "string" },
+    base: { type: "string" },
+    out: { type: "string" },
+    format: { type: "string", default: "text" },
+    "engine-json": { type: "string" },
+    rules: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -85,42 +74,29 @@ async function main(argv: string[]): Promise<number> {
     return exitCodeOf(prediction);
   }
 
-  if (!values.stack) fail(`--stack is required\n\n${USAGE}`, 2);
+  const { stack, path } = cli.configPath(values.stack, values.config);
   if (!values.base) fail(`--base is required (a directory holding an earlier render's plan.json)\n\n${USAGE}`, 2);
-  if (!/^[A-Za-z0-9._-]+$/.test(values.stack)) fail(`--stack '${values.stack}': expected letters, digits, '.', '_' or '-'`, 2);
   const basePlan = join(values.base, "plan.json");
-  if (!existsSync(basePlan)) fail(`--base: '${basePlan}' does not exist; make it with \`npm run render -- --stack ${values.stack} --out ${values.base}\``, 2);
-  const root = join(__dirname, "..");
-  const configPath = values.config ?? join(root, `Pulumi.${values.stack}.yaml`);
-  if (!existsSync(configPath)) fail(`--config: '${configPath}' does not exist`, 2);
+  if (!existsSync(basePlan)) fail(`--base: '${basePlan}' does not exist; make it with \`npm run render -- --stack ${stack} --out ${values.base}\``, 2);
+  const { readPlan, relativeToRoot } = await import("./preview/read-plan");
+  let base;
+  try {
+    base = readPlan(basePlan);
+  } catch (err) {
+    fail(`--base: ${(err as Error).message}`, 2);
+  }
 
   const started = Date.now();
-  const [{ evaluate }, { readProjectName, readStackConfig }, { renderFiles, writeAtomically }, { readPlan, relativeToRoot }, { REPO_ROOT }] = await Promise.all([
-    import("./render/evaluate"),
-    import("./render/stack-file"),
-    import("./render/write"),
-    import("./preview/read-plan"),
-    import("../components/content-hash"),
-  ]);
-  const base = readPlan(basePlan);
-  const project = readProjectName(join(root, "Pulumi.yaml"));
-  process.stderr.write(`preview: rendering ${project}/${values.stack} from ${configPath}\n`);
-  let evaluation;
-  try {
-    evaluation = await evaluate(project, values.stack, readStackConfig(configPath));
-  } catch (err) {
-    if (err instanceof ConfigError) fail(`${err.message}\n(nothing written)`, 2);
-    throw err;
-  }
+  const evaluation = await cli.evaluate(stack, path);
   const rendered = Date.now();
-  if (values.out) writeAtomically(values.out, await renderFiles(evaluation));
-  const prediction = predict(base, relativeToRoot(evaluation.resources, REPO_ROOT), `${values.stack} against ${values.base}`);
+  if (values.out) {
+    const { renderFiles, writeAtomically } = await import("./render/write");
+    writeAtomically(values.out, await renderFiles(evaluation));
+  }
+  const prediction = predict(base, relativeToRoot(evaluation.resources, CHECKOUT), `${stack} against ${values.base}`);
   process.stdout.write(formatPrediction(prediction, format));
   process.stderr.write(`preview: ${evaluation.resources.length} resources rendered in ${rendered - started} ms, compared in ${Date.now() - rendered} ms\n`);
   return exitCodeOf(prediction);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1),
-);
+cli.run(() => main(process.argv.slice(2)));

@@ -36,9 +36,13 @@ describe("snapshot", () => {
     expect(dependsOn(e, "worker-image-image", "worker-image-quiesce")).toBe(true);
   });
 
-  it("is replaced only when the provisioned content changes; otherwise update reprints the old result", () => {
+  it("is replaced only when the provisioned content or the name prefix changes; otherwise update reprints the old result", () => {
     const image = named(e, "worker-image-image");
-    expect(image.inputs.triggers).toEqual([contentHash(e)]);
+    expect(image.inputs.triggers).toEqual([contentHash(e), "image-reduction"]);
+    // The whole chain on the same trigger: quiesce only ever runs right before an image is made.
+    for (const step of ["worker-image-package-versions", "worker-image-copy-quiesce", "worker-image-quiesce"]) {
+      expect(named(e, step).inputs.triggers, step).toEqual(image.inputs.triggers);
+    }
     expect(image.inputs.update).toBe(`printf '%s\\n' "$PULUMI_COMMAND_STDOUT"`);
     expect(image.inputs.create).toContain(`--name "$IMAGE_PREFIX-$(date -u +%Y-%m-%d)-$CONTENT_TAG"`);
     expect(image.inputs.create).toContain(`--property "canfar_batch_content=$CONTENT_HASH"`);

@@ -1,0 +1,62 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ConfigError } from "../config/config-error";
+import type { Evaluation } from "./render/evaluate";
+
+/** The checkout the commands run from. */
+export const CHECKOUT = join(__dirname, "..");
+
+/** What the commands that evaluate a stack (render, preview) share: their errors and their stack. */
+export class StackCommand {
+  constructor(
+    private readonly prog: string,
+    private readonly usage: string,
+  ) {}
+
+  /** Says what is wrong and exits: 2 for a usage or configuration problem, 1 otherwise. */
+  fail(message: string, code: number): never {
+    process.stderr.write(`${this.prog}: ${message}\n`);
+    process.exit(code);
+  }
+
+  /** node:util's parseArgs, a mistake reported with the usage and exit 2. */
+  parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T) {
+    try {
+      return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    } catch (err) {
+      return this.fail(`${(err as Error).message}\n\n${this.usage}`, 2);
+    }
+  }
+
+  /** The stack file to read: --config, or Pulumi.<stack>.yaml; it must exist. */
+  configPath(stack: string | undefined, config: string | undefined): { stack: string; path: string } {
+    if (!stack) this.fail(`--stack is required\n\n${this.usage}`, 2);
+    if (!/^[A-Za-z0-9._-]+$/.test(stack)) this.fail(`--stack '${stack}': expected letters, digits, '.', '_' or '-'`, 2);
+    const path = config ?? join(CHECKOUT, `Pulumi.${stack}.yaml`);
+    if (!existsSync(path)) this.fail(`--config: '${path}' does not exist`, 2);
+    return { stack, path };
+  }
+
+  /** Evaluates the stack offline; a configuration mistake ends it with exit 2, nothing written. */
+  async evaluate(stack: string, path: string): Promise<Evaluation> {
+    // Loaded only now: the Pulumi SDK takes a second to load, which --help and usage errors skip.
+    const [{ evaluate }, { readProjectName, readStackConfig }] = await Promise.all([import("./render/evaluate"), import("./render/stack-file")]);
+    const project = readProjectName(join(CHECKOUT, "Pulumi.yaml"));
+    process.stderr.write(`${this.prog}: evaluating ${project}/${stack} from ${path}\n`);
+    try {
+      return await evaluate(project, stack, readStackConfig(path));
+    } catch (err) {
+      if (err instanceof ConfigError) this.fail(`${err.message}\n(nothing written)`, 2);
+      throw err;
+    }
+  }
+
+  /** Runs `main` and exits with its code; an unexpected error is exit 1 with its stack. */
+  run(main: () => Promise<number>): void {
+    main().then(
+      (code) => process.exit(code),
+      (err: unknown) => this.fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1),
+    );
+  }
+}
