@@ -15,9 +15,17 @@ export class ConfigError extends Error {
 
   constructor(problems: readonly ConfigProblem[], source = "stack configuration") {
     const sorted = [...problems].sort((a, b) => a.key.localeCompare(b.key));
-    const lines = sorted.map((p) => `  - ${p.key}: ${p.message}`);
+    const lines = sorted.map((p) => `  - ${oneLine(p.key)}: ${oneLine(p.message)}`);
     super(`Invalid ${source}:\n${lines.join("\n")}`);
     this.name = "ConfigError";
     this.problems = sorted;
   }
+}
+
+/**
+ * A key or message as one line: no rule should echo a control character (value-checks.ts
+ * refuses them first), and this makes sure none can forge another problem's line anyway.
+ */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/gu, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`);
 }

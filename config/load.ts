@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./config-error";
+import { cloudNameProblems, namespaceProblems } from "./namespaces";
 import { NAMESPACE, SECRET_KEYS, StackSettings, validateSettings } from "./schema";
 
 type SecretKey = (typeof SECRET_KEYS)[number];
@@ -18,17 +19,21 @@ interface RuntimeConfigModule {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeConfig = require("@pulumi/pulumi/runtime/config") as RuntimeConfigModule;
 
-/** The `canfar:*` values as strings, and which of them were stored as secrets. */
-export function readRawConfig(): { raw: Record<string, string>; secretKeys: Set<string> } {
+/** The `canfar:*` values as strings, which of them were stored as secrets, and every other key. */
+export function readRawConfig(): { raw: Record<string, string>; secretKeys: Set<string>; otherKeys: string[] } {
   const raw: Record<string, string> = {};
   const secretKeys = new Set<string>();
+  const otherKeys: string[] = [];
   for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
     const [ns, key] = fullKey.split(":", 2);
-    if (ns !== NAMESPACE || key === undefined) continue;
+    if (ns !== NAMESPACE || key === undefined) {
+      otherKeys.push(fullKey);
+      continue;
+    }
     raw[key] = value;
     if (runtimeConfig.isConfigSecret(fullKey)) secretKeys.add(key);
   }
-  return { raw, secretKeys };
+  return { raw, secretKeys, otherKeys };
 }
 
 /** Pulumi names allow more than OpenStack's; keep what every cloud name accepts. */
@@ -41,19 +46,22 @@ export function resourcePrefix(project: string, stack: string): string {
  * every problem, each named by its full key.
  */
 export function loadConfig(): Config {
-  const { raw, secretKeys } = readRawConfig();
+  const { raw, secretKeys, otherKeys } = readRawConfig();
   const result = validateSettings(raw, secretKeys);
-  if (!result.ok) {
-    throw new ConfigError(
-      result.problems.map(([key, message]) => ({ key: `${NAMESPACE}:${key}`, message })),
-      `configuration of stack '${pulumi.getStack()}'`,
-    );
+  const prefix = resourcePrefix(pulumi.getProject(), pulumi.getStack());
+  const problems = [
+    ...namespaceProblems(otherKeys, pulumi.getProject()),
+    ...(result.ok ? [] : result.problems.map(([key, message]) => ({ key: `${NAMESPACE}:${key}`, message }))),
+    ...cloudNameProblems(prefix, pulumi.getStack()),
+  ];
+  if (!result.ok || problems.length > 0) {
+    throw new ConfigError(problems, `configuration of stack '${pulumi.getStack()}'`);
   }
   const { cadcPassword, sshPrivateKey, ...plain } = result.settings;
   return {
     ...plain,
     cadcPassword: pulumi.secret(cadcPassword),
     sshPrivateKey: pulumi.secret(sshPrivateKey),
-    prefix: resourcePrefix(pulumi.getProject(), pulumi.getStack()),
+    prefix,
   };
 }

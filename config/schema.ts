@@ -3,6 +3,7 @@ import { isIPv4 } from "node:net";
 import { parseFlavor } from "../provisioning/flavor";
 import { observationIdProblems } from "../provisioning/observation-id";
 import { isAnywhere, parseCidr } from "./cidr";
+import { listItemProblems, valueProblem } from "./value-checks";
 
 /** The config namespace: every key in Pulumi.<stack>.yaml is `canfar:<key>`. */
 export const NAMESPACE = "canfar";
@@ -60,6 +61,11 @@ function jsonList(text: unknown): unknown {
 const listOf = (item: z.ZodType<string>, what: string) =>
   z.preprocess(jsonList, z.array(item, { error: `expected a YAML list of ${what}` }));
 
+/** OpenStack's limit for names (Nova, Neutron, Glance). */
+const OPENSTACK_NAME_MAX = 255;
+/** `<prefix>-YYYY-MM-DD-<10 hex digits>` must fit Glance's 255 characters. */
+export const SNAPSHOT_PREFIX_MAX = OPENSTACK_NAME_MAX - "-YYYY-MM-DD-".length - 10;
+
 const bool = z.stringbool({ error: "expected true or false" });
 
 const positiveInt = (min: number, max: number) =>
@@ -69,8 +75,11 @@ const positiveInt = (min: number, max: number) =>
     .min(min, { error: `expected at least ${min}` })
     .max(max, { error: `expected at most ${max}` });
 
-const name = (what: string) =>
-  z.string().regex(NAME, { error: `expected ${what}: letters, digits, '.', '_' or '-', starting with a letter or digit` });
+const name = (what: string, max = OPENSTACK_NAME_MAX) =>
+  z
+    .string()
+    .max(max, { error: `expected at most ${max} characters (${max === OPENSTACK_NAME_MAX ? "OpenStack's limit for names" : "the longest that fits the names made from it"})` })
+    .regex(NAME, { error: `expected ${what}: letters, digits, '.', '_' or '-', starting with a letter or digit` });
 
 const schema = z
   .object({
@@ -78,13 +87,13 @@ const schema = z
     image: name("an image name such as canfar-ubuntu-20.04").default(DEFAULTS.image),
     distro: z.enum(DISTROS, { error: `expected one of ${DISTROS.join(", ")}` }).optional(),
     defaultUser: z.string().regex(CADC_USER, { error: "expected a Linux user name" }).optional(),
-    flavor: z.string().default(DEFAULTS.flavor),
+    flavor: z.string().max(64, { error: "expected a flavor name such as c2-7.5gb-30" }).default(DEFAULTS.flavor),
     network: name("the name of the project network the VM is attached to"),
     floatingIpPool: name("the name of the external network floating IPs come from").optional(),
     floatingIp: z.string().refine((v) => isIPv4(v), { error: "expected an IPv4 address already allocated to the project" }).optional(),
     sshPublicKey: z.string().trim().regex(SSH_PUBLIC_KEY, { error: "expected one OpenSSH public key line (ssh-ed25519 AAAA... comment)" }),
     sshPrivateKey: z.string().regex(SSH_PRIVATE_KEY, { error: "expected an unencrypted PEM/OpenSSH private key matching canfar:sshPublicKey" }),
-    sshIngressCidrs: listOf(z.string(), "CIDRs (e.g. [203.0.113.0/24])").refine((l) => l.length > 0, {
+    sshIngressCidrs: listOf(z.string().max(64, { error: "expected a CIDR such as 203.0.113.0/24" }), "CIDRs (e.g. [203.0.113.0/24])").refine((l) => l.length > 0, {
       error: "expected at least one CIDR allowed to reach SSH (your site's range, e.g. 203.0.113.0/24)",
     }),
     allowSshFromAnywhere: bool.default(false),
@@ -95,20 +104,26 @@ const schema = z
       // ~/.netrc separates fields by white space and has no portable quoting.
       .regex(/^[^\s'"\\]+$/, { error: "contains white space, a quote or a backslash, which ~/.netrc cannot hold; change the CADC password" }),
     vospace: z.string().regex(VOSPACE, { error: "expected a VOSpace path such as vos:myuser/catalogues" }),
-    observationIds: listOf(z.string(), "CFHT exposure IDs").default([...DEFAULTS.observationIds]),
+    observationIds: listOf(z.string(), "CFHT exposure IDs")
+      .refine((l) => l.length > 0, { error: "expected at least one exposure ID (remove the key to process the tutorial's four)" })
+      .default([...DEFAULTS.observationIds]),
     upgradePackages: bool.default(false),
     extraPackages: listOf(z.string().regex(PACKAGE_NAME, { error: "expected package names" }), "package names").default([]),
     scratchDevice: z.string().regex(/^\/dev\/[a-z0-9]+$/, { error: "expected a block device path such as /dev/vdb" }).default(DEFAULTS.scratchDevice),
-    snapshotPrefix: name("an image name prefix").default(DEFAULTS.snapshotPrefix),
+    snapshotPrefix: name("an image name prefix", SNAPSHOT_PREFIX_MAX).default(DEFAULTS.snapshotPrefix),
     snapshotTimeoutSeconds: positiveInt(60, 86_400).default(DEFAULTS.snapshotTimeoutSeconds),
     keepImageOnDestroy: bool.default(true),
     deleteBuildVmAfterSnapshot: bool.default(false),
+    allowDistroMismatch: bool.default(false),
     batchHost: z.string().regex(HOST, { error: "expected the batch host's DNS name or IPv4 address" }).optional(),
     batchUser: z.string().regex(CADC_USER, { error: "expected a Linux user name" }).optional(),
     batchPort: positiveInt(1, 65_535).default(22),
     submitMode: z.enum(SUBMIT_MODES, { error: `expected one of ${SUBMIT_MODES.join(", ")}` }).default("csv1"),
-    workerFlavor: z.string().optional(),
-    openstackAuthUrl: z.url({ protocol: /^https?$/, error: "expected the Keystone URL, e.g. https://arbutus-canfar.cloud.computecanada.ca:5000/v3" }).optional(),
+    workerFlavor: z.string().max(64, { error: "expected a flavor name such as c2-7.5gb-30" }).optional(),
+    openstackAuthUrl: z
+      .url({ protocol: /^https?$/, error: "expected the Keystone URL, e.g. https://arbutus-canfar.cloud.computecanada.ca:5000/v3" })
+      .regex(/^[\x21-\x7e]+$/, { error: "expected the Keystone URL in plain ASCII (a look-alike letter is not the host you mean)" })
+      .optional(),
     openstackProjectName: name("the OpenStack project name").optional(),
     openstackUserDomainName: name("the Keystone user domain (OS_USER_DOMAIN_NAME of your RC file)").optional(),
     openstackProjectId: z.string().regex(/^[0-9a-f]{32}$/, { error: "expected the 32-hex-digit OpenStack project ID (`openstack project list`)" }).optional(),
@@ -138,17 +153,26 @@ export function inferDistro(image: string): Distro | undefined {
 
 export type Problem = [key: string, message: string];
 
-/** Rules that involve more than one key or knowledge zod's field types do not carry. */
-function crossFieldProblems(p: Parsed, secretKeys: ReadonlySet<string>): Problem[] {
+/** Keys whose value is a list, a boolean or a number (the rest are text). */
+const LIST_KEYS = new Set(["sshIngressCidrs", "observationIds", "extraPackages"]);
+const NON_TEXT_KEYS = new Set(["allowSshFromAnywhere", "upgradePackages", "keepImageOnDestroy", "deleteBuildVmAfterSnapshot", "allowDistroMismatch", "snapshotTimeoutSeconds", "batchPort"]);
+
+/**
+ * Rules that involve more than one key or knowledge zod's field types do not carry. Run on
+ * every key that passed its own rule, so that one key's type error hides nothing else.
+ */
+function crossFieldProblems(p: Partial<Parsed>, secretKeys: ReadonlySet<string>, given: ReadonlySet<string>): Problem[] {
   const problems: Problem[] = [];
-  const flavor = parseFlavor(p.flavor);
-  if (typeof flavor === "string") {
-    problems.push(["flavor", flavor]);
-  } else if (flavor.ephemeralGb === 0) {
-    problems.push([
-      "flavor",
-      `'${p.flavor}' has no ephemeral disk, so /mnt/scratch cannot be set up; choose a c* flavor such as ${DEFAULTS.flavor}`,
-    ]);
+  if (p.flavor !== undefined) {
+    const flavor = parseFlavor(p.flavor);
+    if (typeof flavor === "string") {
+      problems.push(["flavor", flavor]);
+    } else if (flavor.ephemeralGb === 0) {
+      problems.push([
+        "flavor",
+        `'${p.flavor}' has no ephemeral disk, so /mnt/scratch cannot be set up; choose a c* flavor such as ${DEFAULTS.flavor}`,
+      ]);
+    }
   }
   if (p.floatingIp !== undefined && p.floatingIpPool !== undefined) {
     problems.push([
@@ -156,23 +180,35 @@ function crossFieldProblems(p: Parsed, secretKeys: ReadonlySet<string>): Problem
       "set either canfar:floatingIp (adopt an address the project already has) or canfar:floatingIpPool (allocate a new one), not both",
     ]);
   }
-  for (const [i, text] of p.sshIngressCidrs.entries()) {
+  const seen = new Map<string, number>();
+  for (const [i, text] of (p.sshIngressCidrs ?? []).entries()) {
     const cidr = parseCidr(text);
     if (typeof cidr === "string") problems.push([`sshIngressCidrs[${i}]`, cidr]);
-    else if (isAnywhere(cidr) && !p.allowSshFromAnywhere) {
+    else if (isAnywhere(cidr) && p.allowSshFromAnywhere !== true) {
       problems.push([
         `sshIngressCidrs[${i}]`,
         `'${text}' opens SSH to the whole Internet; list your site's range instead, or set canfar:allowSshFromAnywhere to true`,
       ]);
     }
+    const first = seen.get(text);
+    if (first !== undefined) problems.push([`sshIngressCidrs[${i}]`, `'${text}' repeats index ${first}`]);
+    else seen.set(text, i);
   }
-  for (const problem of observationIdProblems(p.observationIds)) problems.push(["observationIds", problem]);
-  if (p.distro === undefined && inferDistro(p.image) === undefined) {
-    problems.push(["distro", `cannot tell the distribution of image '${p.image}'; set canfar:distro to one of ${DISTROS.join(", ")}`]);
+  for (const problem of observationIdProblems(p.observationIds ?? [])) problems.push(["observationIds", problem]);
+  if (p.image !== undefined) {
+    const named = inferDistro(p.image);
+    if (p.distro === undefined && named === undefined) {
+      problems.push(["distro", `cannot tell the distribution of image '${p.image}'; set canfar:distro to one of ${DISTROS.join(", ")}`]);
+    } else if (p.distro !== undefined && named !== undefined && named !== p.distro && p.allowDistroMismatch !== true) {
+      problems.push([
+        "distro",
+        `is ${p.distro}, but canfar:image '${p.image}' names ${named}: the VM would get ${p.distro}'s package names and login; remove canfar:distro, or set canfar:allowDistroMismatch to true if the image is mislabelled`,
+      ]);
+    }
   }
-  problems.push(...batchProblems(p));
+  problems.push(...batchProblems(p, given));
   for (const key of SECRET_KEYS) {
-    if (!secretKeys.has(key)) {
+    if (p[key] !== undefined && !secretKeys.has(key)) {
       problems.push([key, `must be a Pulumi secret; set it with \`pulumi config set --secret ${NAMESPACE}:${key} ...\``]);
     }
   }
@@ -180,7 +216,7 @@ function crossFieldProblems(p: Parsed, secretKeys: ReadonlySet<string>): Problem
 }
 
 /** canfar_submit csv1 needs the OpenStack project in its environment; workers need scratch disk. */
-function batchProblems(p: Parsed): Problem[] {
+function batchProblems(p: Partial<Parsed>, given: ReadonlySet<string>): Problem[] {
   const problems: Problem[] = [];
   // Unset, it is canfar:flavor, whose own rule already speaks.
   if (p.workerFlavor !== undefined) {
@@ -192,7 +228,8 @@ function batchProblems(p: Parsed): Problem[] {
   }
   if (p.batchHost !== undefined && p.submitMode === "csv1") {
     for (const key of ["openstackAuthUrl", "openstackProjectName", "openstackProjectId"] as const) {
-      if (p[key] === undefined) problems.push([key, "is required when canfar:batchHost is set and canfar:submitMode is csv1 (canfar_submit reads it from the environment)"]);
+      // A key given but refused by its own rule has said so already.
+      if (!given.has(key)) problems.push([key, "is required when canfar:batchHost is set and canfar:submitMode is csv1 (canfar_submit reads it from the environment)"]);
     }
   }
   return problems;
@@ -214,26 +251,46 @@ export function validateSettings(
   raw: Readonly<Record<string, string>>,
   secretKeys: ReadonlySet<string>,
 ): { ok: true; settings: StackSettings } | { ok: false; problems: Problem[] } {
-  const result = schema.safeParse(raw);
-  if (!result.success) {
-    const problems: Problem[] = result.error.issues.flatMap((issue): Problem[] => {
-      if (issue.code === "unrecognized_keys") {
-        return issue.keys.map((k): Problem => {
-          const hint = closest(k);
-          return [k, `unknown key${hint ? `; did you mean ${NAMESPACE}:${hint}?` : `; known keys: ${KNOWN_KEYS.join(", ")}`}`];
-        });
-      }
-      const [field, ...rest] = issue.path.map(String);
-      const key = rest.length ? `${field}[${rest.join("][")}]` : field;
-      // Messages never echo what was received: a misplaced secret must not reach the terminal.
-      const message = raw[field] === undefined ? "is required" : issue.message;
-      return [[key, message]];
-    });
-    return { ok: false, problems };
+  const problems: Problem[] = [];
+  for (const k of Object.keys(raw).filter((k) => !KNOWN_KEYS.includes(k))) {
+    const hint = closest(k);
+    problems.push([k, `unknown key${hint ? `; did you mean ${NAMESPACE}:${hint}?` : `; known keys: ${KNOWN_KEYS.join(", ")}`}`]);
   }
-  const p = result.data;
-  const problems = crossFieldProblems(p, secretKeys);
-  if (problems.length > 0) return { ok: false, problems };
+  // Every key on its own first, so that all problems of all keys are reported together.
+  const parsed: Record<string, unknown> = {};
+  const shape = schema.shape as Record<string, z.ZodType>;
+  let failed = false;
+  for (const key of KNOWN_KEYS) {
+    const field = shape[key] as z.ZodType;
+    const value = raw[key];
+    const early = value === undefined ? undefined : earlyProblems(key, value, { secret: secretKeys.has(key), optional: field.safeParse(undefined).success });
+    if (early?.blocking) {
+      problems.push(...early.problems);
+      failed = true;
+      continue;
+    }
+    if (early && early.problems.length > 0) {
+      problems.push(...early.problems);
+      failed = true;
+    }
+    // A list whose items were not all text goes on with them as text, so its other items
+    // (and the rules about it) are still checked.
+    const result = field.safeParse(early?.asText ?? value);
+    if (result.success) {
+      if (result.data !== undefined) parsed[key] = result.data;
+      continue;
+    }
+    failed = true;
+    for (const issue of result.error.issues) {
+      const rest = issue.path.map(String);
+      const at = rest.length ? `${key}[${rest.join("][")}]` : key;
+      // Messages never echo what was received: a misplaced secret must not reach the terminal.
+      problems.push([at, value === undefined ? "is required" : issue.message]);
+    }
+  }
+  problems.push(...crossFieldProblems(parsed as Partial<Parsed>, secretKeys, new Set(Object.keys(raw))));
+  if (problems.length > 0 || failed) return { ok: false, problems: dedupe(problems) };
+  const p = parsed as Parsed;
   const distro = p.distro ?? (inferDistro(p.image) as Distro);
   const { floatingIp, floatingIpPool, batchUser, workerFlavor, ...rest } = p;
   return {
@@ -250,4 +307,31 @@ export function validateSettings(
           : { kind: "allocate", pool: floatingIpPool ?? DEFAULTS.floatingIpPool },
     },
   };
+}
+
+/** What YAML or a paste did to a value, before its own rule reads it (see value-checks.ts). */
+function earlyProblems(key: string, value: string, opts: { secret: boolean; optional: boolean }): { problems: Problem[]; blocking: boolean; asText?: string } {
+  const whole = valueProblem(`${NAMESPACE}:${key}`, value, {
+    secret: opts.secret,
+    textual: !NON_TEXT_KEYS.has(key) && !LIST_KEYS.has(key),
+    multiline: key === "sshPrivateKey",
+    optional: opts.optional,
+  });
+  if (whole) return { problems: [[key, whole]], blocking: true };
+  if (!LIST_KEYS.has(key)) return { problems: [], blocking: false };
+  const items = jsonList(value);
+  if (!Array.isArray(items)) return { problems: [], blocking: false };
+  const problems = listItemProblems(items, `${NAMESPACE}:${key}`).map(([i, message]): Problem => [`${key}[${i}]`, message]);
+  const asText = items.some((item) => typeof item !== "string") ? JSON.stringify(items.map((item) => (typeof item === "string" ? item : JSON.stringify(item)))) : undefined;
+  return { problems, blocking: false, ...(asText === undefined ? {} : { asText }) };
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter(([k, m]) => {
+    const id = `${k}\0${m}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }

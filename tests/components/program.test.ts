@@ -128,13 +128,15 @@ describe("an adopted floating IP", () => {
 });
 
 describe("invalid config", () => {
-  it("fails with every problem named by key, before any resource is declared", async () => {
+  it("fails with every problem of every key named by key (a type error hides no cross-key one), before any resource is declared", async () => {
     const attempt = evaluateProgram({ flavor: "p8-12gb", cadcUser: "Bad User" }, { secretKeys: ["canfar:sshPrivateKey"] });
     await expect(attempt).rejects.toBeInstanceOf(ConfigError);
     await expect(attempt).rejects.toThrow(
       [
         "Invalid configuration of stack 'dev':",
+        "  - canfar:cadcPassword: must be a Pulumi secret; set it with `pulumi config set --secret canfar:cadcPassword ...`",
         "  - canfar:cadcUser: expected a CADC user name: lowercase letters, digits, '_' or '-', at most 32, not starting with a digit",
+        "  - canfar:flavor: 'p8-12gb' has no ephemeral disk, so /mnt/scratch cannot be set up; choose a c* flavor such as c2-7.5gb-30",
       ].join("\n"),
     );
   });

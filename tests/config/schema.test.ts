@@ -184,3 +184,84 @@ describe("batch submission settings", () => {
     expect(problems({ ...batch, openstackAuthUrl: "ftp://x" })[0][0]).toBe("openstackAuthUrl");
   });
 });
+
+describe("values YAML or a paste turned into something else", () => {
+  it("refuses blank values (YAML null) as blank, naming the key, for text, lists and flags alike", () => {
+    for (const blank of ["null", "~", "", "NULL"]) {
+      expect(problems({ cadcUser: blank })).toEqual([["cadcUser", "is blank (in YAML, `canfar:cadcUser:` with nothing after it is null); give it a value"]]);
+    }
+    expect(problems({ flavor: "null" })[0]?.[1]).toContain("or remove the line to use the default");
+    expect(problems({ observationIds: "null" })[0]?.[0]).toBe("observationIds");
+    expect(problems({ keepImageOnDestroy: "null" })[0]?.[0]).toBe("keepImageOnDestroy");
+  });
+
+  it("refuses a YAML boolean where a name was meant, but not as a password", () => {
+    for (const key of ["network", "cadcUser", "image", "batchHost", "snapshotPrefix"]) {
+      expect(problems({ [key]: "true" }), key).toEqual([[key, "is the YAML boolean true, not a name; quote it ('true') if that really is the name"]]);
+    }
+    expect(problems({ network: "False" })[0]?.[1]).toContain("is the YAML boolean false");
+    expect(validateSettings({ ...VALID_RAW, cadcPassword: "true" }, VALID_SECRETS).ok).toBe(true);
+  });
+
+  it("refuses line breaks, control and invisible characters in every value, without echoing them", () => {
+    const cases: Array<[string, string]> = [
+      ["flavor", "c2-7.5gb-30\n  - canfar:cadcUser: all good"],
+      ["openstackAuthUrl", "https://keystone.example.org:5000/v3\nOS_PASSWORD=x"],
+      ["network", "net\u0007"],
+      ["floatingIpPool", "Public\u202eNetwork"],
+      ["vospace", "vos:me/cat\u200b"],
+      ["cadcPassword", "pass\u2028word"],
+    ];
+    for (const [key, value] of cases) {
+      const found = problems({ [key]: value, ...(key === "openstackAuthUrl" ? { batchHost: "batch.canfar.net" } : {}) }).filter(([k]) => k === key);
+      expect(found, key).toHaveLength(1);
+      expect(found[0]?.[1], key).toMatch(/^contains (a line break|a control or invisible character) \(character \d+ is U\+[0-9A-F]{4}\); expected a single line of visible text$/);
+    }
+    // The private key is the one value that spans lines.
+    expect(validateSettings(VALID_RAW, VALID_SECRETS).ok).toBe(true);
+    expect(problems({ sshPrivateKey: `${VALID_RAW.sshPrivateKey}\u0000` })[0]?.[1]).toMatch(/^contains a control/);
+  });
+
+  it("refuses list items that are not text, naming the index, and still checks the others", () => {
+    expect(problems({ observationIds: JSON.stringify([1056215, "x"]) })).toEqual([
+      ["observationIds[0]", "is the number 1056215; expected text (quote it in YAML if it looks like a number)"],
+      ["observationIds", 'observation ID "1056215" at index 0 is not a CFHT exposure ID (6-8 digits and a lower-case letter, e.g. 1056215p)'],
+      ["observationIds", 'observation ID "x" at index 1 is not a CFHT exposure ID (6-8 digits and a lower-case letter, e.g. 1056215p)'],
+    ]);
+    expect(problems({ extraPackages: JSON.stringify([null]) })).toContainEqual(["extraPackages[0]", "is blank (null); expected text (quote it in YAML if it looks like a number)"]);
+    expect(problems({ sshIngressCidrs: JSON.stringify([["198.51.100.0/24"]]) })).toContainEqual(["sshIngressCidrs[0]", "is a list; expected text (quote it in YAML if it looks like a number)"]);
+  });
+
+  it("refuses an empty list where one item is needed, by key", () => {
+    expect(problems({ observationIds: "[]" })).toEqual([["observationIds", "expected at least one exposure ID (remove the key to process the tutorial's four)"]]);
+    expect(problems({ sshIngressCidrs: "[]" })[0]?.[0]).toBe("sshIngressCidrs");
+  });
+
+  it("refuses values beyond what OpenStack takes, counting the names made from them", () => {
+    expect(problems({ snapshotPrefix: "x".repeat(234) })).toEqual([["snapshotPrefix", "expected at most 233 characters (the longest that fits the names made from it)"]]);
+    expect(validateSettings({ ...VALID_RAW, snapshotPrefix: "x".repeat(233) }, VALID_SECRETS).ok).toBe(true);
+    expect(problems({ network: "n".repeat(256) })).toEqual([["network", "expected at most 255 characters (OpenStack's limit for names)"]]);
+    expect(problems({ cadcUser: "a".repeat(5000) })[0]?.[1]).toBe("is 5000 characters long; expected at most 4096");
+  });
+
+  it("refuses a distro the image name contradicts, unless opted in", () => {
+    expect(problems({ image: "canfar-rocky-8", distro: "ubuntu" })).toEqual([
+      [
+        "distro",
+        "is ubuntu, but canfar:image 'canfar-rocky-8' names rocky: the VM would get ubuntu's package names and login; remove canfar:distro, or set canfar:allowDistroMismatch to true if the image is mislabelled",
+      ],
+    ]);
+    const opted = validateSettings({ ...VALID_RAW, image: "canfar-rocky-8", distro: "ubuntu", allowDistroMismatch: "true" }, VALID_SECRETS);
+    expect(opted.ok && opted.settings.distro).toBe("ubuntu");
+    expect(validateSettings({ ...VALID_RAW, image: "my-own-image", distro: "debian" }, VALID_SECRETS).ok).toBe(true);
+  });
+
+  it("reports a type error and a cross-key problem of other keys together", () => {
+    const found = problems({ batchPort: "ssh", flavor: "p8-12gb", floatingIp: "206.12.90.10", floatingIpPool: "Public-Network", sshIngressCidrs: JSON.stringify(["0.0.0.0/0"]) });
+    expect(found.map(([k]) => k).sort()).toEqual(["batchPort", "flavor", "floatingIp", "sshIngressCidrs[0]"]);
+  });
+
+  it("refuses a look-alike letter in a URL's host", () => {
+    expect(problems({ batchHost: "batch.canfar.net", openstackAuthUrl: "https://\u0430rbutus.example.org:5000/v3" }).map(([k]) => k)).toContain("openstackAuthUrl");
+  });
+});

@@ -4,7 +4,8 @@ import type { StackEdit } from "./stack-change";
 export const CHANGES: Record<string, StackEdit> = {
   cloud: { set: { cloud: "other-cloud" } },
   image: { set: { image: "canfar-ubuntu-22.04" } },
-  distro: { set: { distro: "rocky" } },
+  // Another distro than the image names is refused without the opt-in.
+  distro: { set: { distro: "rocky", allowDistroMismatch: true } },
   defaultUser: { set: { defaultUser: "cloud-user" } },
   flavor: { set: { flavor: "c4-15gb-83" } },
   network: { set: { network: "other-network" } },
@@ -24,6 +25,7 @@ export const CHANGES: Record<string, StackEdit> = {
   snapshotPrefix: { set: { snapshotPrefix: "image-photometry" } },
   snapshotTimeoutSeconds: { set: { snapshotTimeoutSeconds: 3600 } },
   keepImageOnDestroy: { set: { keepImageOnDestroy: false } },
+  allowDistroMismatch: { set: { allowDistroMismatch: true } },
   deleteBuildVmAfterSnapshot: { set: { deleteBuildVmAfterSnapshot: true } },
   batchHost: { set: { batchHost: "batch2.canfar.net" } },
   batchUser: { set: { batchUser: "otheruser" } },
