@@ -7,6 +7,7 @@ import { KeyPair } from "./components/key-pair";
 import { PIPELINE_PACKAGES, renderCloudInit } from "./components/cloud-init";
 import { fileHash, imageContentHash, QUIESCE_SCRIPT } from "./components/content-hash";
 import { Provisioning } from "./components/provisioning";
+import { connectionAuth } from "./components/ssh-auth";
 import { Snapshot } from "./components/snapshot";
 import { BatchSubmission } from "./components/batch-submission";
 import { planHash, provisioningPlan, stagingDir } from "./provisioning/plan";
@@ -64,7 +65,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     "provision",
     {
       host: access.publicIp,
-      privateKey: config.sshPrivateKey,
+      auth: config.sshAuth,
       actions,
       stdin: { cadcPassword: config.cadcPassword },
       dependsOn: [vm, access.association],
@@ -76,7 +77,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
   const snapshot = new Snapshot(
     "worker-image",
     {
-      connection: { host: access.publicIp, user: config.defaultUser, privateKey: config.sshPrivateKey },
+      connection: { host: access.publicIp, user: config.defaultUser, ...connectionAuth(config.sshAuth) },
       stagingDir: stagingDir(config.defaultUser),
       serverId: vm.instanceId,
       namePrefix: config.snapshotPrefix,
@@ -108,7 +109,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
         host: config.batchHost,
         port: config.batchPort,
         user: config.batchUser,
-        privateKey: config.sshPrivateKey,
+        auth: config.sshAuth,
         stack: pulumi.getStack(),
         ids: config.observationIds,
         imageName: snapshot.imageName,

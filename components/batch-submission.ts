@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { sha256, shellQuote } from "../provisioning/plan";
 import { renderSubmitFile } from "../provisioning/submit-file";
 import { REPO_ROOT } from "./content-hash";
+import { connectionAuth, type SshAuth } from "./ssh-auth";
 
 export type SubmitMode = "csv1" | "csv2";
 
@@ -20,11 +21,11 @@ export interface OpenStackCredentials {
 }
 
 export interface BatchSubmissionArgs {
-  /** The batch host, its SSH port, the submitting user and their private key (a secret). */
+  /** The batch host, its SSH port, the submitting user and how SSH authenticates. */
   host: string;
   port: number;
   user: string;
-  privateKey: pulumi.Input<string>;
+  auth: SshAuth;
   /** Stack name, so two stacks of one user never share a run directory. */
   stack: string;
   ids: readonly string[];
@@ -56,6 +57,8 @@ function deliverCommand(dir: string, file: string): string {
  * run directory, i.e. new IDs, image or script, submits again.
  */
 export class BatchSubmission extends pulumi.ComponentResource {
+  /** The submission itself: replaced exactly when a new run directory is. */
+  readonly submit: remote.Command;
   readonly clusterId: pulumi.Output<string>;
   readonly runDir: pulumi.Output<string>;
   /** Paste into a terminal to follow the run with a progress line. */
@@ -67,7 +70,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
       throw new Error(`BatchSubmission '${name}': mode csv1 needs OpenStack credentials for canfar_submit`);
     }
     const parent = { parent: this };
-    const connection: types.input.remote.ConnectionArgs = { host: args.host, port: args.port, user: args.user, privateKey: args.privateKey };
+    const connection: types.input.remote.ConnectionArgs = { host: args.host, port: args.port, user: args.user, ...connectionAuth(args.auth) };
     // Rendered here first so that bad IDs or requests fail before any resource exists.
     const withoutImage = renderSubmitFile({ ids: args.ids, flavor: args.workerFlavor, environment: args.jobEnvironment });
     // csv2 names the worker image inside the submit file, so that file waits for the image.
@@ -131,6 +134,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
       },
       { ...parent, dependsOn: delivered, additionalSecretOutputs: ["stdin"] },
     );
+    this.submit = submit;
     const result = submit.stdout.apply(parseSubmitOutput);
     this.clusterId = result.apply((r) => r.cluster);
     this.runDir = result.apply((r) => r.runDir);

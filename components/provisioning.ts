@@ -2,12 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { local, remote, types } from "@pulumi/command";
 import { REPO_ROOT } from "./content-hash";
 import { Action, StdinSecret } from "../provisioning/plan";
+import { authSecrets, connectionAuth, type SshAuth } from "./ssh-auth";
 
 export interface ProvisioningArgs {
   /** Address the VM answers SSH on (the floating IP). */
   host: pulumi.Input<string>;
-  /** Private key of the key pair; a secret. */
-  privateKey: pulumi.Input<string>;
+  /** How SSH authenticates: the key pair's private key (a secret) or the ssh-agent. */
+  auth: SshAuth;
   /** The ordered actions from `provisioningPlan`. */
   actions: readonly Action[];
   /** Values for the steps that read a secret on standard input. */
@@ -45,7 +46,7 @@ export class Provisioning extends pulumi.ComponentResource {
     // pulumi-command re-runs a command (an update) when its connection or stdin changes:
     // a new key, address or password re-runs steps, so the VM must be running for those
     // too. The values are a secret here as in the connection and stdin that hold them.
-    const secrets = pulumi.secret(pulumi.all([args.privateKey, ...Object.values<pulumi.Input<string>>(args.stdin)]).apply((values) => values.join("\n")));
+    const secrets = pulumi.secret(pulumi.all([...authSecrets(args.auth), ...Object.values<pulumi.Input<string>>(args.stdin)]).apply((values) => values.join("\n")));
     const running = new local.Command(
       `${name}-ensure-running`,
       {
@@ -63,7 +64,7 @@ export class Provisioning extends pulumi.ComponentResource {
       const connection: types.input.remote.ConnectionArgs = {
         host: args.host,
         user: action.login,
-        privateKey: args.privateKey,
+        ...connectionAuth(args.auth),
         // A fresh VM takes minutes to boot and run cloud-init's first stages.
         dialErrorLimit: 60,
         perDialTimeout: 20,

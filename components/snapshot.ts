@@ -141,8 +141,8 @@ export class Snapshot extends pulumi.ComponentResource {
         {
           dir: REPO_ROOT,
           environment: { OS_CLOUD: args.cloud, IMAGE_ID: this.imageId },
-          create: `printf 'deleted on destroy: %s\\n' "$IMAGE_ID"`,
-          update: `printf 'deleted on destroy: %s\\n' "$IMAGE_ID"`,
+          create: `printf 'pulumi destroy will delete image %s\\n' "$IMAGE_ID"`,
+          update: `printf 'pulumi destroy will delete image %s (the one it replaced is kept)\\n' "$IMAGE_ID"`,
           delete: `bash ${SCRIPTS}/delete-image.sh --image "$IMAGE_ID"`,
         },
         { ...parent, dependsOn: [image] },

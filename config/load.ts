@@ -1,12 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./config-error";
+import type { SshAuth } from "../components/ssh-auth";
 import { cloudNameProblems, namespaceProblems } from "./namespaces";
 import { NAMESPACE, SECRET_KEYS, StackSettings, validateSettings } from "./schema";
 
 type SecretKey = (typeof SECRET_KEYS)[number];
 
 /** Settings as components consume them: secret values only ever travel as secret Outputs. */
-export type Config = Omit<StackSettings, SecretKey> & { [K in SecretKey]: pulumi.Output<string> } & {
+export type Config = Omit<StackSettings, SecretKey | "sshAgent"> & {
+  cadcPassword: pulumi.Output<string>;
+  /** The key from the config or the running ssh-agent. */
+  sshAuth: SshAuth;
   /** `<pulumi project>-<stack>`: carried by every cloud name, since key pairs are per user. */
   prefix: string;
 };
@@ -57,11 +61,15 @@ export function loadConfig(): Config {
   if (!result.ok || problems.length > 0) {
     throw new ConfigError(problems, `configuration of stack '${pulumi.getStack()}'`);
   }
-  const { cadcPassword, sshPrivateKey, ...plain } = result.settings;
+  const { cadcPassword, sshPrivateKey, sshPrivateKeyPassphrase, sshAgent, ...plain } = result.settings;
+  const sshAuth: SshAuth =
+    sshAgent || sshPrivateKey === undefined
+      ? { kind: "agent" }
+      : { kind: "key", privateKey: pulumi.secret(sshPrivateKey), ...(sshPrivateKeyPassphrase ? { passphrase: pulumi.secret(sshPrivateKeyPassphrase) } : {}) };
   return {
     ...plain,
     cadcPassword: pulumi.secret(cadcPassword),
-    sshPrivateKey: pulumi.secret(sshPrivateKey),
+    sshAuth,
     prefix,
   };
 }

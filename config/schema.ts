@@ -29,7 +29,7 @@ export type Distro = (typeof DISTROS)[number];
 export const DEFAULT_USER: Record<Distro, string> = { ubuntu: "ubuntu", debian: "debian", rocky: "rocky" };
 
 /** Keys whose values must arrive as Pulumi secrets: they are never stored in plain text. */
-export const SECRET_KEYS = ["cadcPassword", "sshPrivateKey"] as const;
+export const SECRET_KEYS = ["cadcPassword", "sshPrivateKey", "sshPrivateKeyPassphrase"] as const;
 
 // The rule provisioning/create-user.sh applies (Debian's useradd refuses capitals and dots);
 // 32 is useradd's limit.
@@ -37,7 +37,7 @@ const CADC_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 // vos:<node>[/<path>]: the characters VOSpace node names use in practice, no `..` segments.
 const VOSPACE = /^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(\/(?!\.\.?(\/|$))[A-Za-z0-9_.+-]+)*\/?$/;
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
-const SSH_PRIVATE_KEY = /-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----[\s\S]+-----END \1 PRIVATE KEY-----/;
+const SSH_PRIVATE_KEY = /-----BEGIN (OPENSSH|RSA|EC|ENCRYPTED) PRIVATE KEY-----[\s\S]+-----END \1 PRIVATE KEY-----/;
 // A DNS name or an IPv4 address, nothing a shell or ssh would read as an option.
 const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 // Debian and RPM package names share this alphabet; anything else would be shell or YAML.
@@ -92,7 +92,9 @@ const schema = z
     floatingIpPool: name("the name of the external network floating IPs come from").optional(),
     floatingIp: z.string().refine((v) => isIPv4(v), { error: "expected an IPv4 address already allocated to the project" }).optional(),
     sshPublicKey: z.string().trim().regex(SSH_PUBLIC_KEY, { error: "expected one OpenSSH public key line (ssh-ed25519 AAAA... comment)" }),
-    sshPrivateKey: z.string().regex(SSH_PRIVATE_KEY, { error: "expected an unencrypted PEM/OpenSSH private key matching canfar:sshPublicKey" }),
+    sshPrivateKey: z.string().regex(SSH_PRIVATE_KEY, { error: "expected a PEM/OpenSSH private key matching canfar:sshPublicKey" }).optional(),
+    sshPrivateKeyPassphrase: z.string().min(1, { error: "expected the key's passphrase, not an empty value" }).optional(),
+    sshAgent: bool.default(false),
     sshIngressCidrs: listOf(z.string().max(64, { error: "expected a CIDR such as 203.0.113.0/24" }), "CIDRs (e.g. [203.0.113.0/24])").refine((l) => l.length > 0, {
       error: "expected at least one CIDR allowed to reach SSH (your site's range, e.g. 203.0.113.0/24)",
     }),
@@ -155,7 +157,7 @@ export type Problem = [key: string, message: string];
 
 /** Keys whose value is a list, a boolean or a number (the rest are text). */
 const LIST_KEYS = new Set(["sshIngressCidrs", "observationIds", "extraPackages"]);
-const NON_TEXT_KEYS = new Set(["allowSshFromAnywhere", "upgradePackages", "keepImageOnDestroy", "deleteBuildVmAfterSnapshot", "allowDistroMismatch", "snapshotTimeoutSeconds", "batchPort"]);
+const NON_TEXT_KEYS = new Set(["sshAgent", "allowSshFromAnywhere", "upgradePackages", "keepImageOnDestroy", "deleteBuildVmAfterSnapshot", "allowDistroMismatch", "snapshotTimeoutSeconds", "batchPort"]);
 
 /**
  * Rules that involve more than one key or knowledge zod's field types do not carry. Run on
@@ -206,6 +208,7 @@ function crossFieldProblems(p: Partial<Parsed>, secretKeys: ReadonlySet<string>,
       ]);
     }
   }
+  problems.push(...sshAuthProblems(p, given));
   problems.push(...batchProblems(p, given));
   for (const key of SECRET_KEYS) {
     if (p[key] !== undefined && !secretKeys.has(key)) {
@@ -213,6 +216,22 @@ function crossFieldProblems(p: Partial<Parsed>, secretKeys: ReadonlySet<string>,
     }
   }
   return problems;
+}
+
+/** Exactly one way to authenticate: the key from the config, or the running ssh-agent. */
+function sshAuthProblems(p: Partial<Parsed>, given: ReadonlySet<string>): Problem[] {
+  if (p.sshAgent === true) {
+    if (given.has("sshPrivateKey")) return [["sshPrivateKey", "is set while canfar:sshAgent is true; choose one: remove the key from the config to use the ssh-agent, or set canfar:sshAgent to false"]];
+    if (given.has("sshPrivateKeyPassphrase")) return [["sshPrivateKeyPassphrase", "is only for canfar:sshPrivateKey; the ssh-agent holds its keys unlocked"]];
+    return [];
+  }
+  if (!given.has("sshPrivateKey") && p.sshAgent === false) {
+    return [["sshPrivateKey", "is required: the private key for SSH, set with `pulumi config set --secret canfar:sshPrivateKey < ~/.ssh/id_ed25519`, or set canfar:sshAgent to true to use your running ssh-agent instead"]];
+  }
+  if (p.sshPrivateKey?.includes("-----BEGIN ENCRYPTED") && !given.has("sshPrivateKeyPassphrase")) {
+    return [["sshPrivateKeyPassphrase", "is required: canfar:sshPrivateKey is passphrase-protected; set it with `pulumi config set --secret canfar:sshPrivateKeyPassphrase`"]];
+  }
+  return [];
 }
 
 /** canfar_submit csv1 needs the OpenStack project in its environment; workers need scratch disk. */

@@ -5,7 +5,7 @@ import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../s
 import { execCommand, type ExecResult } from "../support/exec";
 import { addSshUser, writeRootFile } from "../support/root-files";
 import { makeSshKey } from "../support/ssh-key";
-import { sshRun, startSshd, type SshdHandle, type SshTarget } from "../support/sshd";
+import { sshAuthOptions, sshRun, startSshd, type SshdHandle, type SshTarget } from "../support/sshd";
 import { DOUBLES_DIR } from "../doubles/doubles-dir";
 
 export const BATCH_USER = "batch";
@@ -83,14 +83,15 @@ export class BatchHost {
 
   /** Copies a local file to the batch host over SSH (scp), like remote.CopyToRemote. */
   async copy(localPath: string, remotePath: string): Promise<void> {
+    const auth = sshAuthOptions(this.target);
     const r = await execCommand(
       [
-        "scp", "-q", "-i", this.target.keyPath, "-P", String(this.target.port),
+        "scp", "-q", ...auth.options, "-P", String(this.target.port),
         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-        "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR",
+        "-o", "LogLevel=ERROR",
         localPath, `${this.target.user}@127.0.0.1:${remotePath}`,
       ],
-      { timeoutMs: 60_000 },
+      { timeoutMs: 60_000, env: auth.env },
     );
     if (r.code !== 0) throw new Error(`scp ${localPath} -> ${remotePath} failed (${r.code}): ${r.stderr}\n${this.sshd.log()}`);
   }

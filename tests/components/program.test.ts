@@ -147,3 +147,13 @@ describe("invalid config", () => {
     );
   });
 });
+
+describe("with canfar:sshAgent", () => {
+  it("declares every SSH step with no private key anywhere, and connections that leave the key to the agent", async () => {
+    const { connectionAuth } = await import("../../components/ssh-auth");
+    expect(connectionAuth({ kind: "agent" })).toEqual({});
+    const e = await evaluateProgram({ sshAgent: "true", sshPrivateKey: "" }, { secretKeys: ["canfar:cadcPassword"], drop: ["sshPrivateKey"] });
+    expect(ofType(e, "command:remote:Command").length).toBeGreaterThanOrEqual(8);
+    expect(JSON.stringify(e)).not.toContain("PRIVATE KEY");
+  });
+});

@@ -265,3 +265,30 @@ describe("values YAML or a paste turned into something else", () => {
     expect(problems({ batchHost: "batch.canfar.net", openstackAuthUrl: "https://\u0430rbutus.example.org:5000/v3" }).map(([k]) => k)).toContain("openstackAuthUrl");
   });
 });
+
+describe("SSH authentication: the key from the config or the ssh-agent", () => {
+  it("takes the running ssh-agent instead of a private key", () => {
+    const { sshPrivateKey: _key, ...raw } = VALID_RAW;
+    const result = validateSettings({ ...raw, sshAgent: "true" }, new Set(["cadcPassword"]));
+    expect(result.ok && result.settings.sshAgent).toBe(true);
+  });
+
+  it("names the choice when neither or both are given", () => {
+    expect(problems({ sshPrivateKey: undefined })).toEqual([
+      ["sshPrivateKey", "is required: the private key for SSH, set with `pulumi config set --secret canfar:sshPrivateKey < ~/.ssh/id_ed25519`, or set canfar:sshAgent to true to use your running ssh-agent instead"],
+    ]);
+    expect(problems({ sshAgent: "true" })).toEqual([
+      ["sshPrivateKey", "is set while canfar:sshAgent is true; choose one: remove the key from the config to use the ssh-agent, or set canfar:sshAgent to false"],
+    ]);
+  });
+
+  it("takes a passphrase-protected key with its passphrase, as a secret", () => {
+    const encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHzBJBgkqhkiG9w0BBQ0w\n-----END ENCRYPTED PRIVATE KEY-----\n";
+    expect(problems({ sshPrivateKey: encrypted })[0]?.[0]).toBe("sshPrivateKeyPassphrase");
+    const secrets = new Set([...VALID_SECRETS, "sshPrivateKeyPassphrase"]);
+    expect(validateSettings({ ...VALID_RAW, sshPrivateKey: encrypted, sshPrivateKeyPassphrase: "open sesame" }, secrets).ok).toBe(true);
+    expect(problems({ sshPrivateKey: encrypted, sshPrivateKeyPassphrase: "open sesame" })).toEqual([
+      ["sshPrivateKeyPassphrase", "must be a Pulumi secret; set it with `pulumi config set --secret canfar:sshPrivateKeyPassphrase ...`"],
+    ]);
+  });
+});

@@ -13,6 +13,8 @@ export const CHANGES: Record<string, StackEdit> = {
   floatingIp: { set: { floatingIp: "206.12.90.10" }, remove: ["floatingIpPool"] },
   sshPublicKey: { set: { sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHvzXgA1o0hj2nYyE4u9bK0m8v6j8xj1lWk6q3d0Hq1b new@example.org" } },
   sshPrivateKey: { set: { sshPrivateKey: { secure: "AAABANEWCIPHERTEXT-rotated-private-key" } } },
+  sshPrivateKeyPassphrase: { set: { sshPrivateKeyPassphrase: { secure: "AAABANEWCIPHERTEXT-passphrase" } } },
+  sshAgent: { set: { sshAgent: true }, remove: ["sshPrivateKey"] },
   sshIngressCidrs: { set: { sshIngressCidrs: ["198.51.100.0/24", "203.0.113.0/24"] } },
   allowSshFromAnywhere: { set: { allowSshFromAnywhere: true } },
   cadcUser: { set: { cadcUser: "other" } },

@@ -86,25 +86,37 @@ async function waitForPort(port: number, dead: () => boolean, timeoutMs: number)
 export interface SshTarget {
   port: number;
   user: string;
-  keyPath: string;
+  /** The private key file, or the socket of an ssh-agent holding the key (then no key file). */
+  keyPath?: string;
+  agentSocket?: string;
+}
+
+/** The ssh/scp options and environment that authenticate as `target` says, and only so. */
+export function sshAuthOptions(target: Pick<SshTarget, "keyPath" | "agentSocket">): { options: string[]; env: NodeJS.ProcessEnv } {
+  if (target.agentSocket) {
+    return { options: ["-o", "IdentityFile=none", "-o", `IdentityAgent=${target.agentSocket}`], env: { ...process.env, SSH_AUTH_SOCK: target.agentSocket } };
+  }
+  if (!target.keyPath) throw new Error("SshTarget: a keyPath or an agentSocket is needed");
+  const { SSH_AUTH_SOCK: _agent, ...env } = process.env;
+  return { options: ["-i", target.keyPath, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"], env };
 }
 
 /** Runs `command` over real SSH to 127.0.0.1 with the host's `ssh` client, non-interactively. */
 export function sshRun(target: SshTarget, command: string, stdin?: string): Promise<ExecResult> {
+  const auth = sshAuthOptions(target);
   return execCommand(
     [
       "ssh",
-      "-i", target.keyPath,
+      ...auth.options,
       "-p", String(target.port),
       "-o", "StrictHostKeyChecking=no",
       "-o", "UserKnownHostsFile=/dev/null",
       "-o", "BatchMode=yes",
-      "-o", "IdentitiesOnly=yes",
       "-o", "LogLevel=ERROR",
       "-o", "ConnectTimeout=10",
       `${target.user}@127.0.0.1`,
       command,
     ],
-    { stdin, timeoutMs: 120_000 },
+    { stdin, timeoutMs: 120_000, env: auth.env },
   );
 }

@@ -5,11 +5,12 @@ import { missing } from "../support/requirements";
 import { predict } from "../../tools/preview/predict";
 import { BuildVmStandIn, newKey, PASSWORD, programFor, provision, resourcesFor } from "./build-vm";
 import type { SshKey } from "../support/ssh-key";
+import { startSshAgent } from "../support/ssh-agent";
 
 // The build VM the program describes, brought up for real: the dev stack's user-data through
 // cloud-init's real stages (packages from the Debian mirror), then every provisioning step
 // the program declares, over real SSH, in its order, as its user, with its stdin.
-const why = missing({ root: true, commands: ["debootstrap", "unshare", "ssh", "scp", "ssh-keygen"] });
+const why = missing({ root: true, commands: ["debootstrap", "unshare", "ssh", "scp", "ssh-keygen", "ssh-agent", "ssh-add"] });
 
 /** Everything provisioning is meant to change, hashed: equal before and after a re-run. */
 const STATE = String.raw`set -eu
@@ -93,6 +94,32 @@ describe.skipIf(why)("system: the rendered build VM, provisioned over SSH", () =
     const after = (await vm.root.runOk(STATE)).stdout;
     expect(after).toBe(before);
     expect(before).toContain("/mnt/scratch 1777 astronomer:astronomer");
+  });
+
+  // canfar:sshAgent: no private key in the config; every step authenticates through a real
+  // ssh-agent holding the key, and no key file is offered.
+  it("provisions through the ssh-agent, with no private key in the config", async () => {
+    const agentStack = { "canfar:sshAgent": "true", "canfar:sshPrivateKey": undefined };
+    const program = await programFor(key, agentStack);
+    expect(program.actions.map((a) => a.id)).toEqual(actions.map((a) => a.id));
+    const agent = await startSshAgent([key.privateKeyPath]);
+    try {
+      vm.agentSocket = agent.socket;
+      const results = await provision(vm, program.actions, { cadcPassword: PASSWORD }, log);
+      expect(results.get("smoke-test")?.stderr).toMatch(/passed: [1-9][0-9]* sources/);
+    } finally {
+      vm.agentSocket = undefined;
+      await agent.stop();
+    }
+    // Without the agent (and no key file), the same host refuses: the agent really was the way in.
+    const noAgent = await startSshAgent([]);
+    try {
+      vm.agentSocket = noAgent.socket;
+      expect((await vm.ssh("ubuntu", "true")).code).toBe(255);
+    } finally {
+      vm.agentSocket = undefined;
+      await noAgent.stop();
+    }
   });
 
   // Day two, for real: a change that replaces the server. The new server is a fresh root at

@@ -10,7 +10,7 @@ import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../s
 import { addDefaultUser } from "../support/default-user";
 import { execCommand, type ExecResult } from "../support/exec";
 import { makeSshKey, type SshKey } from "../support/ssh-key";
-import { startSshd, sshRun, type SshdHandle } from "../support/sshd";
+import { sshAuthOptions, startSshd, sshRun, type SshdHandle } from "../support/sshd";
 import { cadcGetCertDouble } from "../provisioning/cadc-get-cert-double";
 
 const ROOT = join(__dirname, "..", "..");
@@ -18,25 +18,27 @@ const ROOT = join(__dirname, "..", "..");
 export const PASSWORD = "Sys-test_p@ss$word!#;&|*";
 
 /** The dev stack's config with this test's key pair and password, as `pulumi up` would see it. */
-export function devStackConfig(key: SshKey, overrides: Record<string, string> = {}) {
+export function devStackConfig(key: SshKey, overrides: Record<string, string | undefined> = {}) {
   const stack = readStackConfig(join(ROOT, "Pulumi.dev.yaml"));
-  const config = {
+  const merged: Record<string, string | undefined> = {
     ...stack.config,
     "canfar:sshPublicKey": key.publicKey,
     "canfar:sshPrivateKey": key.privateKey,
     "canfar:cadcPassword": PASSWORD,
     ...overrides,
   };
-  return { config, secretKeys: stack.secretKeys };
+  // An override of undefined removes the key (the agent path has no private key at all).
+  const config = Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined));
+  return { config, secretKeys: stack.secretKeys.filter((k) => k in config) };
 }
 
 /** Every resource the program declares for the dev stack with this test's key, as a render records them. */
-export async function resourcesFor(key: SshKey, overrides: Record<string, string> = {}) {
+export async function resourcesFor(key: SshKey, overrides: Record<string, string | undefined> = {}) {
   return (await evaluate("canfar-batch", "dev", devStackConfig(key, overrides))).resources;
 }
 
 /** What the program declares for the dev stack: the instance's user-data and the SSH actions. */
-export async function programFor(key: SshKey, overrides: Record<string, string> = {}) {
+export async function programFor(key: SshKey, overrides: Record<string, string | undefined> = {}) {
   const stack = devStackConfig(key, overrides);
   const evaluation = await evaluate("canfar-batch", "dev", stack);
   const vm = evaluation.resources.find((r) => r.type === "openstack:compute/instance:Instance");
@@ -70,6 +72,12 @@ export class BuildVmStandIn {
     private readonly keyDir: string,
   ) {}
   private sshd?: SshdHandle;
+  /** Set: SSH goes through this ssh-agent, with no key file (canfar:sshAgent). */
+  agentSocket?: string;
+
+  private get auth() {
+    return this.agentSocket ? { agentSocket: this.agentSocket } : { keyPath: this.key.privateKeyPath };
+  }
 
   static async boot(
     key: SshKey,
@@ -105,14 +113,15 @@ export class BuildVmStandIn {
   }
 
   ssh(user: string, command: string, stdin?: string): Promise<ExecResult> {
-    return sshRun({ port: this.port, user, keyPath: this.key.privateKeyPath }, command, stdin);
+    return sshRun({ port: this.port, user, ...this.auth }, command, stdin);
   }
 
   /** Copies a file over real SSH (scp), as remote.CopyToRemote does. */
   scp(user: string, local: string, remote: string): Promise<ExecResult> {
+    const auth = sshAuthOptions(this.auth);
     return execCommand(
-      ["scp", "-q", "-P", String(this.port), "-i", this.key.privateKeyPath, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", local, `${user}@127.0.0.1:${remote}`],
-      { timeoutMs: 60_000 },
+      ["scp", "-q", "-P", String(this.port), ...auth.options, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", local, `${user}@127.0.0.1:${remote}`],
+      { timeoutMs: 60_000, env: auth.env },
     );
   }
 
