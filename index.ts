@@ -6,6 +6,7 @@ import { BuildVm } from "./components/build-vm";
 import { KeyPair } from "./components/key-pair";
 import { PIPELINE_PACKAGES, renderCloudInit } from "./components/cloud-init";
 import { fileHash, imageContentHash, QUIESCE_SCRIPT } from "./components/content-hash";
+import { HostKey } from "./components/host-key";
 import { Provisioning } from "./components/provisioning";
 import { connectionAuth } from "./components/ssh-auth";
 import { Snapshot } from "./components/snapshot";
@@ -34,11 +35,13 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     },
     opts,
   );
-  const userData = renderCloudInit({
-    distro: config.distro,
-    upgrade: config.upgradePackages,
-    extraPackages: config.extraPackages,
-  });
+  const cloudInit = { distro: config.distro, upgrade: config.upgradePackages, extraPackages: config.extraPackages };
+  // What the image is made of; the host key is not (workers make their own).
+  const userData = renderCloudInit(cloudInit);
+  const hostKey = new HostKey("build-host-key", opts);
+  const userDataWithKey = pulumi.secret(
+    pulumi.all([hostKey.privateKey, hostKey.publicKey]).apply(([privateKey, publicKey]) => renderCloudInit({ ...cloudInit, hostKey: { privateKey, publicKey } })),
+  );
   const vm = new BuildVm(
     "build",
     {
@@ -48,7 +51,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
       flavor: config.flavor,
       keyPairName: keyPair.keyPairName,
       portId: access.portId,
-      userData,
+      userData: userDataWithKey,
     },
     opts,
   );
@@ -65,6 +68,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     "provision",
     {
       host: access.publicIp,
+      hostKey: hostKey.publicKey,
       auth: config.sshAuth,
       actions,
       stdin: { cadcPassword: config.cadcPassword },
@@ -77,7 +81,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
   const snapshot = new Snapshot(
     "worker-image",
     {
-      connection: { host: access.publicIp, user: config.defaultUser, ...connectionAuth(config.sshAuth) },
+      connection: { host: access.publicIp, hostKey: hostKey.publicKey, user: config.defaultUser, ...connectionAuth(config.sshAuth) },
       stagingDir: stagingDir(config.defaultUser),
       serverId: vm.instanceId,
       namePrefix: config.snapshotPrefix,
@@ -102,11 +106,12 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     catalogueDestination: config.vospace,
   };
 
-  if (config.batchHost !== undefined) {
+  if (config.batchHost !== undefined && config.batchHostKey !== undefined) {
     const batch = new BatchSubmission(
       "batch",
       {
         host: config.batchHost,
+        hostKey: config.batchHostKey,
         port: config.batchPort,
         user: config.batchUser,
         auth: config.sshAuth,

@@ -25,6 +25,8 @@ export interface BatchSubmissionArgs {
   host: string;
   port: number;
   user: string;
+  /** The batch host's public host key (`ssh-ed25519 AAAA...`): every connection refuses any other. */
+  hostKey: string;
   auth: SshAuth;
   /** Stack name, so two stacks of one user never share a run directory. */
   stack: string;
@@ -70,7 +72,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
       throw new Error(`BatchSubmission '${name}': mode csv1 needs OpenStack credentials for canfar_submit`);
     }
     const parent = { parent: this };
-    const connection: types.input.remote.ConnectionArgs = { host: args.host, port: args.port, user: args.user, ...connectionAuth(args.auth) };
+    const connection: types.input.remote.ConnectionArgs = { host: args.host, port: args.port, user: args.user, hostKey: args.hostKey, ...connectionAuth(args.auth) };
     // Rendered here first so that bad IDs or requests fail before any resource exists.
     const withoutImage = renderSubmitFile({ ids: args.ids, flavor: args.workerFlavor, environment: args.jobEnvironment });
     // csv2 names the worker image inside the submit file, so that file waits for the image.

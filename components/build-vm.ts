@@ -14,8 +14,8 @@ export interface BuildVmArgs {
   keyPairName: pulumi.Input<string>;
   /** Port from AccessNetwork: carries the security group and the floating IP. */
   portId: pulumi.Input<string>;
-  /** `#cloud-config` user-data. Changing it replaces the server. */
-  userData: string;
+  /** `#cloud-config` user-data (a secret: it holds the host key). Changing it replaces the server. */
+  userData: pulumi.Input<string>;
 }
 
 /**

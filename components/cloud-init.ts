@@ -40,6 +40,11 @@ export interface CloudInitArgs {
   /** Packages beyond the pipeline's. */
   extraPackages?: readonly string[];
   files?: readonly WrittenFile[];
+  /**
+   * The VM's SSH host key (see host-key.ts): installed as its only host key, so the key the
+   * program pins is the key the VM shows, on the first boot and on every first boot after.
+   */
+  hostKey?: { privateKey: string; publicKey: string };
 }
 
 /**
@@ -55,6 +60,13 @@ export function renderCloudInit(args: CloudInitArgs): string {
     package_update: true,
     package_upgrade: args.upgrade ?? false,
     packages: unique,
+    ...(args.hostKey
+      ? {
+          ssh_deletekeys: true,
+          ssh_genkeytypes: [],
+          ssh_keys: { ed25519_private: args.hostKey.privateKey, ed25519_public: args.hostKey.publicKey },
+        }
+      : {}),
     ...(args.files && args.files.length > 0
       ? {
           write_files: args.files.map((f) => ({

@@ -7,6 +7,8 @@ import { authSecrets, connectionAuth, type SshAuth } from "./ssh-auth";
 export interface ProvisioningArgs {
   /** Address the VM answers SSH on (the floating IP). */
   host: pulumi.Input<string>;
+  /** The VM's host key (`ssh-ed25519 AAAA...`): every connection refuses any other. */
+  hostKey: pulumi.Input<string>;
   /** How SSH authenticates: the key pair's private key (a secret) or the ssh-agent. */
   auth: SshAuth;
   /** The ordered actions from `provisioningPlan`. */
@@ -63,6 +65,7 @@ export class Provisioning extends pulumi.ComponentResource {
     for (const action of args.actions) {
       const connection: types.input.remote.ConnectionArgs = {
         host: args.host,
+        hostKey: args.hostKey,
         user: action.login,
         ...connectionAuth(args.auth),
         // A fresh VM takes minutes to boot and run cloud-init's first stages.

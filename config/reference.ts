@@ -49,6 +49,7 @@ export const REFERENCE: Record<string, KeyReference> = {
   allowDistroMismatch: { what: "opt-in for a `distro` other than the one the image name names (a mislabelled image)", default: code("false"), changes: [] },
   deleteBuildVmAfterSnapshot: { what: "delete the build VM once the image is active (see *Snapshot* below)", default: code("false"), changes: ["deletes-build-vm"], note: "set to true" },
   batchHost: { what: "CANFAR batch host to submit from; unset: build the image, submit nothing", default: "unset", changes: ["new-submission"] },
+  batchHostKey: { what: "the batch host's public host key (`ssh-keyscan` line or `type key`), pinned in every connection to it", default: "required with `batchHost`", changes: ["resubmit-same"] },
   batchUser: { what: "login on the batch host", default: "`cadcUser`", changes: ["new-submission"] },
   batchPort: { what: "SSH port of the batch host", default: code("22"), changes: ["resubmit-same"] },
   submitMode: { what: "`csv1` (`canfar_submit JOB IMAGE FLAVOR`, OpenStack credentials passed) or `csv2` (`canfar_submit JOB IMAGE`)", default: code("csv1"), changes: ["new-submission"] },

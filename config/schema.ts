@@ -38,6 +38,9 @@ const CADC_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const VOSPACE = /^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(\/(?!\.\.?(\/|$))[A-Za-z0-9_.+-]+)*\/?$/;
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
 const SSH_PRIVATE_KEY = /-----BEGIN (OPENSSH|RSA|EC|ENCRYPTED) PRIVATE KEY-----[\s\S]+-----END \1 PRIVATE KEY-----/;
+// A host key line: known_hosts style (`host type key`) or just `type key`, as ssh-keyscan prints it.
+const HOST_KEY_TYPES = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa)$/;
+const HOST_KEY_LINE = /^([^\s]+\s+)?(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa)\s+[A-Za-z0-9+/]+={0,3}(\s+.*)?$/;
 // A DNS name or an IPv4 address, nothing a shell or ssh would read as an option.
 const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 // Debian and RPM package names share this alphabet; anything else would be shell or YAML.
@@ -119,6 +122,12 @@ const schema = z
     allowDistroMismatch: bool.default(false),
     batchHost: z.string().regex(HOST, { error: "expected the batch host's DNS name or IPv4 address" }).optional(),
     batchUser: z.string().regex(CADC_USER, { error: "expected a Linux user name" }).optional(),
+    batchHostKey: z
+      .string()
+      .trim()
+      .regex(HOST_KEY_LINE, { error: "expected the batch host's public host key as `ssh-keyscan` prints it (`batch.canfar.net ssh-ed25519 AAAA...`) or as `ssh-ed25519 AAAA...`" })
+      .transform((line) => line.split(/\s+/).slice(HOST_KEY_TYPES.test(line.split(/\s+/)[0] ?? "") ? 0 : 1, HOST_KEY_TYPES.test(line.split(/\s+/)[0] ?? "") ? 2 : 3).join(" "))
+      .optional(),
     batchPort: positiveInt(1, 65_535).default(22),
     submitMode: z.enum(SUBMIT_MODES, { error: `expected one of ${SUBMIT_MODES.join(", ")}` }).default("csv1"),
     workerFlavor: z.string().max(64, { error: "expected a flavor name such as c2-7.5gb-30" }).optional(),
@@ -244,6 +253,12 @@ function batchProblems(p: Partial<Parsed>, given: ReadonlySet<string>): Problem[
     else if (flavor.ephemeralGb === 0) {
       problems.push(["workerFlavor", `'${p.workerFlavor}' has no ephemeral disk for the jobs' scratch directories; choose a c* flavor such as ${DEFAULTS.flavor}`]);
     }
+  }
+  if (p.batchHost !== undefined && !given.has("batchHostKey")) {
+    problems.push([
+      "batchHostKey",
+      "is required when canfar:batchHost is set: the batch host's public host key, so the program never sends your password to another host; see the README (`ssh-keyscan -t ed25519 <batch host>`, checked against a trusted login's known_hosts)",
+    ]);
   }
   if (p.batchHost !== undefined && p.submitMode === "csv1") {
     for (const key of ["openstackAuthUrl", "openstackProjectName", "openstackProjectId"] as const) {

@@ -8,10 +8,11 @@
 # What it does, and why:
 # - `cloud-init clean --logs`: every worker then boots as a new instance and re-runs the
 #   per-instance modules (hostname, mounts of the ephemeral disk, the ssh module).
-# - SSH host keys are left in place on purpose: cloud-init's ssh module runs once per
-#   instance and, with its default `ssh_deletekeys: true`, deletes /etc/ssh/ssh_host_*key*
-#   and generates new ones on each worker's first boot. Removing them here would only leave
-#   the build VM without host keys if it were restarted before the snapshot.
+# - SSH host keys removed: the build VM's key is the one the program pinned, and a shared
+#   worker image must not carry it. Each worker's cloud-init makes its own at first boot;
+#   the build VM gets its own back from its user-data (`ssh_keys`) when it is started again
+#   (a start after this is a first boot). Until then no new SSH connection to it succeeds:
+#   the snapshot, which comes next, needs none.
 # - /etc/machine-id emptied: systemd makes a new one at the next boot, so workers do not
 #   share an identity (journald, DHCP client ids). Empty rather than missing: systemd
 #   treats an empty file as "first boot" in old and new versions alike.
@@ -28,8 +29,9 @@ usage() {
   cat >&2 <<EOF_USAGE
 usage: ${PROG}
 
-Cleans cloud-init state, the machine id, shell histories and apt caches on the build VM
-so its snapshot boots as a fresh instance. Run as root, right before the snapshot.
+Cleans cloud-init state, the machine id, shell histories, apt caches and the SSH host keys
+on the build VM so its snapshot boots as a fresh instance. Run as root, right before the
+snapshot.
 EOF_USAGE
 }
 
@@ -62,6 +64,11 @@ clear_histories() {
   log "shell histories removed"
 }
 
+remove_host_keys() {
+  rm -f -- /etc/ssh/ssh_host_*key /etc/ssh/ssh_host_*key.pub
+  log "SSH host keys removed"
+}
+
 clear_apt() {
   [[ -d /var/lib/apt/lists ]] || return 0
   find /var/lib/apt/lists -mindepth 1 -maxdepth 1 ! -name lock ! -name partial -delete
@@ -80,6 +87,8 @@ main() {
   reset_machine_id
   clear_histories
   clear_apt
+  # Last: the connection that runs this script is already open.
+  remove_host_keys
   sync
   log "done: the VM is ready to be stopped and snapshotted"
 }

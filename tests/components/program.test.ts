@@ -29,6 +29,7 @@ describe("the program under mocks (dev fixture)", () => {
     expect(components.map((c) => c.type).sort()).toEqual([
       "canfar:index:AccessNetwork",
       "canfar:index:BuildVm",
+      "canfar:index:HostKey",
       "canfar:index:KeyPair",
       "canfar:index:Provisioning",
       "canfar:index:Snapshot",
@@ -47,7 +48,10 @@ describe("the program under mocks (dev fixture)", () => {
       keyPair: "canfar-batch-dev-key",
       networks: [{ port: "access-port-id" }],
     });
-    expect(vm.inputs.userData).toBe(renderCloudInit({ distro: "ubuntu", upgrade: false, extraPackages: [] }));
+    // The user-data holds the VM's host key: a secret, written out with the key as [secret].
+    expect(vm.inputs.userData).toMatch(/^\[secret [0-9a-f]{12}\]$/);
+    const hostKey = { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\n[secret]\n-----END OPENSSH PRIVATE KEY-----\n", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9mZmxpbmUtcmVuZGVyLWhvc3Qta2V5LTAwMDAwMDAw" };
+    expect(vm.redactedInputs?.userData).toBe(renderCloudInit({ distro: "ubuntu", upgrade: false, extraPackages: [], hostKey }));
     expect(vm.dependencies.some((d) => d.endsWith("::key-keypair"))).toBe(true);
     expect(vm.dependencies.some((d) => d.endsWith("::access-port"))).toBe(true);
   });
@@ -154,6 +158,6 @@ describe("with canfar:sshAgent", () => {
     expect(connectionAuth({ kind: "agent" })).toEqual({});
     const e = await evaluateProgram({ sshAgent: "true", sshPrivateKey: "" }, { secretKeys: ["canfar:cadcPassword"], drop: ["sshPrivateKey"] });
     expect(ofType(e, "command:remote:Command").length).toBeGreaterThanOrEqual(8);
-    expect(JSON.stringify(e)).not.toContain("PRIVATE KEY");
+    expect(JSON.stringify(e)).not.toContain("b3BlbnNzaC1rZXktdjEAAAAA");
   });
 });

@@ -189,6 +189,6 @@ describe("the stack without a batch host", () => {
     const e = await evaluateProgram();
     expect(e.resources.filter((r) => r.type === REMOTE && r.name.startsWith("batch-"))).toEqual([]);
     expect(one(e, "canfar:index:Snapshot").name).toBe("worker-image");
-    expect(e.resources.filter((r) => r.type === LOCAL).map((r) => r.name)).toEqual(["build-base-image", "provision-ensure-running", "worker-image-image"]);
+    expect(e.resources.filter((r) => r.type === LOCAL).map((r) => r.name)).toEqual(["build-host-key-generate", "build-base-image", "provision-ensure-running", "worker-image-image"]);
   });
 });

@@ -30,6 +30,7 @@ export const CHANGES: Record<string, StackEdit> = {
   allowDistroMismatch: { set: { allowDistroMismatch: true } },
   deleteBuildVmAfterSnapshot: { set: { deleteBuildVmAfterSnapshot: true } },
   batchHost: { set: { batchHost: "batch2.canfar.net" } },
+  batchHostKey: { set: { batchHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHvzXgA1o0hj2nYyE4u9bK0m8v6j8xj1lWk6q3d0Hq1b" } },
   batchUser: { set: { batchUser: "otheruser" } },
   batchPort: { set: { batchPort: 2222 } },
   submitMode: { set: { submitMode: "csv2" } },

@@ -38,10 +38,16 @@ describe("npm run render", () => {
     expect(assoc?.dependencies.map((d) => d.split("::").pop()).sort()).toEqual(["access-fip", "access-port"]);
   });
 
-  it("writes exactly the instance's user-data under cloud-init/", () => {
-    const plan = JSON.parse(readFileSync(join(out, "plan.json"), "utf8")) as { resources: Array<{ type: string; inputs: { userData?: string } }> };
+  it("writes the instance's user-data under cloud-init/, its host key as [secret]", () => {
+    const plan = JSON.parse(readFileSync(join(out, "plan.json"), "utf8")) as {
+      resources: Array<{ type: string; inputs: { userData?: string }; redactedInputs?: { userData?: string } }>;
+    };
     const vm = plan.resources.find((r) => r.type === "openstack:compute/instance:Instance");
-    expect(readFileSync(join(out, "cloud-init", "build-server.yaml"), "utf8")).toBe(vm?.inputs.userData);
+    // A secret (it holds the host key), so the file is the user-data with the key as [secret].
+    expect(vm?.inputs.userData).toMatch(/^\[secret [0-9a-f]{12}\]$/);
+    const written = readFileSync(join(out, "cloud-init", "build-server.yaml"), "utf8");
+    expect(written).toBe(vm?.redactedInputs?.userData);
+    expect(written).toContain("ssh_keys:\n  ed25519_private: |\n    -----BEGIN OPENSSH PRIVATE KEY-----\n    [secret]\n");
   });
 
   it("draws the graph with Graphviz (WebAssembly), keeping the dot source", () => {

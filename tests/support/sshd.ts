@@ -1,5 +1,7 @@
 import { createServer, connect } from "node:net";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { execCommand, type ExecResult } from "./exec";
 import type { RootHandle } from "./root-handle";
 
@@ -89,6 +91,26 @@ export interface SshTarget {
   /** The private key file, or the socket of an ssh-agent holding the key (then no key file). */
   keyPath?: string;
   agentSocket?: string;
+  /**
+   * The host key to pin (`ssh-ed25519 AAAA...`), as the program's connections do: any other
+   * key is refused before anything is sent. Unset: not checked (fixtures of the tests' own).
+   */
+  hostKey?: string;
+}
+
+/** `ssh -o` options that accept exactly `hostKey` for 127.0.0.1:port, through a known_hosts file of its own. */
+export function hostKeyOptions(port: number, hostKey: string | undefined): string[] {
+  if (hostKey === undefined) return ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+  const dir = mkdtempSync(join(tmpdir(), "known-hosts-"));
+  const file = join(dir, "known_hosts");
+  writeFileSync(file, `[127.0.0.1]:${port} ${hostKey}\n`);
+  return ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${file}`, "-o", "GlobalKnownHostsFile=/dev/null", "-o", `HostKeyAlgorithms=${hostKey.split(" ")[0]}`];
+}
+
+/** The message a refused host key gives: the host and the key it should have had. */
+export function hostKeyRefusal(port: number, hostKey: string, stderr: string): string | undefined {
+  if (!/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i.test(stderr)) return undefined;
+  return `refused 127.0.0.1:${port}: its host key is not the pinned ${hostKey}`;
 }
 
 /** The ssh/scp options and environment that authenticate as `target` says, and only so. */
@@ -109,8 +131,7 @@ export function sshRun(target: SshTarget, command: string, stdin?: string): Prom
       "ssh",
       ...auth.options,
       "-p", String(target.port),
-      "-o", "StrictHostKeyChecking=no",
-      "-o", "UserKnownHostsFile=/dev/null",
+      ...hostKeyOptions(target.port, target.hostKey),
       "-o", "BatchMode=yes",
       "-o", "LogLevel=ERROR",
       "-o", "ConnectTimeout=10",

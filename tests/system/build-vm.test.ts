@@ -3,7 +3,7 @@ import type { Action } from "../../provisioning/plan";
 import type { ExecResult } from "../support/exec";
 import { missing } from "../support/requirements";
 import { predict } from "../../tools/preview/predict";
-import { BuildVmStandIn, newKey, PASSWORD, programFor, provision, resourcesFor } from "./build-vm";
+import { BuildVmStandIn, generatedHostKey, newKey, PASSWORD, programFor, provision, resourcesFor } from "./build-vm";
 import type { SshKey } from "../support/ssh-key";
 import { startSshAgent } from "../support/ssh-agent";
 
@@ -41,6 +41,9 @@ describe.skipIf(why)("system: the rendered build VM, provisioned over SSH", () =
     actions = program.actions;
     log(`system: booting the build VM stand-in (cloud-init installs ${program.userData.match(/^  - .*$/gm)?.join(" ")})`);
     ({ vm, cloudInit } = await BuildVmStandIn.boot(key, made.dir, { userData: program.userData, defaultUser: program.settings.defaultUser, cadcUser: program.settings.cadcUser }));
+    // cloud-init installed the program's host key: every replay pins it, as the program does.
+    expect(vm.hostKey).toBe(program.hostKey);
+    vm.pinnedHostKey = program.hostKey;
     first = await provision(vm, actions, { cadcPassword: PASSWORD }, log);
   }, 600_000);
 
@@ -144,6 +147,9 @@ describe.skipIf(why)("system: the rendered build VM, provisioned over SSH", () =
     const fresh = await BuildVmStandIn.boot(key, keyDir, { userData: program.userData, defaultUser: program.settings.defaultUser, cadcUser: program.settings.cadcUser, port });
     vm = fresh.vm;
     expect(fresh.cloudInit.code, fresh.cloudInit.stderr.slice(-2000)).toBe(0);
+    // The new server shows the same pinned host key: it comes with the user-data.
+    expect(vm.hostKey).toBe(program.hostKey);
+    vm.pinnedHostKey = program.hostKey;
     expect(vm.port).toBe(port);
     const results = await provision(vm, replay, { cadcPassword: PASSWORD }, log);
     expect(results.get("smoke-test")?.stderr).toMatch(/passed: [1-9][0-9]* sources/);
@@ -156,4 +162,25 @@ describe.skipIf(why)("system: the rendered build VM, provisioned over SSH", () =
     expect(rerun).toEqual([]);
     expect(again.steps.every((s) => s.op === "same")).toBe(true);
   }, 600_000);
+
+  // The snapshot's quiesce, as declared, over SSH: the image it leaves carries no host key of
+  // the build VM (each worker makes its own), and nothing holds the private host key.
+  it("quiesce, as the program declares it, leaves no host key in what becomes the image", async () => {
+    const resources = await resourcesFor(key, { "canfar:extraPackages": JSON.stringify(["htop"]) });
+    const copy = resources.find((r) => r.name === "worker-image-copy-quiesce")?.inputs as { source: { path: string }; remotePath: string };
+    const quiesce = resources.find((r) => r.name === "worker-image-quiesce")?.inputs as { create: string; connection: { user: string } };
+    expect((await vm.scp(quiesce.connection.user, copy.source.path, copy.remotePath)).code).toBe(0);
+    const r = await vm.ssh(quiesce.connection.user, quiesce.create);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("SSH host keys removed");
+    expect((await vm.root.runOk("ls /etc/ssh")).stdout).not.toMatch(/ssh_host_/);
+    const privateKey = (await generatedHostKey()).split("-----END OPENSSH PRIVATE KEY-----")[0] ?? "";
+    const secretLine = privateKey.split("\n")[2] ?? "";
+    expect(secretLine.length).toBeGreaterThan(20);
+    // cloud-init's copy of the user-data (which holds the key) is gone with its state. The
+    // NoCloud seed is this test's stand-in for Nova's metadata service, not part of a VM's disk.
+    const holders = await vm.root.run(["grep", "-rlF", "--exclude-dir=seed", "--", secretLine, "/etc", "/var", "/home", "/root", "/usr/local"]);
+    expect(holders.stdout).toBe("");
+    expect(holders.code).toBe(1); // grep: searched, nothing found
+  });
 });

@@ -8,9 +8,9 @@ import { readStackConfig } from "../../tools/render/stack-file";
 import { runCloudInitStages, seedNoCloud } from "../support/cloud-init";
 import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
 import { addDefaultUser } from "../support/default-user";
-import { execCommand, type ExecResult } from "../support/exec";
+import { execCommand, execOk, type ExecResult } from "../support/exec";
 import { makeSshKey, type SshKey } from "../support/ssh-key";
-import { sshAuthOptions, startSshd, sshRun, type SshdHandle } from "../support/sshd";
+import { hostKeyOptions, hostKeyRefusal, sshAuthOptions, startSshd, sshRun, type SshdHandle } from "../support/sshd";
 import { cadcGetCertDouble } from "../provisioning/cadc-get-cert-double";
 
 const ROOT = join(__dirname, "..", "..");
@@ -32,15 +32,35 @@ export function devStackConfig(key: SshKey, overrides: Record<string, string | u
   return { config, secretKeys: stack.secretKeys.filter((k) => k in config) };
 }
 
+let hostKeyOutput: string | undefined;
+
+/** A real host key, made once per test process by the program's own generate-host-key.sh. */
+export async function generatedHostKey(): Promise<string> {
+  hostKeyOutput ??= (await execOk(["bash", join(ROOT, "provisioning", "snapshot", "generate-host-key.sh")])).stdout;
+  return hostKeyOutput;
+}
+
+/**
+ * The dev stack evaluated as `pulumi up` would see it: the real host key where the program
+ * generates one, and secrets revealed, so the system test replays exactly what is declared.
+ */
+async function evaluateDev(key: SshKey, overrides: Record<string, string | undefined>) {
+  const hostKey = await generatedHostKey();
+  return evaluate("canfar-batch", "dev", devStackConfig(key, overrides), {
+    revealSecrets: true,
+    localStdout: (_name, create) => (create.includes("generate-host-key.sh") ? hostKey : undefined),
+  });
+}
+
 /** Every resource the program declares for the dev stack with this test's key, as a render records them. */
 export async function resourcesFor(key: SshKey, overrides: Record<string, string | undefined> = {}) {
-  return (await evaluate("canfar-batch", "dev", devStackConfig(key, overrides))).resources;
+  return (await evaluateDev(key, overrides)).resources;
 }
 
 /** What the program declares for the dev stack: the instance's user-data and the SSH actions. */
 export async function programFor(key: SshKey, overrides: Record<string, string | undefined> = {}) {
   const stack = devStackConfig(key, overrides);
-  const evaluation = await evaluate("canfar-batch", "dev", stack);
+  const evaluation = await evaluateDev(key, overrides);
   const vm = evaluation.resources.find((r) => r.type === "openstack:compute/instance:Instance");
   const userData = (vm?.inputs as { userData?: string } | undefined)?.userData;
   if (typeof userData !== "string") throw new Error("the program declared no instance user-data");
@@ -61,7 +81,11 @@ export async function programFor(key: SshKey, overrides: Record<string, string |
   if (overSsh.length !== actions.length) {
     throw new Error("the program declares provisioning actions the plan does not have");
   }
-  return { userData, actions, settings: s };
+  // The host key every connection to the VM pins, as declared.
+  const pinned = evaluation.resources.filter((r) => r.name.startsWith("provision-") && r.type.startsWith("command:remote:")).map((r) => (r.inputs as { connection?: { hostKey?: unknown } }).connection?.hostKey);
+  const hostKey = pinned[0];
+  if (typeof hostKey !== "string" || pinned.some((k) => k !== hostKey)) throw new Error("the program's connections do not all pin one host key");
+  return { userData, actions, settings: s, hostKey };
 }
 
 /** A build VM stand-in: the cached Debian root, its NoCloud seed, cloud-init run for real. */
@@ -74,6 +98,8 @@ export class BuildVmStandIn {
   private sshd?: SshdHandle;
   /** Set: SSH goes through this ssh-agent, with no key file (canfar:sshAgent). */
   agentSocket?: string;
+  /** The host key every connection pins, as the program's connections do. */
+  pinnedHostKey?: string;
 
   private get auth() {
     return this.agentSocket ? { agentSocket: this.agentSocket } : { keyPath: this.key.privateKeyPath };
@@ -107,20 +133,26 @@ export class BuildVmStandIn {
     }
   }
 
+  /** The ed25519 host key the stand-in's sshd shows. */
+  get hostKey(): string {
+    if (!this.sshd) throw new Error("sshd is not running");
+    return this.sshd.hostKey;
+  }
+
   get port(): number {
     if (!this.sshd) throw new Error("sshd is not running");
     return this.sshd.port;
   }
 
   ssh(user: string, command: string, stdin?: string): Promise<ExecResult> {
-    return sshRun({ port: this.port, user, ...this.auth }, command, stdin);
+    return sshRun({ port: this.port, user, hostKey: this.pinnedHostKey, ...this.auth }, command, stdin);
   }
 
   /** Copies a file over real SSH (scp), as remote.CopyToRemote does. */
   scp(user: string, local: string, remote: string): Promise<ExecResult> {
     const auth = sshAuthOptions(this.auth);
     return execCommand(
-      ["scp", "-q", "-P", String(this.port), ...auth.options, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", local, `${user}@127.0.0.1:${remote}`],
+      ["scp", "-q", "-P", String(this.port), ...auth.options, ...hostKeyOptions(this.port, this.pinnedHostKey), "-o", "BatchMode=yes", local, `${user}@127.0.0.1:${remote}`],
       { timeoutMs: 60_000, env: auth.env },
     );
   }
@@ -153,6 +185,8 @@ export async function provision(vm: BuildVmStandIn, actions: readonly Action[], 
         ? await vm.scp(a.login, a.local, a.remote)
         : await vm.ssh(a.login, a.command, a.stdin ? secrets[a.stdin] : undefined);
     log(`system: ${a.id} (${a.login}) exit ${result.code} in ${Date.now() - started} ms`);
+    const refused = vm.pinnedHostKey === undefined ? undefined : hostKeyRefusal(vm.port, vm.pinnedHostKey, result.stderr);
+    if (refused) throw new StepFailed(`provisioning step '${a.id}': ${refused}`);
     if (result.code !== 0) {
       const what = a.kind === "run" ? a.description : `copy ${a.local} to ${a.remote}`;
       throw new StepFailed(`provisioning step '${a.id}' (${what}) failed with exit ${result.code}:\n${result.stderr.trim()}\n${result.stdout.trim()}`);

@@ -14,6 +14,14 @@ export const SECRET_MARK = "[secret]";
  * secret (tests evaluate with plain ones): it stays `[secret]`, nothing derived from it.
  */
 const PLACEHOLDER = /offline-render-placeholder-[0-9a-f]{12}/;
+const PLACEHOLDERS = /offline-render-placeholder-[0-9a-f]{12}/g;
+
+/** A secret text input made only of offline stand-ins, with each shown as `[secret]`. */
+async function redacted(value: unknown): Promise<string | undefined> {
+  if (!pulumi.Output.isInstance(value) || !(await isSecretOutput(value))) return undefined;
+  const text = await valueOf(value);
+  return typeof text === "string" && PLACEHOLDER.test(text) ? text.replace(PLACEHOLDERS, SECRET_MARK) : undefined;
+}
 
 function secretMark(value: unknown): string {
   const text = JSON.stringify(value ?? null);
@@ -45,6 +53,12 @@ export interface PlannedResource {
   propertyDependencies?: Record<string, string[]>;
   options?: PlannedOptions;
   inputs: unknown;
+  /**
+   * Text inputs that are secret only because of offline placeholders (the user-data with
+   * the stand-in host key, say), with each placeholder shown as `[secret]`: what the render
+   * writes as files. Never present for a real secret.
+   */
+  redactedInputs?: Record<string, string>;
 }
 
 interface Declared {
@@ -65,17 +79,17 @@ function isAsset(value: unknown): value is object {
 }
 
 /** Resolves an input tree; any secret Output (or anything below one) becomes SECRET_MARK. */
-async function plain(value: unknown, deps: Set<pulumi.Resource>): Promise<unknown> {
+async function plain(value: unknown, deps: Set<pulumi.Resource>, reveal: boolean): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
     for (const r of await resourcesOf(value)) deps.add(r);
-    if (await isSecretOutput(value)) return secretMark(await valueOf(value));
-    return plain(await valueOf(value), deps);
+    if (!reveal && (await isSecretOutput(value))) return secretMark(await valueOf(value));
+    return plain(await valueOf(value), deps, reveal);
   }
-  if (value instanceof Promise) return plain(await value, deps);
+  if (value instanceof Promise) return plain(await value, deps, reveal);
   if (isAsset(value)) {
     const asset = value as Record<string, unknown>;
     const out: Record<string, unknown> = { kind: asset.constructor.name };
-    for (const key of ["path", "text", "uri"]) if (asset[key] !== undefined) out[key] = await plain(asset[key], deps);
+    for (const key of ["path", "text", "uri"]) if (asset[key] !== undefined) out[key] = await plain(asset[key], deps, reveal);
     // The engine tells assets apart by content: so does the preview.
     if (typeof out.path === "string" && existsSync(out.path) && statSync(out.path).isFile()) {
       out.hash = createHash("sha256").update(readFileSync(out.path)).digest("hex");
@@ -86,10 +100,10 @@ async function plain(value: unknown, deps: Set<pulumi.Resource>): Promise<unknow
     deps.add(value);
     return { resource: await valueOf(value.urn) };
   }
-  if (Array.isArray(value)) return Promise.all(value.map((v) => plain(v, deps)));
+  if (Array.isArray(value)) return Promise.all(value.map((v) => plain(v, deps, reveal)));
   if (value !== null && typeof value === "object") {
     const entries = await Promise.all(
-      Object.entries(value).map(async ([k, v]) => [k, await plain(v, deps)] as const),
+      Object.entries(value).map(async ([k, v]) => [k, await plain(v, deps, reveal)] as const),
     );
     return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
   }
@@ -123,6 +137,8 @@ async function plannedOptions(opts: pulumi.ResourceOptions): Promise<PlannedOpti
 export class ResourceRecorder {
   private readonly declared: Declared[] = [];
 
+  constructor(private readonly opts: { revealSecrets: boolean } = { revealSecrets: false }) {}
+
   register(): void {
     pulumi.runtime.registerStackTransformation((args) => {
       this.declared.push({ resource: args.resource, type: args.type, name: args.name, props: args.props, opts: args.opts });
@@ -139,9 +155,12 @@ export class ResourceRecorder {
         const deps = new Set<pulumi.Resource>();
         const inputs: Record<string, unknown> = {};
         const propertyDependencies: Record<string, string[]> = {};
+        const redactedInputs: Record<string, string> = {};
         for (const [key, value] of Object.entries(d.props ?? {})) {
+          const shown = this.opts.revealSecrets ? undefined : await redacted(value);
+          if (shown !== undefined) redactedInputs[key] = shown;
           const own = new Set<pulumi.Resource>();
-          const resolved = await plain(value, own);
+          const resolved = await plain(value, own, this.opts.revealSecrets);
           if (resolved !== undefined) inputs[key] = resolved;
           const urns = await urnsOf(own, d.resource);
           if (urns.length > 0) propertyDependencies[key] = urns;
@@ -160,6 +179,7 @@ export class ResourceRecorder {
           ...(Object.keys(propertyDependencies).length > 0 ? { propertyDependencies } : {}),
           ...(Object.keys(options).length > 0 ? { options } : {}),
           inputs,
+          ...(Object.keys(redactedInputs).length > 0 ? { redactedInputs } : {}),
         };
       }),
     );

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { offlineMocks } from "./mocks";
+import { withOverrides, type MockOverrides } from "./mocks";
 import { PlannedResource, ResourceRecorder, SECRET_MARK } from "./capture";
 import { isSecretOutput, valueOf } from "./output-introspection";
 import type { StackConfig } from "./stack-file";
@@ -17,10 +17,18 @@ type Program = () => Promise<Record<string, pulumi.Input<unknown>>>;
  * mocks and config are in place: module-level code may already read config.
  * The SDK keeps its runtime state per process: evaluate one stack at a time.
  */
-export async function evaluate(project: string, stack: string, stackConfig: StackConfig): Promise<Evaluation> {
-  await pulumi.runtime.setMocks(offlineMocks, project, stack, false);
+export interface EvaluateOptions extends MockOverrides {
+  /**
+   * Record secret inputs as they are instead of `[secret]`: for tests that replay what the
+   * program declares (the system test's user-data), never for anything written or shown.
+   */
+  revealSecrets?: boolean;
+}
+
+export async function evaluate(project: string, stack: string, stackConfig: StackConfig, opts: EvaluateOptions = {}): Promise<Evaluation> {
+  await pulumi.runtime.setMocks(withOverrides(opts), project, stack, false);
   pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
-  const recorder = new ResourceRecorder();
+  const recorder = new ResourceRecorder({ revealSecrets: opts.revealSecrets === true });
   let outputs: Record<string, unknown> = {};
   const program = await loadProgram();
   // A failure is carried out of the stack rather than thrown inside it: the SDK would also

@@ -31,8 +31,21 @@ function remoteStdout(create: string): string {
   return "";
 }
 
+/**
+ * A stand-in for the build VM's generated host key: it has the shape the program parses,
+ * is no usable key, and carries the placeholder mark, so a render shows it as a secret.
+ */
+export const OFFLINE_HOST_KEY = [
+  "-----BEGIN OPENSSH PRIVATE KEY-----",
+  "offline-render-placeholder-000000000000",
+  "-----END OPENSSH PRIVATE KEY-----",
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9mZmxpbmUtcmVuZGVyLWhvc3Qta2V5LTAwMDAwMDAw offline-render",
+  "",
+].join("\n");
+
 function localStdout(name: string, create: string, environment: unknown): string {
   const env = (environment ?? {}) as Record<string, string>;
+  if (create.includes("generate-host-key.sh")) return OFFLINE_HOST_KEY;
   // The base image pin prints the id it was given.
   if (create === `printf '%s' "$BASE_IMAGE_ID"`) return env.BASE_IMAGE_ID ?? "";
   if (!create.includes("create-image.sh")) return "";
@@ -47,19 +60,40 @@ const CALLS: Record<string, (inputs: Record<string, unknown>) => Record<string, 
   "openstack:networking/getFloatingIp:getFloatingIp": (i) => ({ id: `fip-${String(i.address)}`, address: i.address }),
 };
 
-export const offlineMocks: pulumi.runtime.Mocks = {
-  newResource(args: pulumi.runtime.MockResourceArgs) {
+/** What a test may answer instead of the stand-ins (a real generated host key, say). */
+export interface MockOverrides {
+  /** The stdout of a local.Command, or undefined for the default stand-in. */
+  localStdout?: (name: string, create: string, environment: Record<string, string>) => string | undefined;
+}
+
+export const offlineMocks: pulumi.runtime.Mocks = withOverrides({});
+
+export function withOverrides(overrides: MockOverrides): pulumi.runtime.Mocks {
+  return {
+    newResource(args: pulumi.runtime.MockResourceArgs) {
+      if (args.type === "command:local:Command" && overrides.localStdout) {
+        const inputs = args.inputs as Record<string, unknown>;
+        const stdout = overrides.localStdout(args.name, String(inputs.create ?? ""), (inputs.environment ?? {}) as Record<string, string>);
+        if (stdout !== undefined) return { id: `${args.name}-id`, state: { ...inputs, stdout, stderr: "" } };
+      }
+      return defaultNewResource(args);
+    },
+    call: defaultCall,
+  };
+}
+
+function defaultNewResource(args: pulumi.runtime.MockResourceArgs) {
     // Components (the stack itself, canfar:index:*) have no cloud side to stand in for.
     if (args.custom === false) return { id: undefined, state: args.inputs as Record<string, unknown> };
     const computed = COMPUTED[args.type];
     if (!computed) throw new Error(`offline render: no mock for resource type '${args.type}' (tools/render/mocks.ts)`);
     const inputs = args.inputs as Record<string, unknown>;
     return { id: `${args.name}-id`, state: { ...inputs, ...computed(args.name, inputs) } };
-  },
-  call(args: pulumi.runtime.MockCallArgs) {
-    const answer = CALLS[args.token];
-    if (!answer) throw new Error(`offline render: no mock for function '${args.token}' (tools/render/mocks.ts)`);
-    return answer(args.inputs as Record<string, unknown>);
-  },
-};
+}
+
+function defaultCall(args: pulumi.runtime.MockCallArgs) {
+  const answer = CALLS[args.token];
+  if (!answer) throw new Error(`offline render: no mock for function '${args.token}' (tools/render/mocks.ts)`);
+  return answer(args.inputs as Record<string, unknown>);
+}
 

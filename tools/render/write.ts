@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, mkdtempSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import type { PlannedResource } from "./capture";
+import { SECRET_MARK, type PlannedResource } from "./capture";
 import type { Evaluation } from "./evaluate";
 import { toDot, toSvg } from "./graph";
 import { REPO_ROOT } from "../../components/content-hash";
@@ -27,8 +27,10 @@ export async function renderFiles(evaluation: Evaluation): Promise<Map<string, s
   files.set("graph.svg", await toSvg(dot));
   for (const r of evaluation.resources) {
     const inputs = r.inputs as Record<string, unknown>;
-    if (r.type === INSTANCE && typeof inputs.userData === "string") {
-      files.set(join("cloud-init", `${r.name}.yaml`), inputs.userData);
+    // The user-data holds the host key, so it is a secret: written with the key as [secret].
+    const userData = r.redactedInputs?.userData ?? inputs.userData;
+    if (r.type === INSTANCE && typeof userData === "string" && !userData.startsWith(SECRET_MARK)) {
+      files.set(join("cloud-init", `${r.name}.yaml`), userData);
     }
     if (r.type === COPY) addDelivered(files, r, inputs);
     const delivered = r.type === COMMAND && typeof inputs.create === "string" ? STDIN_DELIVERY.exec(inputs.create) : null;
