@@ -19,7 +19,7 @@ export interface SshdHandle {
  * refused. UsePAM stays on as on Ubuntu images: without it sshd refuses users whose
  * password is locked, which is every user useradd makes.
  */
-export async function startSshd(root: RootHandle, opts: { port?: number } = {}): Promise<SshdHandle> {
+export async function startSshd(root: RootHandle, opts: { port?: number; options?: readonly string[] } = {}): Promise<SshdHandle> {
   await root.runOk("ssh-keygen -A >/dev/null && mkdir -p -m 755 /run/sshd");
   const port = opts.port ?? (await freePort());
   const child = root.spawn([
@@ -31,6 +31,7 @@ export async function startSshd(root: RootHandle, opts: { port?: number } = {}):
     "-o", "KbdInteractiveAuthentication=no",
     "-o", "PubkeyAuthentication=yes",
     "-o", "UsePAM=yes",
+    ...(opts.options ?? []).flatMap((o) => ["-o", o]),
   ]);
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => (stderr += b.toString("utf8")));
