@@ -76,8 +76,9 @@ export class Provisioning extends pulumi.ComponentResource {
       const child = { parent: this, dependsOn };
       // With the server's id, a replaced server is provisioned whole: dependsOn alone would
       // leave the steps as they were and a fresh, unprovisioned server would be imaged.
-      // The wait for cloud-init also follows the start: a start after quiesce is a first boot.
-      const triggers: pulumi.Input<unknown>[] = [action.hash, args.serverId, ...(action.kind === "run" && action.rerunsAfterStart ? [running.id] : [])];
+      // Some follow the start too: a start after quiesce is a first boot, and quiesce took
+      // the staged copies and the credentials away.
+      const triggers: pulumi.Input<unknown>[] = [action.hash, args.serverId, ...(action.rerunsAfterStart ? [running.id] : [])];
       const resource =
         action.kind === "copy"
           ? new remote.CopyToRemote(

@@ -35,6 +35,12 @@ interface ActionBase {
    * a change re-runs it and everything after it, and nothing else.
    */
   hash: string;
+  /**
+   * Runs again whenever the build VM may have been started again: a start after the
+   * snapshot's quiesce is a first boot (cloud-init runs once more), and quiesce removed the
+   * staged copies and the CADC credentials, which the VM gets back.
+   */
+  rerunsAfterStart?: true;
 }
 
 export interface CopyAction extends ActionBase {
@@ -52,11 +58,6 @@ export interface RunAction extends ActionBase {
   stdin?: StdinSecret;
   /** What the step is for, for progress lines and error messages. */
   description: string;
-  /**
-   * Runs again whenever the build VM may have been started again: a start after the
-   * snapshot's quiesce is a first boot, in which cloud-init runs once more.
-   */
-  rerunsAfterStart?: true;
 }
 
 export type Action = CopyAction | RunAction;
@@ -134,6 +135,7 @@ function steps(ctx: PlanContext): StepSpec[] {
       files: ["cadc-credentials.sh"],
       command: (s) => command("bash", s("cadc-credentials.sh"), "--user", cadc),
       stdin: "cadcPassword",
+      rerunsAfterStart: true,
     },
     {
       name: "install-pipeline",
@@ -196,6 +198,7 @@ export function provisioningPlan(ctx: PlanContext, root: string = PROVISIONING_D
         command: command("install", "-d", "-m", "0700", ...dirs),
         description: `create ${dir}`,
         hash: sha256(chain, ...dirs),
+        rerunsAfterStart: true,
       };
       const copies = [...new Set(files)].map(
         (local): CopyAction => ({
@@ -206,6 +209,7 @@ export function provisioningPlan(ctx: PlanContext, root: string = PROVISIONING_D
           local,
           remote: remoteOf(local),
           hash: sha256(relative(root, local), readFileSync(local)),
+          rerunsAfterStart: true,
         }),
       );
       actions.push(stage, ...copies);

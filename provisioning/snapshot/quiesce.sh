@@ -8,6 +8,11 @@
 # What it does, and why:
 # - `cloud-init clean --logs`: every worker then boots as a new instance and re-runs the
 #   per-instance modules (hostname, mounts of the ephemeral disk, the ssh module).
+# - CADC credentials removed from every home: ~/.netrc (the password in plain text) and
+#   ~/.ssl/cadcproxy.pem. Worker images are shared between projects; on CANFAR a new proxy
+#   certificate is made at submission and injected into the workers. The staged copies of
+#   the provisioning scripts go too. The build VM gets both back when provisioning runs
+#   again (after a start, which is the only way to reach it once this ran).
 # - SSH host keys removed: the build VM's key is the one the program pinned, and a shared
 #   worker image must not carry it. Each worker's cloud-init makes its own at first boot;
 #   the build VM gets its own back from its user-data (`ssh_keys`) when it is started again
@@ -29,8 +34,9 @@ usage() {
   cat >&2 <<EOF_USAGE
 usage: ${PROG}
 
-Cleans cloud-init state, the machine id, shell histories, apt caches and the SSH host keys
-on the build VM so its snapshot boots as a fresh instance. Run as root, right before the
+Cleans cloud-init state, the machine id, shell histories, apt caches, CADC credentials,
+staged copies and the SSH host keys on the build VM so its snapshot boots as a fresh
+instance and carries no secret. Run as root, right before the
 snapshot.
 EOF_USAGE
 }
@@ -64,6 +70,20 @@ clear_histories() {
   log "shell histories removed"
 }
 
+remove_credentials() {
+  local home count=0
+  for home in /root/ /home/*/; do
+    [[ -d "${home}" ]] || continue
+    if [[ -e "${home}.netrc" || -e "${home}.ssl/cadcproxy.pem" || -e "${home}.canfar-batch" ]]; then
+      count=$((count + 1))
+    fi
+    rm -f -- "${home}.netrc" "${home}.ssl/cadcproxy.pem"
+    # This script is one of the staged copies: bash keeps reading it from its open file.
+    rm -rf -- "${home}.canfar-batch"
+  done
+  log "CADC credentials (~/.netrc, proxy certificate) and staged copies removed from ${count} home(s)"
+}
+
 remove_host_keys() {
   rm -f -- /etc/ssh/ssh_host_*key /etc/ssh/ssh_host_*key.pub
   log "SSH host keys removed"
@@ -87,6 +107,7 @@ main() {
   reset_machine_id
   clear_histories
   clear_apt
+  remove_credentials
   # Last: the connection that runs this script is already open.
   remove_host_keys
   sync

@@ -24,6 +24,11 @@ echo 'cloud-init ran' > /var/log/cloud-init.log
 echo 0123456789abcdef0123456789abcdef > /etc/machine-id
 touch /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease
 ssh-keygen -A >/dev/null
+printf 'machine ws-cadc.canfar.net login cadcuser password hunter2\n' > /home/cadcuser/.netrc
+install -d -m 700 -o cadcuser /home/cadcuser/.ssl /home/cadcuser/.canfar-batch/provisioning
+echo '-----BEGIN CERTIFICATE-----' > /home/cadcuser/.ssl/cadcproxy.pem
+echo 'staged' > /home/cadcuser/.canfar-batch/provisioning/cadc-credentials.sh
+echo 'keep me' > /home/cadcuser/.ssl/other.pem
 `;
 
 const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot"], root: true });
@@ -68,6 +73,12 @@ describe.skipIf(why)("quiesce.sh on a throwaway build-VM root", () => {
     expect(hostKeysBefore.length).toBeGreaterThan(0);
     expect(readdirSync(root.path("/etc/ssh")).filter((f) => f.startsWith("ssh_host_"))).toEqual([]);
     expect(r.stderr).toContain("SSH host keys removed");
+    // A shared image carries no CADC password, no proxy certificate and no staged copies.
+    expect(r.stderr).toContain("CADC credentials (~/.netrc, proxy certificate) and staged copies removed from 1 home(s)");
+    expect(existsSync(root.path("/home/cadcuser/.netrc"))).toBe(false);
+    expect(existsSync(root.path("/home/cadcuser/.ssl/cadcproxy.pem"))).toBe(false);
+    expect(existsSync(root.path("/home/cadcuser/.canfar-batch"))).toBe(false);
+    expect(readFileSync(root.path("/home/cadcuser/.ssl/other.pem"), "utf8")).toBe("keep me\n");
   });
 
   it("is idempotent", async () => {

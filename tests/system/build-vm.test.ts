@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Action } from "../../provisioning/plan";
 import type { ExecResult } from "../support/exec";
@@ -23,6 +24,21 @@ const STATE = String.raw`set -eu
   find /usr/local/share/canfar-batch -type f -exec sha256sum {} + | sort
   findmnt -n -o TARGET,FSTYPE /mnt
 }`;
+
+/**
+ * Counts the files of the root holding the CADC password, and the certificates in it. Left
+ * out: what stands in for CADC here (the cadc-get-cert double knows the password it checks)
+ * and for Nova's metadata service (the NoCloud seed).
+ */
+function scanForCredentials(vm: BuildVmStandIn): Promise<ExecResult> {
+  return vm.root.run(
+    String.raw`set -u
+password_files=$(grep -rlF --exclude-dir=seed --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev -- "$PW" / 2>/dev/null | grep -vx /usr/local/bin/cadc-get-cert | wc -l)
+certificates=$(find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /usr/share/ca-certificates -o -path /etc/ssl -o -path /usr/lib/python3 -o -path /usr/local/lib \) -prune -o -type f -name '*.pem' -print 2>/dev/null | xargs -r grep -l 'BEGIN CERTIFICATE' 2>/dev/null | wc -l)
+printf '%s files contain the password, %s certificates\n' "$password_files" "$certificates"`,
+    { env: { PW: PASSWORD } },
+  );
+}
 
 describe.skipIf(why)("system: the rendered build VM, provisioned over SSH", () => {
   let vm: BuildVmStandIn;
@@ -165,7 +181,9 @@ describe.skipIf(why)("system: the rendered build VM, provisioned over SSH", () =
 
   // The snapshot's quiesce, as declared, over SSH: the image it leaves carries no host key of
   // the build VM (each worker makes its own), and nothing holds the private host key.
-  it("quiesce, as the program declares it, leaves no host key in what becomes the image", async () => {
+  it("quiesce, as the program declares it, leaves no host key, password or certificate in what becomes the image", async () => {
+    // The scan below finds what provisioning left: the password in ~/.netrc, the proxy certificate.
+    expect((await scanForCredentials(vm)).stdout).toMatch(/^[1-9][0-9]* files contain the password, [1-9][0-9]* certificates\n$/);
     const resources = await resourcesFor(key, { "canfar:extraPackages": JSON.stringify(["htop"]) });
     const copy = resources.find((r) => r.name === "worker-image-copy-quiesce")?.inputs as { source: { path: string }; remotePath: string };
     const quiesce = resources.find((r) => r.name === "worker-image-quiesce")?.inputs as { create: string; connection: { user: string } };
@@ -182,5 +200,11 @@ describe.skipIf(why)("system: the rendered build VM, provisioned over SSH", () =
     const holders = await vm.root.run(["grep", "-rlF", "--exclude-dir=seed", "--", secretLine, "/etc", "/var", "/home", "/root", "/usr/local"]);
     expect(holders.stdout).toBe("");
     expect(holders.code).toBe(1); // grep: searched, nothing found
+
+    // Nor the CADC password nor a proxy certificate: a worker image is shared between projects.
+    const scan = await scanForCredentials(vm);
+    process.stdout.write(`root scan after quiesce: ${scan.stdout}`);
+    expect(scan.stdout).toBe("0 files contain the password, 0 certificates\n");
+    expect(existsSync(vm.root.path("/home/astronomer/.netrc"))).toBe(false);
   });
 });
