@@ -124,7 +124,9 @@ create_image() {
   for p in "$@"; do props+=(--property "${p}"); done
   log "creating image ${name} from server ${server}"
   if ! os_cli server image create --name "${name}" ${props[@]+"${props[@]}"} "${server}" -f value -c id; then
-    if grep -qi "quota exceeded\|over limit\|OverQuota" <<<"${OS_MSG}"; then
+    # Nova's own words, Glance's (413 "over a limit"), and Nova Zed's untranslated 500
+    # carrying glanceclient's HTTPOverLimit, as a real Zed cloud answers a snapshot over quota.
+    if grep -qi "quota exceeded\|over limit\|over a limit\|OverQuota\|OverLimit" <<<"${OS_MSG}"; then
       die "${EXIT_QUOTA}" "Error creating image '${name}': the cloud says: ${OS_MSG}; delete unused images or snapshots (openstack image list) or ask for a larger quota"
     fi
     die "${EXIT_CREATE}" "Error creating image '${name}' from server '${server}': ${OS_MSG}"

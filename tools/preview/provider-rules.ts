@@ -81,7 +81,12 @@ export const TYPE_RULES: Readonly<Record<string, TypeRule>> = {
     forceNew: ["region", "floatingIp"],
     source: `${TPO}resource_openstack_networking_floatingip_associate_v2.go L24-46 (port_id and fixed_ip re-associate in place; delete clears the port, L139-147)`,
     unique: [
-      { what: "floating IP", parts: single("floatingIp"), answer: "Neutron: the floating IP is associated already (HTTP 409); the old association's delete would then clear the new one" },
+      {
+        what: "floating IP",
+        parts: single("floatingIp"),
+        // Seen on a real Zed cloud (tests/openstack/hazards.test.ts): accepted, then undone.
+        answer: "Neutron moves the address to the new port, and the old association's delete then clears it (the address ends on no port)",
+      },
       { what: "port's fixed IP", parts: single("portId"), answer: 'Neutron: "that fixed IP already has a floating IP on external network" (HTTP 409)' },
     ],
   },
