@@ -26,14 +26,13 @@ export function findHazards(steps: readonly Step[]): Hazard[] {
     for (const u of rule.unique) {
       for (const value of u.parts(known)) {
         if (value.some((v) => v === undefined)) continue;
+        // Who still holds `value` when this one is created: any other resource that had it,
+        // and its own old self when the replacement is known to create first.
         const holders = steps.filter((o) => {
           if (o.type !== s.type || !o.oldInputs || o.op === "create") return false;
-          // Its own old self is still there only when the replacement is known to create first.
-          if (o.urn === s.urn) return s.op === "replace" && s.deleteBeforeReplace === false;
+          if (o.urn === s.urn && !(s.op === "replace" && s.deleteBeforeReplace === false)) return false;
           return u.parts(o.oldInputs).some((held) => isDeepStrictEqual(held, value));
         });
-        const self = holders.find((o) => o.urn === s.urn);
-        if (self && !u.parts(self.oldInputs ?? {}).some((held) => isDeepStrictEqual(held, value))) continue;
         for (const o of holders) {
           const when = o.urn === s.urn ? "its old self, which a create-before-delete replacement deletes only afterwards," : `${o.name} (${o.op})`;
           hazards.push({
