@@ -126,7 +126,12 @@ const schema = z
       .string()
       .trim()
       .regex(HOST_KEY_LINE, { error: "expected the batch host's public host key as `ssh-keyscan` prints it (`batch.canfar.net ssh-ed25519 AAAA...`) or as `ssh-ed25519 AAAA...`" })
-      .transform((line) => line.split(/\s+/).slice(HOST_KEY_TYPES.test(line.split(/\s+/)[0] ?? "") ? 0 : 1, HOST_KEY_TYPES.test(line.split(/\s+/)[0] ?? "") ? 2 : 3).join(" "))
+      // `type key`, the form a connection's hostKey takes: without the host name and comment.
+      .transform((line) => {
+        const words = line.split(/\s+/);
+        const at = HOST_KEY_TYPES.test(words[0] ?? "") ? 0 : 1;
+        return words.slice(at, at + 2).join(" ");
+      })
       .optional(),
     batchPort: positiveInt(1, 65_535).default(22),
     submitMode: z.enum(SUBMIT_MODES, { error: `expected one of ${SUBMIT_MODES.join(", ")}` }).default("csv1"),
@@ -293,20 +298,12 @@ export function validateSettings(
   // Every key on its own first, so that all problems of all keys are reported together.
   const parsed: Record<string, unknown> = {};
   const shape = schema.shape as Record<string, z.ZodType>;
-  let failed = false;
   for (const key of KNOWN_KEYS) {
     const field = shape[key] as z.ZodType;
     const value = raw[key];
     const early = value === undefined ? undefined : earlyProblems(key, value, { secret: secretKeys.has(key), optional: field.safeParse(undefined).success });
-    if (early?.blocking) {
-      problems.push(...early.problems);
-      failed = true;
-      continue;
-    }
-    if (early && early.problems.length > 0) {
-      problems.push(...early.problems);
-      failed = true;
-    }
+    if (early) problems.push(...early.problems);
+    if (early?.blocking) continue;
     // A list whose items were not all text goes on with them as text, so its other items
     // (and the rules about it) are still checked.
     const result = field.safeParse(early?.asText ?? value);
@@ -314,7 +311,6 @@ export function validateSettings(
       if (result.data !== undefined) parsed[key] = result.data;
       continue;
     }
-    failed = true;
     for (const issue of result.error.issues) {
       const rest = issue.path.map(String);
       const at = rest.length ? `${key}[${rest.join("][")}]` : key;
@@ -323,7 +319,7 @@ export function validateSettings(
     }
   }
   problems.push(...crossFieldProblems(parsed as Partial<Parsed>, secretKeys, new Set(Object.keys(raw))));
-  if (problems.length > 0 || failed) return { ok: false, problems: dedupe(problems) };
+  if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
   const p = parsed as Parsed;
   const distro = p.distro ?? (inferDistro(p.image) as Distro);
   const { floatingIp, floatingIpPool, batchUser, workerFlavor, ...rest } = p;

@@ -117,11 +117,16 @@ describe.skipIf(skip !== undefined)("the day-two hazards on a real OpenStack (No
         "--property", "canfar-batch=build-vm", "--property", "canfar-batch-base-image=canfar-ubuntu-20.04",
         "--wait", "-f", "json", name,
       ]);
+    /** A server the create made: ACTIVE, and deleted at the end with the rest. */
+    const active = (r: Awaited<ReturnType<typeof create>>): Row => {
+      expect(r.code, r.stderr).toBe(0);
+      const server = JSON.parse(r.stdout) as Row;
+      track(["server"], server.id);
+      expect(server.status).toBe("ACTIVE");
+      return server;
+    };
     const first = await create("hz-server-1");
-    expect(first.code, first.stderr).toBe(0);
-    const s1 = JSON.parse(first.stdout) as Row;
-    track(["server"], s1.id);
-    expect(s1.status).toBe("ACTIVE");
+    const s1 = active(first);
     // The port is held by the first server.
     expect((await ok<Row>(["port", "show", port.id])).device_id).toBe(s1.id);
 
@@ -137,11 +142,7 @@ describe.skipIf(skip !== undefined)("the day-two hazards on a real OpenStack (No
     await okQuiet(["server", "delete", "--wait", s1.id]);
     created.splice(created.findIndex(([, id]) => id === s1.id), 1);
     expect((await ok<Row>(["port", "show", port.id])).device_id).toBe("");
-    const again = await create("hz-server-2");
-    expect(again.code, again.stderr).toBe(0);
-    const s2 = JSON.parse(again.stdout) as Row;
-    track(["server"], s2.id);
-    expect(s2.status).toBe("ACTIVE");
+    const s2 = active(await create("hz-server-2"));
     expect((await ok<Row>(["port", "show", port.id])).device_id).toBe(s2.id);
     // The floating IP stays with the port across the replacement.
     expect((await ok<Row>(["floating", "ip", "show", fip.id])).port_id).toBe(port.id);

@@ -16,25 +16,23 @@ const db = (name: string) => `mysql+pymysql://os:${DB_PASSWORD}@127.0.0.1/${name
 const AUTH = "http://127.0.0.1:5000";
 const RABBIT = "rabbit://guest:guest@127.0.0.1:5672/";
 
-const authtoken = (user: string) => `[keystone_authtoken]
-www_authenticate_uri = ${AUTH}/
-auth_url = ${AUTH}/
-auth_type = password
+/** How a service user logs in to Keystone: the same in every section that says so. */
+const serviceLogin = (user: string) => `auth_type = password
 project_domain_name = Default
 user_domain_name = Default
 project_name = service
 username = ${user}
-password = ${SERVICE_PASSWORD}
+password = ${SERVICE_PASSWORD}`;
+
+const authtoken = (user: string) => `[keystone_authtoken]
+www_authenticate_uri = ${AUTH}/
+auth_url = ${AUTH}/
+${serviceLogin(user)}
 `;
 
 const serviceAuth = (section: string, user: string) => `[${section}]
 auth_url = ${AUTH}/v3
-auth_type = password
-project_domain_name = Default
-user_domain_name = Default
-project_name = service
-username = ${user}
-password = ${SERVICE_PASSWORD}
+${serviceLogin(user)}
 region_name = RegionOne
 `;
 

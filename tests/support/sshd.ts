@@ -99,12 +99,24 @@ export interface SshTarget {
   hostKey?: string;
 }
 
+// One known_hosts file per pinned host, written on first use: a replay makes hundreds of calls.
+const knownHosts = new Map<string, string>();
+
+function knownHostsFile(port: number, hostKey: string): string {
+  const line = `[127.0.0.1]:${port} ${hostKey}\n`;
+  let file = knownHosts.get(line);
+  if (file === undefined) {
+    file = join(mkdtempSync(join(tmpdir(), "known-hosts-")), "known_hosts");
+    writeFileSync(file, line);
+    knownHosts.set(line, file);
+  }
+  return file;
+}
+
 /** `ssh -o` options that accept exactly `hostKey` for 127.0.0.1:port, through a known_hosts file of its own. */
 export function hostKeyOptions(port: number, hostKey: string | undefined): string[] {
   if (hostKey === undefined) return ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
-  const dir = mkdtempSync(join(tmpdir(), "known-hosts-"));
-  const file = join(dir, "known_hosts");
-  writeFileSync(file, `[127.0.0.1]:${port} ${hostKey}\n`);
+  const file = knownHostsFile(port, hostKey);
   return ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${file}`, "-o", "GlobalKnownHostsFile=/dev/null", "-o", `HostKeyAlgorithms=${hostKey.split(" ")[0]}`];
 }
 

@@ -74,12 +74,12 @@ export function consequences(steps: readonly Step[]): Consequence[] {
   }
 
   const image = live.find((s) => s.type === LOCAL && s.name.endsWith("-image") && !s.name.endsWith("-base-image"));
+  const cleanup = steps.find((s) => s.name.endsWith("-delete-on-destroy"));
   if (image && renewed(image)) {
-    const cleanup = live.find((s) => s.name.endsWith("-delete-on-destroy"));
-    const kept = image.op === "replace" ? (cleanup ? "; the previous image is kept for held jobs (delete it by hand when they are done)" : "; the previous image is kept") : "";
+    const deletesOnDestroy = cleanup !== undefined && cleanup.op !== "delete";
+    const kept = image.op === "replace" ? (deletesOnDestroy ? "; the previous image is kept for held jobs (delete it by hand when they are done)" : "; the previous image is kept") : "";
     add("new-image", `a new worker image${kept}`);
   }
-  const cleanup = steps.find((s) => s.name.endsWith("-delete-on-destroy"));
   if (cleanup?.op === "create") add("image-deleted-on-destroy", "`pulumi destroy` will delete the current worker image");
   if (cleanup?.op === "delete") add("image-kept-on-destroy", "`pulumi destroy` will keep the worker image");
   const deleteVm = live.find((s) => s.name.endsWith("-delete-build-vm"));
@@ -91,9 +91,4 @@ export function consequences(steps: readonly Step[]): Consequence[] {
   else if (submit?.op === "update") add("resubmit-same", "submit.sh runs again in the same run directory and finds its cluster: nothing is submitted");
   if (of((s) => s.type === REMOTE && s.name.endsWith("-submit") && s.op === "delete").length > 0) add("no-submission", "nothing is submitted any more (queued jobs stay)");
   return out;
-}
-
-/** The ids of `consequences`, for comparing with the reference. */
-export function consequenceIds(steps: readonly Step[]): string[] {
-  return consequences(steps).map((c) => c.id);
 }

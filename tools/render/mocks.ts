@@ -83,12 +83,12 @@ export function withOverrides(overrides: MockOverrides): pulumi.runtime.Mocks {
 }
 
 function defaultNewResource(args: pulumi.runtime.MockResourceArgs) {
-    // Components (the stack itself, canfar:index:*) have no cloud side to stand in for.
-    if (args.custom === false) return { id: undefined, state: args.inputs as Record<string, unknown> };
-    const computed = COMPUTED[args.type];
-    if (!computed) throw new Error(`offline render: no mock for resource type '${args.type}' (tools/render/mocks.ts)`);
-    const inputs = args.inputs as Record<string, unknown>;
-    return { id: `${args.name}-id`, state: { ...inputs, ...computed(args.name, inputs) } };
+  // Components (the stack itself, canfar:index:*) have no cloud side to stand in for.
+  if (args.custom === false) return { id: undefined, state: args.inputs as Record<string, unknown> };
+  const computed = COMPUTED[args.type];
+  if (!computed) throw new Error(`offline render: no mock for resource type '${args.type}' (tools/render/mocks.ts)`);
+  const inputs = args.inputs as Record<string, unknown>;
+  return { id: `${args.name}-id`, state: { ...inputs, ...computed(args.name, inputs) } };
 }
 
 function defaultCall(args: pulumi.runtime.MockCallArgs) {
