@@ -134,6 +134,8 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
             }
           : {}),
         jobEnvironment: { CATALOGUE_DEST: config.vospace },
+        cadc: { user: config.cadcUser, password: config.cadcPassword },
+        expectedRunHours: config.expectedRunHours,
       },
       opts,
     );

@@ -39,11 +39,26 @@ export interface BatchSubmissionArgs {
   credentials?: OpenStackCredentials;
   /** Environment of every job (where the catalogues go). */
   jobEnvironment: Record<string, string>;
+  /** The CADC account whose certificate the jobs carry, made on the batch host per submission. */
+  cadc: { user: string; password: pulumi.Input<string> };
+  /** How long the run may take: the jobs' certificate must outlive it. */
+  expectedRunHours: number;
 }
 
 const PIPELINE = join(REPO_ROOT, "provisioning", "pipeline", "do_catalogue.bash");
 const SUBMIT = join(REPO_ROOT, "provisioning", "batch", "submit.sh");
 const FOLLOW = join(REPO_ROOT, "provisioning", "batch", "follow.sh");
+const CREDENTIALS = join(REPO_ROOT, "provisioning", "cadc-credentials.sh");
+/** The jobs' certificate, in the run directory: the submit file's x509userproxy names it. */
+export const JOB_PROXY = "cadcproxy.pem";
+/** CADC's own default validity; longer runs ask for a day more than they need, up to CADC's 30. */
+const DEFAULT_CERT_DAYS = 10;
+const MAX_CERT_DAYS = 30;
+
+/** Days of validity to ask for, so the certificate outlives a run of `hours`. */
+export function certificateDays(hours: number): number {
+  return Math.min(MAX_CERT_DAYS, Math.max(DEFAULT_CERT_DAYS, Math.ceil(hours / 24) + 1));
+}
 
 /** Delivers a file by stdin, written aside then renamed: no CopyToRemote, so paths may be home-relative. */
 function deliverCommand(dir: string, file: string): string {
@@ -53,8 +68,8 @@ function deliverCommand(dir: string, file: string): string {
 
 /**
  * Tutorial step 10 on the batch host: a run directory per (IDs, image, script), the
- * pipeline script and the generated submit file in it, `canfar_submit` once the image is
- * active. submit.sh succeeds only on condor_submit's "submitted to cluster" line and is
+ * pipeline script and the generated submit file in it, a fresh CADC certificate for the
+ * jobs (x509userproxy) beside them, `canfar_submit` once the image is active. submit.sh succeeds only on condor_submit's "submitted to cluster" line and is
  * idempotent, so a re-run (credentials rotated, say) prints the same cluster; only a new
  * run directory, i.e. new IDs, image or script, submits again.
  */
@@ -74,19 +89,17 @@ export class BatchSubmission extends pulumi.ComponentResource {
     const parent = { parent: this };
     const connection: types.input.remote.ConnectionArgs = { host: args.host, port: args.port, user: args.user, hostKey: args.hostKey, ...connectionAuth(args.auth) };
     // Rendered here first so that bad IDs or requests fail before any resource exists.
-    const withoutImage = renderSubmitFile({ ids: args.ids, flavor: args.workerFlavor, environment: args.jobEnvironment });
+    const fileOptions = { ids: args.ids, flavor: args.workerFlavor, environment: args.jobEnvironment, x509UserProxy: JOB_PROXY };
+    const withoutImage = renderSubmitFile(fileOptions);
     // csv2 names the worker image inside the submit file, so that file waits for the image.
     const submitFile =
-      args.mode === "csv2"
-        ? pulumi.output(args.imageName).apply((image) =>
-            renderSubmitFile({ ids: args.ids, flavor: args.workerFlavor, environment: args.jobEnvironment, vmImage: image }),
-          )
-        : withoutImage;
+      args.mode === "csv2" ? pulumi.output(args.imageName).apply((image) => renderSubmitFile({ ...fileOptions, vmImage: image })) : withoutImage;
     const files: Record<string, pulumi.Input<string>> = {
       "do_catalogue.bash": readFileSync(PIPELINE, "utf8"),
       "do_catalogue.sub": submitFile,
       "submit.sh": readFileSync(SUBMIT, "utf8"),
       "follow.sh": readFileSync(FOLLOW, "utf8"),
+      "cadc-credentials.sh": readFileSync(CREDENTIALS, "utf8"),
     };
     const contents = pulumi.all(files);
     const runHash = pulumi
@@ -110,6 +123,23 @@ export class BatchSubmission extends pulumi.ComponentResource {
         ),
     );
 
+    // The jobs' certificate, fresh for each run directory (and again when the password
+    // changes: stdin is an input, so the step re-runs). cadc-credentials.sh --cert-only
+    // leaves no password on the batch host; quiesce left none in the image.
+    const certificate = new remote.Command(
+      `${name}-certificate`,
+      {
+        connection,
+        create: runDir.apply((d) =>
+          ["bash", shellQuote(`${d}/cadc-credentials.sh`), "--user", shellQuote(args.cadc.user), "--cert-days", String(certificateDays(args.expectedRunHours)), "--cert-only", shellQuote(`${d}/${JOB_PROXY}`)].join(" "),
+        ),
+        stdin: pulumi.secret(pulumi.output(args.cadc.password).apply((p) => `${p}\n`)),
+        triggers: [runHash],
+        logging: "stderr",
+      },
+      { ...parent, dependsOn: delivered, additionalSecretOutputs: ["stdin"] },
+    );
+
     const stdin = args.credentials ? credentialLines(args.credentials) : undefined;
     const submit = new remote.Command(
       `${name}-submit`,
@@ -128,13 +158,17 @@ export class BatchSubmission extends pulumi.ComponentResource {
               "--image",
               shellQuote(image),
               ...(args.mode === "csv1" ? ["--flavor", shellQuote(args.workerFlavor)] : []),
+              "--proxy",
+              JOB_PROXY,
+              "--min-valid",
+              String(args.expectedRunHours * 3600),
             ].join(" "),
           ),
         ...(stdin ? { stdin } : {}),
         triggers: [runHash],
         logging: "stderr",
       },
-      { ...parent, dependsOn: delivered, additionalSecretOutputs: ["stdin"] },
+      { ...parent, dependsOn: [...delivered, certificate], additionalSecretOutputs: ["stdin"] },
     );
     this.submit = submit;
     const result = submit.stdout.apply(parseSubmitOutput);

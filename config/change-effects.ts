@@ -21,6 +21,7 @@ export const EFFECTS = {
   "deletes-build-vm": "deletes the build VM once imaged",
   "keeps-build-vm": "keeps the build VM after imaging",
   "new-submission": "a new submission",
+  "new-certificate": "a fresh certificate for the jobs",
   "resubmit-same": "submit.sh re-runs and finds its cluster (nothing submitted)",
   "no-submission": "nothing is submitted any more",
 } as const;

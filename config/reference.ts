@@ -1,5 +1,5 @@
 import { effectText } from "./change-effects";
-import { DEFAULTS, KNOWN_KEYS, NAMESPACE, SECRET_KEYS } from "./schema";
+import { DEFAULTS, KNOWN_KEYS, MAX_RUN_HOURS, NAMESPACE, SECRET_KEYS } from "./schema";
 
 /**
  * What each key is for, its default and what changing it after the build does (Magic
@@ -31,13 +31,13 @@ export const REFERENCE: Record<string, KeyReference> = {
   floatingIpPool: { what: "external network a floating IP is allocated from; conflicts with `floatingIp`", default: code(DEFAULTS.floatingIpPool), changes: ["new-address", "starts-build-vm", "provisioning-from:create-user"], note: "every SSH step runs again at the new address" },
   floatingIp: { what: "an address the project already holds, adopted (never released by destroy)", default: "unset: allocate", changes: ["address-moved", "starts-build-vm", "provisioning-from:create-user"], note: "every SSH step runs again at the new address" },
   sshPublicKey: { what: "OpenSSH public key imported as the key pair", changes: ["new-key-pair", "build-vm-replaced", "provisioning-from:create-user"], note: "the image is kept: its content is the same" },
-  sshPrivateKey: { what: "the matching private key, for every SSH connection (unless `sshAgent`)", default: "required, unless `sshAgent`", changes: ["starts-build-vm", "provisioning-from:create-user", "resubmit-same"], note: "every SSH step runs again with the new key" },
-  sshPrivateKeyPassphrase: { what: "the passphrase of a passphrase-protected `sshPrivateKey`", default: "unset: the key is not protected", changes: ["starts-build-vm", "provisioning-from:create-user", "resubmit-same"], note: "every SSH step runs again" },
-  sshAgent: { what: "authenticate with your running ssh-agent (`SSH_AUTH_SOCK`) instead of a private key in the config", default: code("false"), changes: ["starts-build-vm", "provisioning-from:create-user", "resubmit-same"], note: "every SSH step runs again, through the agent" },
+  sshPrivateKey: { what: "the matching private key, for every SSH connection (unless `sshAgent`)", default: "required, unless `sshAgent`", changes: ["starts-build-vm", "provisioning-from:create-user", "new-certificate", "resubmit-same"], note: "every SSH step runs again with the new key" },
+  sshPrivateKeyPassphrase: { what: "the passphrase of a passphrase-protected `sshPrivateKey`", default: "unset: the key is not protected", changes: ["starts-build-vm", "provisioning-from:create-user", "new-certificate", "resubmit-same"], note: "every SSH step runs again" },
+  sshAgent: { what: "authenticate with your running ssh-agent (`SSH_AUTH_SOCK`) instead of a private key in the config", default: code("false"), changes: ["starts-build-vm", "provisioning-from:create-user", "new-certificate", "resubmit-same"], note: "every SSH step runs again, through the agent" },
   sshIngressCidrs: { what: "CIDRs allowed to reach SSH (list)", changes: ["ssh-rules-changed"], note: "only the rules of added or removed ranges" },
   allowSshFromAnywhere: { what: "opt-in for `0.0.0.0/0` or `::/0` in `sshIngressCidrs`", default: code("false"), changes: [] },
   cadcUser: { what: "CADC user name: created on the VM, used for CADC and VOSpace", changes: ["starts-build-vm", "provisioning-from:create-user", "new-image", "new-submission"] },
-  cadcPassword: { what: "CADC password: `~/.netrc` on the VM, for `cadc-get-cert`", changes: ["starts-build-vm", "provisioning-steps:cadc-credentials", "resubmit-same"] },
+  cadcPassword: { what: "CADC password: `~/.netrc` on the VM, for `cadc-get-cert`; on the batch host only while the jobs' certificate is made", changes: ["starts-build-vm", "provisioning-steps:cadc-credentials", "new-certificate", "resubmit-same"] },
   vospace: { what: "VOSpace folder the catalogues are uploaded to (`vos:...`)", changes: ["new-submission"] },
   observationIds: { what: "CFHT exposure IDs to process, one job each (list)", default: code(DEFAULTS.observationIds.join(", ")), changes: ["new-submission"] },
   upgradePackages: { what: "upgrade every package of the build VM (apt dist-upgrade / dnf update)", default: code("false"), changes: ["build-vm-replaced", "provisioning-from:create-user", "new-image", "new-submission"] },
@@ -49,11 +49,12 @@ export const REFERENCE: Record<string, KeyReference> = {
   allowDistroMismatch: { what: "opt-in for a `distro` other than the one the image name names (a mislabelled image)", default: code("false"), changes: [] },
   deleteBuildVmAfterSnapshot: { what: "delete the build VM once the image is active (see *Snapshot* below)", default: code("false"), changes: ["deletes-build-vm"], note: "set to true" },
   batchHost: { what: "CANFAR batch host to submit from; unset: build the image, submit nothing", default: "unset", changes: ["new-submission"] },
-  batchHostKey: { what: "the batch host's public host key (`ssh-keyscan` line or `type key`), pinned in every connection to it", default: "required with `batchHost`", changes: ["resubmit-same"] },
+  batchHostKey: { what: "the batch host's public host key (`ssh-keyscan` line or `type key`), pinned in every connection to it", default: "required with `batchHost`", changes: ["new-certificate", "resubmit-same"] },
   batchUser: { what: "login on the batch host", default: "`cadcUser`", changes: ["new-submission"] },
-  batchPort: { what: "SSH port of the batch host", default: code("22"), changes: ["resubmit-same"] },
+  batchPort: { what: "SSH port of the batch host", default: code("22"), changes: ["new-certificate", "resubmit-same"] },
   submitMode: { what: "`csv1` (`canfar_submit JOB IMAGE FLAVOR`, OpenStack credentials passed) or `csv2` (`canfar_submit JOB IMAGE`)", default: code("csv1"), changes: ["new-submission"] },
   workerFlavor: { what: "flavor of the workers the jobs run on; requests in the submit file fit it", default: "`flavor`", changes: ["new-submission"] },
+  expectedRunHours: { what: "how long the whole run may take, in hours: the jobs' CADC certificate, made on the batch host at submission, must outlive it, and a shorter one is refused before anything is queued", default: code(String(DEFAULTS.expectedRunHours)), changes: ["new-certificate", "resubmit-same"], note: `at most ${MAX_RUN_HOURS}: CADC issues certificates of at most 30 days` },
   openstackAuthUrl: { what: "Keystone URL given to `canfar_submit` (csv1)", default: "required for csv1", changes: ["resubmit-same"] },
   openstackProjectName: { what: "OpenStack project name given to `canfar_submit` (csv1)", default: "required for csv1", changes: ["resubmit-same"] },
   openstackUserDomainName: { what: "Keystone user domain given to `canfar_submit` (csv1), as `OS_USER_DOMAIN_NAME` in your RC file", default: "unset: not passed", changes: ["resubmit-same"] },

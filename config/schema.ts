@@ -17,6 +17,7 @@ export const DEFAULTS = {
   scratchDevice: "/dev/vdb",
   snapshotPrefix: "image-reduction",
   snapshotTimeoutSeconds: 1800,
+  expectedRunHours: 48,
   observationIds: ["1056215p", "1056216p", "1056217p", "1056218p"],
 } as const;
 
@@ -63,6 +64,9 @@ function jsonList(text: unknown): unknown {
 
 const listOf = (item: z.ZodType<string>, what: string) =>
   z.preprocess(jsonList, z.array(item, { error: `expected a YAML list of ${what}` }));
+
+/** cadc-get-cert issues at most 30 days; the run must end a day before the certificate does. */
+export const MAX_RUN_HOURS = 29 * 24;
 
 /** OpenStack's limit for names (Nova, Neutron, Glance). */
 const OPENSTACK_NAME_MAX = 255;
@@ -136,6 +140,8 @@ const schema = z
     batchPort: positiveInt(1, 65_535).default(22),
     submitMode: z.enum(SUBMIT_MODES, { error: `expected one of ${SUBMIT_MODES.join(", ")}` }).default("csv1"),
     workerFlavor: z.string().max(64, { error: "expected a flavor name such as c2-7.5gb-30" }).optional(),
+    // The jobs' certificate must outlive the run; CADC issues at most 30 days (one kept spare).
+    expectedRunHours: positiveInt(1, MAX_RUN_HOURS).default(DEFAULTS.expectedRunHours),
     openstackAuthUrl: z
       .url({ protocol: /^https?$/, error: "expected the Keystone URL, e.g. https://arbutus-canfar.cloud.computecanada.ca:5000/v3" })
       .regex(/^[\x21-\x7e]+$/, { error: "expected the Keystone URL in plain ASCII (a look-alike letter is not the host you mean)" })
@@ -171,7 +177,7 @@ export type Problem = [key: string, message: string];
 
 /** Keys whose value is a list, a boolean or a number (the rest are text). */
 const LIST_KEYS = new Set(["sshIngressCidrs", "observationIds", "extraPackages"]);
-const NON_TEXT_KEYS = new Set(["sshAgent", "allowSshFromAnywhere", "upgradePackages", "keepImageOnDestroy", "deleteBuildVmAfterSnapshot", "allowDistroMismatch", "snapshotTimeoutSeconds", "batchPort"]);
+const NON_TEXT_KEYS = new Set(["sshAgent", "allowSshFromAnywhere", "upgradePackages", "keepImageOnDestroy", "deleteBuildVmAfterSnapshot", "allowDistroMismatch", "snapshotTimeoutSeconds", "batchPort", "expectedRunHours"]);
 
 /**
  * Rules that involve more than one key or knowledge zod's field types do not carry. Run on

@@ -4,9 +4,13 @@
 # service hosts, then a proxy certificate in ~/.ssl/cadcproxy.pem, checked with openssl
 # (cadc-get-cert reports a wrong password with "FAILED" and exit status 0).
 #
-# Usage (as the CADC user): cadc-credentials.sh [--user CADC_USER] [--cert-days 10] <password
+# Usage (as the CADC user): cadc-credentials.sh [--user CADC_USER] [--cert-days 10]
+#                           [--cert-only FILE] <password
 # The password is read from standard input only, so it never shows in a process list,
-# a log or a trace. Exit: 0 done, 1 failed, 2 bad usage or input (nothing touched),
+# a log or a trace. With --cert-only (the batch host, where each submission gets its own
+# certificate for the jobs) only the certificate is written, to FILE: the password sits
+# in a private temporary ~/.netrc while cadc-get-cert runs and nowhere after.
+# Exit: 0 done, 1 failed, 2 bad usage or input (nothing touched),
 # 3 cadc-get-cert failed, 4 the certificate it left is missing, invalid or expiring.
 set -Eeuo pipefail
 # Tracing would print the password where it is written: never trace this script.
@@ -27,11 +31,14 @@ readonly EXIT_BAD_CERT=4
 
 usage() {
   cat >&2 <<USAGE
-Usage: ${0##*/} [--user CADC_USER] [--cert-days N] <password-file
+Usage: ${0##*/} [--user CADC_USER] [--cert-days N] [--cert-only FILE] <password-file
 Write ~/.netrc (mode 600) with CADC_USER (default: the login name) and the CADC password
 read from standard input, for ${CADC_HOSTS[*]};
 then get a proxy certificate valid N days (default ${DEFAULT_DAYS}, at most ${MAX_DAYS}) with
 \`cadc-get-cert -n\` into ~/.ssl/cadcproxy.pem and check it with openssl.
+  --cert-only FILE  write only the certificate, to FILE (mode 600); ~/.netrc is neither
+                    read nor written: the password is in a private temporary one while
+                    cadc-get-cert runs, removed on exit
 Run as the CADC user. Safe to re-run: an unchanged ~/.netrc is left as it is.
 USAGE
 }
@@ -48,7 +55,7 @@ usage_error() {
 TMP_FILES=()
 cleanup() {
   local f
-  for f in "${TMP_FILES[@]}"; do rm -f "${f}"; done
+  for f in "${TMP_FILES[@]}"; do rm -rf -- "${f}"; done
 }
 
 # Sets PASSWORD from the first line of stdin (silently when stdin is a terminal).
@@ -70,11 +77,11 @@ read_password() {
   fi
 }
 
-# Writes ~/.netrc through a temp file (umask 077: never readable by others, even briefly),
-# replaced atomically and only when it changes.
+# Writes HOME/.netrc through a temp file (umask 077: never readable by others, even
+# briefly), replaced atomically and only when it changes.
 write_netrc() {
-  local user="$1" netrc="${HOME}/.netrc" tmp host
-  tmp="$(umask 077 && mktemp "${HOME}/.netrc.XXXXXX")"
+  local user="$1" home="$2" netrc="$2/.netrc" tmp host
+  tmp="$(umask 077 && mktemp "${home}/.netrc.XXXXXX")"
   TMP_FILES+=("${tmp}")
   for host in "${CADC_HOSTS[@]}"; do
     # printf is a builtin: the password reaches the file without being any process's argument.
@@ -91,15 +98,14 @@ write_netrc() {
 
 # The certificate goes to a temp name first: a failed request must neither be mistaken
 # for success by finding the previous certificate, nor destroy that certificate.
+# get_certificate DAYS CERT NETRC_HOME: cadc-get-cert -n reads NETRC_HOME/.netrc.
 get_certificate() {
-  local days="$1" dir="${HOME}/.ssl" cert tmp
-  cert="${dir}/cadcproxy.pem"
-  (umask 077 && mkdir -p "${dir}")
-  chmod 700 "${dir}"
-  tmp="$(umask 077 && mktemp "${dir}/cadcproxy.pem.XXXXXX")"
+  local days="$1" cert="$2" netrc_home="$3" dir tmp
+  dir="$(dirname "${cert}")"
+  tmp="$(umask 077 && mktemp "${dir}/${cert##*/}.XXXXXX")"
   TMP_FILES+=("${tmp}")
   say "requesting a ${days}-day proxy certificate with cadc-get-cert -n"
-  if ! cadc-get-cert -n --days-valid "${days}" --cert-filename "${tmp}"; then
+  if ! HOME="${netrc_home}" cadc-get-cert -n --days-valid "${days}" --cert-filename "${tmp}"; then
     err "cadc-get-cert failed; see its messages above"
     exit "${EXIT_GET_CERT}"
   fi
@@ -113,14 +119,18 @@ get_certificate() {
 }
 
 main() {
-  local user days="${DEFAULT_DAYS}"
+  local user days="${DEFAULT_DAYS}" cert_only=""
   user="$(id -un)"
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --help | -h) usage; exit 0 ;;
-      --user | --cert-days)
+      --user | --cert-days | --cert-only)
         [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
-        if [[ "$1" == --user ]]; then user="$2"; else days="$2"; fi
+        case "$1" in
+          --user) user="$2" ;;
+          --cert-days) days="$2" ;;
+          --cert-only) cert_only="$2" ;;
+        esac
         shift 2
         ;;
       *) usage_error "unknown argument '$1' (the password is read from standard input, never from arguments)" ;;
@@ -133,11 +143,26 @@ main() {
   [[ -n "${HOME:-}" && -d "${HOME}" ]] || { err "HOME is not set to a directory"; exit 1; }
   command -v cadc-get-cert >/dev/null || { err "cadc-get-cert not found: install cadcutils (pip install cadcutils)"; exit 1; }
   command -v openssl >/dev/null || { err "openssl not found: it checks the certificate"; exit 1; }
+  if [[ -n "${cert_only}" ]]; then
+    [[ -d "$(dirname "${cert_only}")" ]] || usage_error "--cert-only: the directory of '${cert_only}' does not exist"
+  fi
   trap cleanup EXIT
   read_password
-  write_netrc "${user}"
+  if [[ -n "${cert_only}" ]]; then
+    local private
+    private="$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/cadc-credentials.XXXXXX")"
+    TMP_FILES+=("${private}")
+    write_netrc "${user}" "${private}" >/dev/null 2>&1
+    unset PASSWORD
+    get_certificate "${days}" "${cert_only}" "${private}"
+    return 0
+  fi
+  write_netrc "${user}" "${HOME}"
   unset PASSWORD
-  get_certificate "${days}"
+  local dir="${HOME}/.ssl"
+  (umask 077 && mkdir -p "${dir}")
+  chmod 700 "${dir}"
+  get_certificate "${days}" "${dir}/cadcproxy.pem" "${HOME}"
 }
 
 main "$@"

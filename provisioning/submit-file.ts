@@ -29,6 +29,12 @@ export interface SubmitFileOptions {
    * for csv1, whose canfar_submit generates the image requirement itself.
    */
   vmImage?: string;
+  /**
+   * The proxy certificate each job carries (`x509userproxy`), relative to the submit
+   * directory: HTCondor sends it with the job, renews the job's copy when the file is
+   * renewed, and points `X509_USER_PROXY` at it; the pipeline's CADC calls use it.
+   */
+  x509UserProxy?: string;
 }
 
 /** All problems with a SubmitFileOptions, reported together. */
@@ -91,6 +97,9 @@ export function renderSubmitFile(opts: SubmitFileOptions): string {
   if (opts.logDir !== undefined && !PATH_LIKE.test(opts.logDir)) {
     problems.push(`logDir '${opts.logDir}' must be a path of letters, digits and . _ / + -`);
   }
+  if (opts.x509UserProxy !== undefined && !PATH_LIKE.test(opts.x509UserProxy)) {
+    problems.push(`x509UserProxy '${opts.x509UserProxy}' must be a path of letters, digits and . _ / + -`);
+  }
   if (opts.vmImage !== undefined && !IMAGE_NAME.test(opts.vmImage)) {
     problems.push(`vmImage '${opts.vmImage}' must be an image name of letters, digits and . _ : + -`);
   }
@@ -114,6 +123,7 @@ export function renderSubmitFile(opts: SubmitFileOptions): string {
     "",
     "should_transfer_files   = YES",
     "when_to_transfer_output = ON_EXIT",
+    ...(opts.x509UserProxy === undefined ? [] : ["# The CADC certificate this submission made: HTCondor sets X509_USER_PROXY to the job's copy.", `x509userproxy = ${opts.x509UserProxy}`]),
     "",
     `request_cpus   = ${resources.cpus}`,
     `request_memory = ${resources.memoryMb}`,

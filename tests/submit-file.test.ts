@@ -83,6 +83,12 @@ describe("renderSubmitFile", () => {
     expect(renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30" })).not.toContain("VMImage");
   });
 
+  it("hands each job the submission's certificate with x509userproxy, once, only when given", () => {
+    const text = renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30", x509UserProxy: "cadcproxy.pem" });
+    expect(text.match(/^x509userproxy.*$/gim)).toEqual(["x509userproxy = cadcproxy.pem"]);
+    expect(renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30" })).not.toMatch(/x509/i);
+  });
+
   it("never sets what canfar_submit rejects", () => {
     const text = renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30", environment: { A: "b" } });
     expect(text).not.toMatch(/requirements|\+VMAMI|\+VMInstanceType/i);
@@ -129,6 +135,7 @@ describe("renderSubmitFile errors (each names what is wrong)", () => {
     [{ ...base, logDir: "$(HOME)" }, "logDir '$(HOME)' must be a path of letters, digits and . _ / + -"],
     [{ ...base, environment: { "1X": "a" } }, "environment: '1X' is not a variable name (letters, digits and _, not starting with a digit)"],
     [{ ...base, environment: { X: "$(Process)" } }, "environment X: the value must not contain a line break or '$'"],
+    [{ ...base, x509UserProxy: "$(HOME)/p.pem" }, "x509UserProxy '$(HOME)/p.pem' must be a path of letters, digits and . _ / + -"],
     [{ ...base, vmImage: 'my "image"' }, `vmImage 'my "image"' must be an image name of letters, digits and . _ : + -`],
   ])("%#: %s", (opts, message) => {
     expect(problemsOf(() => renderSubmitFile(opts))).toEqual([message]);

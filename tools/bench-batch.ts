@@ -37,6 +37,11 @@ const USER = "bench";
 const FLAVOR = "c2-7.5gb-30";
 const PIPELINE = resolve(__dirname, "..", "provisioning", "pipeline", "do_catalogue.bash");
 const JOB = resolve(__dirname, "bench-batch-job.sh");
+/** A day's self-signed certificate and key in one file, owned by the user: what cadc-get-cert leaves. */
+const CERT = String.raw`set -eu
+t="$(mktemp -d)"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$2" -days 1 -keyout "$t/k" -out "$t/c" 2>/dev/null
+cat "$t/c" "$t/k" > "$1"; rm -rf "$t"; chown "$2" "$1"; chmod 600 "$1"`;
 
 function say(line: string): void {
   process.stderr.write(`bench-batch: ${line}\n`);
@@ -62,7 +67,8 @@ async function main(): Promise<void> {
   const ids = Array.from({ length: n }, (_, i) => `${3_000_001 + i}p`);
 
   say("starting the HTCondor pool");
-  const pool = await HtcondorPool.start({ user: USER });
+  // The cadc-get-cert stand-in is not used here: the bench makes its certificate itself.
+  const pool = await HtcondorPool.start({ user: USER, cadc: { user: USER, password: "unused-by-the-bench" } });
   try {
     // One copy of the exposure in the archive stand-in; each ID is a link to it.
     copyFileSync(sample.fzPath, pool.root.path(`${ARCHIVE}/CFHT/sample.fits.fz`));
@@ -73,6 +79,8 @@ async function main(): Promise<void> {
     for (const [file, text] of [["do_catalogue.bash", readFileSync(PIPELINE, "utf8")], ["bench-batch-job.sh", readFileSync(JOB, "utf8")]]) {
       await pool.ssh(`mkdir -p serial pool && cat > ${file} && chmod 755 ${file}`, text).then(check(`deliver ${file}`));
     }
+    // The jobs carry a certificate as the program's submissions do (the CADC stand-ins want one).
+    await pool.root.runOk(["bash", "-c", CERT, "cert", `${home}/cadcproxy.pem`, USER]);
     const jobEnv = (run: string) => ({ CATALOGUE_DEST: dest(run), BENCH_PIPELINE: `${home}/do_catalogue.bash`, BENCH_TIMES: `${home}/${run}-times.log` });
 
     // Back to back: the worker's environment (what the pool's job wrapper sets), no scheduler.
@@ -81,7 +89,7 @@ async function main(): Promise<void> {
       const r = await pool.root.run(["/usr/local/libexec/canfar-test/job-wrapper", `${home}/bench-batch-job.sh`, id], {
         user: USER,
         cwd: `${home}/serial`,
-        env: { ...jobEnv(run), _CONDOR_SCRATCH_DIR: `${home}/serial` },
+        env: { ...jobEnv(run), _CONDOR_SCRATCH_DIR: `${home}/serial`, X509_USER_PROXY: `${home}/cadcproxy.pem` },
         timeoutMs: 600_000,
       });
       if (r.code !== 0) throw new Error(`do_catalogue.bash ${id} exited ${r.code}: ${r.stderr}`);
@@ -98,7 +106,7 @@ async function main(): Promise<void> {
 
     // The pool: the program's submit file for these IDs (the timed job in front of the
     // pipeline), submitted as one cluster.
-    const sub = renderSubmitFile({ ids, flavor: FLAVOR, executable: "../bench-batch-job.sh", environment: jobEnv("pool") });
+    const sub = renderSubmitFile({ ids, flavor: FLAVOR, executable: "../bench-batch-job.sh", environment: jobEnv("pool"), x509UserProxy: "../cadcproxy.pem" });
     await pool.ssh("cat > pool/do_catalogue.sub", sub).then(check("deliver the submit file"));
     const poolStart = Date.now();
     const submitted = await pool.ssh("cd pool && condor_submit do_catalogue.sub");

@@ -4,7 +4,8 @@
 # into the run directory and the worker image is `active`.
 #
 #   submit.sh --run-dir DIR --mode csv1|csv2 --image IMAGE_NAME [--flavor FLAVOR]
-#             [--timeout SECONDS] < credentials        (csv1 reads credentials on stdin)
+#             [--proxy FILE --min-valid SECONDS] [--timeout SECONDS]
+#             < credentials                             (csv1 reads credentials on stdin)
 #
 # csv1: `canfar_submit do_catalogue.sub IMAGE FLAVOR`, with OpenStack credentials read from
 #       stdin as KEY=VALUE lines (OS_AUTH_URL OS_PROJECT_ID OS_PROJECT_NAME OS_USERNAME
@@ -20,6 +21,9 @@
 # and DIR/.canfar-submitted records the submission (written atomically, only after success).
 # A re-run with the same .sub, .bash, image and flavor prints the recorded cluster and does
 # not submit again; any change submits again.
+# --proxy: the certificate the submit file's x509userproxy names (relative to DIR). A job
+# that outlives it cannot store its catalogue, so a certificate that expires within
+# --min-valid seconds (the run's expected length) is refused before anything is queued.
 #
 # Exit codes:
 #   0 submitted (or already submitted)   2 bad arguments or run dir
@@ -27,6 +31,7 @@
 #   11 usage printed, nothing submitted  12 quota exceeded
 #   13 image not found or not unique     14 submit file refused by canfar_submit
 #   15 canfar_submit timed out           16 exit 0 but no "submitted to cluster" line
+#   17 the proxy certificate is missing or expires within --min-valid
 set -Eeuo pipefail
 # xtrace would print the password as it is read and exported.
 set +x
@@ -38,12 +43,12 @@ readonly MARKER=".canfar-submitted"
 readonly REQUIRED_KEYS="OS_AUTH_URL OS_PROJECT_ID OS_PROJECT_NAME OS_USERNAME OS_PASSWORD"
 readonly OPTIONAL_KEYS="OS_USER_DOMAIN_NAME OS_PROJECT_DOMAIN_NAME OS_REGION_NAME"
 readonly EXIT_USAGE=2 EXIT_CREDS=3 EXIT_FAILED=10 EXIT_USAGE_TRAP=11 EXIT_QUOTA=12
-readonly EXIT_IMAGE=13 EXIT_REFUSED=14 EXIT_TIMEOUT=15 EXIT_NO_CLUSTER=16
+readonly EXIT_IMAGE=13 EXIT_REFUSED=14 EXIT_TIMEOUT=15 EXIT_NO_CLUSTER=16 EXIT_PROXY=17
 
 usage() {
   cat >&2 <<EOF
 usage: ${PROG} --run-dir DIR --mode csv1|csv2 --image IMAGE_NAME [--flavor FLAVOR]
-                 [--timeout SECONDS]
+                 [--proxy FILE --min-valid SECONDS] [--timeout SECONDS]
 
 Runs canfar_submit on DIR/${SUB} (executable DIR/${SCRIPT}) and checks that condor_submit
 really submitted. Prints {"cluster": ..., "jobs": ..., "runDir": ...} on stdout.
@@ -53,12 +58,14 @@ really submitted. Prints {"cluster": ..., "jobs": ..., "runDir": ...} on stdout.
                       credentials on stdin; csv2: JOB IMAGE)
   --image IMAGE_NAME  the worker image (must be active and uniquely named)
   --flavor FLAVOR     worker flavor, required with csv1 (e.g. c2-7.5gb-30)
+  --proxy FILE        the jobs' proxy certificate (x509userproxy), relative to DIR
+  --min-valid SECONDS refuse a certificate that expires sooner (the run's expected length)
   --timeout SECONDS   bound on canfar_submit (default 300)
 
 csv1 stdin: KEY=VALUE lines; required ${REQUIRED_KEYS}; optional ${OPTIONAL_KEYS}.
 Exit codes: 2 usage, 3 credentials, 10 failed, 11 usage printed (wrong csv mode),
             12 quota, 13 image not found/unique, 14 submit file refused, 15 timeout,
-            16 no "submitted to cluster" line.
+            16 no "submitted to cluster" line, 17 certificate missing or expiring.
 EOF
 }
 
@@ -177,6 +184,21 @@ check_output() {
   die "${EXIT_FAILED}" "canfar_submit failed (exit ${rc}): ${text}"
 }
 
+# The jobs' certificate must outlive the run: checked right before queueing.
+check_proxy() {
+  local run_dir="$1" proxy="$2" min_valid="$3" path end
+  path="${run_dir}/${proxy}"
+  [[ -f "${path}" ]] || die "${EXIT_PROXY}" "the jobs' proxy certificate ${path} is missing (the certificate step makes it before submitting); nothing was submitted"
+  command -v openssl >/dev/null || die "${EXIT_PROXY}" "openssl is not on PATH: cannot check ${path}; nothing was submitted"
+  end="$(openssl x509 -enddate -noout -in "${path}" 2>/dev/null | cut -d= -f2)" ||
+    die "${EXIT_PROXY}" "${path} is not an X.509 certificate; nothing was submitted"
+  [[ -n "${end}" ]] || die "${EXIT_PROXY}" "${path} is not an X.509 certificate; nothing was submitted"
+  if ! openssl x509 -checkend "${min_valid}" -noout -in "${path}" >/dev/null 2>&1; then
+    die "${EXIT_PROXY}" "the jobs' proxy certificate ${path} expires ${end}, within the run's expected length of $((min_valid / 3600)) h (${min_valid} s): jobs running then could not store their catalogues. Nothing was submitted; make a longer one (canfar:expectedRunHours, at most 30 days from CADC) or shorten the run"
+  fi
+  log "proxy certificate ${proxy} valid until ${end}"
+}
+
 write_marker() {
   local run_dir="$1" hash="$2" cluster="$3" jobs="$4" image="$5" tmp
   tmp="$(mktemp "${run_dir}/${MARKER}.XXXXXX")"
@@ -187,10 +209,10 @@ write_marker() {
 
 OUT_FILE=""
 main() {
-  local run_dir="" mode="" image="" flavor="" timeout=300
+  local run_dir="" mode="" image="" flavor="" timeout=300 proxy="" min_valid=""
   while (($# > 0)); do
     case "$1" in
-      --run-dir | --mode | --image | --flavor | --timeout)
+      --run-dir | --mode | --image | --flavor | --timeout | --proxy | --min-valid)
         [[ $# -ge 2 && -n "$2" ]] || { err "$1 needs a value"; usage; exit "${EXIT_USAGE}"; }
         case "$1" in
           --run-dir) run_dir="$2" ;;
@@ -198,6 +220,8 @@ main() {
           --image) image="$2" ;;
           --flavor) flavor="$2" ;;
           --timeout) timeout="$2" ;;
+          --proxy) proxy="$2" ;;
+          --min-valid) min_valid="$2" ;;
         esac
         shift 2
         ;;
@@ -217,6 +241,10 @@ main() {
     flavor=""
   fi
   [[ "${timeout}" =~ ^[1-9][0-9]*$ ]] || die "${EXIT_USAGE}" "--timeout '${timeout}': expected a positive number of seconds"
+  if [[ -n "${proxy}" || -n "${min_valid}" ]]; then
+    [[ "${proxy}" =~ ^[A-Za-z0-9._-]+$ ]] || die "${EXIT_USAGE}" "--proxy '${proxy}': expected a file name in the run dir (with --min-valid)"
+    [[ "${min_valid}" =~ ^[0-9]{1,9}$ ]] || die "${EXIT_USAGE}" "--min-valid '${min_valid}': expected a number of seconds (with --proxy)"
+  fi
   [[ -d "${run_dir}" ]] || die "${EXIT_USAGE}" "--run-dir '${run_dir}' is not a directory"
   run_dir="$(cd "${run_dir}" && pwd)"
   [[ "${run_dir}" != *'"'* && "${run_dir}" != *\\* ]] || die "${EXIT_USAGE}" "--run-dir must not contain quotes or backslashes"
@@ -243,6 +271,7 @@ main() {
     log "content changed since cluster $(marker_field "${marker}" cluster) was submitted; submitting again"
   fi
 
+  [[ -z "${proxy}" ]] || check_proxy "${run_dir}" "${proxy}" "${min_valid}"
   local rc=0
   OUT_FILE="$(mktemp)"
   trap 'rm -f -- "${OUT_FILE}"' EXIT

@@ -32,6 +32,8 @@ work_dir=""
 upload_part=""
 final=""
 declare -a worker_pids=()
+# The CADC tools' certificate options: empty means their default, ~/.ssl/cadcproxy.pem.
+declare -a cadc_cert=() vos_cert=()
 
 usage() {
   cat >&2 <<EOF
@@ -54,6 +56,9 @@ Environment:
   CATALOGUE_UPLOAD_TIMEOUT    seconds per upload command (default 600)
   CATALOGUE_RETRIES           attempts per transfer (default 3)
   CATALOGUE_RETRY_DELAY       seconds before the first retry, doubled each time (default 30)
+  X509_USER_PROXY             the CADC proxy certificate for cadcget, vcp, vmv and vrm (set
+                              by HTCondor from the submit file's x509userproxy); unset,
+                              they use ~/.ssl/cadcproxy.pem
 Work happens in a new directory under \$_CONDOR_SCRATCH_DIR (in batch), else \$TMPDIR or
 /tmp, removed on exit. Configuration (catalogue.sex, catalogue.param, default.conv) is read
 beside this script, else from ${INSTALLED_DIR}.
@@ -142,6 +147,20 @@ parse_args() {
   check_count CATALOGUE_UPLOAD_TIMEOUT "${upload_timeout}" 1
   check_count CATALOGUE_RETRIES "${retries}" 1
   check_count CATALOGUE_RETRY_DELAY "${retry_delay}" 0
+  use_job_certificate
+}
+
+# Sets cadc_cert and vos_cert from X509_USER_PROXY: a batch job authenticates with the
+# certificate its submission made, never with one left in the image.
+use_job_certificate() {
+  [[ -n "${X509_USER_PROXY:-}" ]] || return 0
+  [[ -f "${X509_USER_PROXY}" && -r "${X509_USER_PROXY}" ]] ||
+    die "${EXIT_USAGE}" "X509_USER_PROXY '${X509_USER_PROXY}' is not a readable file"
+  if command -v openssl >/dev/null && ! openssl x509 -checkend 0 -noout -in "${X509_USER_PROXY}" >/dev/null 2>&1; then
+    die "${EXIT_USAGE}" "the job's certificate X509_USER_PROXY '${X509_USER_PROXY}' has expired or is not a certificate: submit again for a fresh one"
+  fi
+  cadc_cert=(--cert "${X509_USER_PROXY}")
+  vos_cert=(--certfile "${X509_USER_PROXY}")
 }
 
 find_config() {
@@ -243,7 +262,7 @@ download() {
     fz_path="${work_dir}/${id}.fits.fz"
     progress "downloading ${source_spec}/${id}.fits.fz"
     with_retries "${download_timeout}" remove_partial_download \
-      cadcget -o "${fz_path}" "${source_spec}/${id}.fits.fz" ||
+      cadcget "${cadc_cert[@]}" -o "${fz_path}" "${source_spec}/${id}.fits.fz" ||
       die "${EXIT_DOWNLOAD}" "download of ${source_spec}/${id}.fits.fz failed"
   else
     fz_path="${source_spec}/${id}.fits.fz"
@@ -355,7 +374,7 @@ extract_all() {
 
 remove_part() {
   if [[ "$1" == vos:* ]]; then
-    timeout --kill-after=10 "${upload_timeout}" vrm "$1" >/dev/null 2>&1 ||
+    timeout --kill-after=10 "${upload_timeout}" vrm "${vos_cert[@]}" "$1" >/dev/null 2>&1 ||
       err "could not remove $1 (if it exists, remove it by hand)"
   else
     rm -f -- "$1"
@@ -373,7 +392,7 @@ remove_part_before_retry() {
 # catalogue of an earlier run is removed before trying again, so a re-run replaces it.
 remove_final_before_retry() {
   if (("$1" > 1)); then
-    timeout --kill-after=10 "${upload_timeout}" vrm "${final}" >/dev/null 2>&1 || true
+    timeout --kill-after=10 "${upload_timeout}" vrm "${vos_cert[@]}" "${final}" >/dev/null 2>&1 || true
   fi
 }
 
@@ -387,9 +406,9 @@ upload() {
   progress "uploading to ${final}"
   upload_part="${part}"
   if [[ "${dest_spec}" == vos:* ]]; then
-    with_retries "${upload_timeout}" remove_part_before_retry vcp "${catalogue}" "${part}" ||
+    with_retries "${upload_timeout}" remove_part_before_retry vcp "${vos_cert[@]}" "${catalogue}" "${part}" ||
       die "${EXIT_UPLOAD}" "upload to ${part} failed"
-    with_retries "${upload_timeout}" remove_final_before_retry vmv "${part}" "${final}" ||
+    with_retries "${upload_timeout}" remove_final_before_retry vmv "${vos_cert[@]}" "${part}" "${final}" ||
       die "${EXIT_UPLOAD}" "moving ${part} to ${final} failed"
   else
     with_retries "${upload_timeout}" : cp -- "${catalogue}" "${part}" ||

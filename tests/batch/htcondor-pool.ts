@@ -8,6 +8,7 @@ import { makeSshKey } from "../support/ssh-key";
 import { sshRun, startSshd, type SshdHandle, type SshTarget } from "../support/sshd";
 import type { ExecResult } from "../support/exec";
 import { DOUBLES_DIR } from "../doubles/doubles-dir";
+import { cadcGetCertDouble } from "../provisioning/cadc-get-cert-double";
 
 /**
  * Debian 13 ships HTCondor (23.9); Debian 12 has none. The pipeline's tools come along so
@@ -21,7 +22,7 @@ export const HTCONDOR_RECIPE: RootRecipe = {
     "set -e; apt-get update -q; apt-get install -y -q --no-install-recommends htcondor source-extractor libcfitsio-bin",
 };
 
-/** Where the job wrapper records each job: scratch dir | cwd | OMP_NUM_THREADS | argv. */
+/** Where the job wrapper records each job: scratch dir | cwd | OMP_NUM_THREADS | X509_USER_PROXY | argv. */
 export const SCRATCH_LOG = "/var/log/canfar-test/scratch.log";
 /** The CADC archive stand-in: cadc:CFHT/ID.fits.fz is ARCHIVE/CFHT/ID.fits.fz. */
 export const ARCHIVE = "/srv/archive";
@@ -31,6 +32,8 @@ export const VOSPACE = "/srv/vospace";
 const CADC_TOOLS = "/usr/local/lib/cadc-doubles";
 const CANFAR_TOOLS = "/usr/local/lib/canfar-doubles";
 const CADC_LOG = "/var/log/canfar-test/cadc.log";
+/** Which certificate (sha256, or "none") each CADC call presented: "TOOL SHA". */
+export const CADC_CERT_LOG = `${CADC_LOG}.certs`;
 
 // One host is the whole pool, on loopback only. No per-job mount namespaces or PID
 // namespaces in a chroot. Short intervals so a test pool matches and runs within seconds.
@@ -71,15 +74,20 @@ STARTD_ATTRS = $(STARTD_ATTRS) group_name VMType
 # the CADC doubles on its PATH, and points TMPDIR at nothing so a job that ignored
 # _CONDOR_SCRATCH_DIR would fail instead of quietly using /tmp.
 USER_JOB_WRAPPER = /usr/local/libexec/canfar-test/job-wrapper
+# A job's x509userproxy is copied, not delegated: HTCondor 23 and 24 on OpenSSL 3 fail to
+# delegate ("X509Credential::Request() failed", HTCONDOR-2904, fixed in 25.0) and then
+# reschedule the job for ever. The self-hosted pool sets the same.
+DELEGATE_JOB_GSI_CREDENTIALS = False
 `;
 
 const JOB_WRAPPER = `#!/bin/bash
-printf '%s|%s|%s|%s\\n' "\${_CONDOR_SCRATCH_DIR:-}" "\${PWD}" "\${OMP_NUM_THREADS:-}" "$*" >> ${SCRATCH_LOG}
+printf '%s|%s|%s|%s|%s\\n' "\${_CONDOR_SCRATCH_DIR:-}" "\${PWD}" "\${OMP_NUM_THREADS:-}" "\${X509_USER_PROXY:-}" "$*" >> ${SCRATCH_LOG}
 export TMPDIR=/nonexistent-tmpdir
 # The pipeline still retries a failed download 3 times, only the pause between attempts
 # shrinks from 30 s (doubling) to 1 s, so a missing exposure fails in seconds.
 export CATALOGUE_RETRY_DELAY="\${CATALOGUE_RETRY_DELAY:-1}"
-export PATH="${CADC_TOOLS}:\${PATH}" CADC_DOUBLE_ROOT=${ARCHIVE} VOS_DOUBLE_ROOT=${VOSPACE} DOUBLES_LOG=${CADC_LOG}
+# CADC and VOSpace refuse a call without a valid certificate, as the real services do.
+export PATH="${CADC_TOOLS}:\${PATH}" CADC_DOUBLE_ROOT=${ARCHIVE} VOS_DOUBLE_ROOT=${VOSPACE} DOUBLES_LOG=${CADC_LOG} CADC_DOUBLE_REQUIRE_CERT=1
 exec "$@"
 `;
 
@@ -105,6 +113,8 @@ export interface PoolOptions {
   user: string;
   /** What the execute slot advertises as VMType, so csv1 jobs for that image match. */
   vmType?: string;
+  /** The CADC login the certificate service stand-in accepts. */
+  cadc: { user: string; password: string };
 }
 
 /**
@@ -139,9 +149,11 @@ export class HtcondorPool {
       for (const f of PIPELINE_CONFIG) {
         await writeRootFile(root, `/usr/local/share/canfar-batch/pipeline/${f}`, readFileSync(join(PIPELINE_DIR, f), "utf8"));
       }
-      for (const f of ["cadcget", "vcp", "vmv", "vrm"]) {
+      for (const f of ["cadcget", "vcp", "vmv", "vrm", "cadc-auth.sh"]) {
         await writeRootFile(root, `${CADC_TOOLS}/${f}`, readFileSync(join(PIPELINE_DOUBLES, f), "utf8"), "755");
       }
+      // CADC's certificate service for the batch side's certificate step.
+      await writeRootFile(root, "/usr/local/bin/cadc-get-cert", cadcGetCertDouble(opts.cadc), "755");
       // canfar_submit in front of the real condor_submit, as on CANFAR's batch host.
       for (const f of ["canfar_submit", "canfar-double-conf.sh"]) {
         await writeRootFile(root, `${CANFAR_TOOLS}/${f}`, readFileSync(join(DOUBLES_DIR, f), "utf8"), "755");
@@ -179,7 +191,7 @@ export class HtcondorPool {
   }
 
   /** One record per job start, in the order the jobs started. */
-  jobStarts(): Array<{ scratch: string; cwd: string; threads: string; args: string }> {
+  jobStarts(): Array<{ scratch: string; cwd: string; threads: string; proxy: string; args: string }> {
     let text = "";
     try {
       text = readFileSync(this.root.path(SCRATCH_LOG), "utf8");
@@ -190,8 +202,8 @@ export class HtcondorPool {
       .split("\n")
       .filter((l) => l !== "")
       .map((l) => {
-        const [scratch = "", cwd = "", threads = "", args = ""] = l.split("|");
-        return { scratch, cwd, threads, args };
+        const [scratch = "", cwd = "", threads = "", proxy = "", args = ""] = l.split("|");
+        return { scratch, cwd, threads, proxy, args };
       });
   }
 

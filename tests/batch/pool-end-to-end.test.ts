@@ -10,13 +10,15 @@ import { EXIT, readCatalogue, readStars, starRecovery } from "../pipeline/suppor
 import { ensureSampleExposure, type CachedExposure } from "../../tools/fits/sample-cache";
 import type { ExecResult } from "../support/exec";
 import { missing } from "../support/requirements";
-import { ARCHIVE, HtcondorPool, VOSPACE } from "./htcondor-pool";
+import { createHash } from "node:crypto";
+import { ARCHIVE, CADC_CERT_LOG, HtcondorPool, VOSPACE } from "./htcondor-pool";
 
 // The whole submit path on a real HTCondor pool: the program's declared commands over
 // real SSH to the batch host, submit.sh, canfar_submit (a double, as CSV2 and as CSV1) in
 // front of the real condor_submit, and do_catalogue.bash run by HTCondor on synthetic
 // exposures fetched from the archive stand-in and stored in the VOSpace stand-in.
 const USER = VALID_RAW.cadcUser ?? "astronomer";
+const PASSWORD = VALID_RAW.cadcPassword ?? "";
 const GOOD = ["2000001p", "2000002p", "2000003p"];
 const ABSENT = "2000004p";
 const CORRUPT = "2000005p";
@@ -50,14 +52,19 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
   const catalogues = (dir = `${USER}/catalogues`) => readdirSync(pool.root.path(`${VOSPACE}/${dir}`)).sort();
   const followCmd = (batch: DeclaredBatch, c: string) => `${followRemoteCommand(batch, `ssh ${USER}@${HOST} `, c)} --interval 1 --timeout 300`;
 
-  /** Runs the declared deliveries and the submit command over SSH, as `pulumi up` would. */
+  /** Runs the declared deliveries, the certificate step and the submit command over SSH, as `pulumi up` would. */
   async function deliverAndSubmit(batch: DeclaredBatch, stdin?: string): Promise<ExecResult> {
     for (const d of batch.deliveries) {
       const r = await pool.ssh(assertPlain(d.create, d.name), d.stdin === undefined ? undefined : assertPlain(d.stdin, `${d.name} stdin`));
       if (r.code !== 0) throw new Error(`${d.name} failed (${r.code}): ${r.stderr}`);
     }
+    const cert = await pool.ssh(assertPlain(batch.certificate.create, batch.certificate.name), `${PASSWORD}\n`);
+    if (cert.code !== 0) throw new Error(`${batch.certificate.name} failed (${cert.code}): ${cert.stderr}`);
     return pool.ssh(assertPlain(batch.submit.create, batch.submit.name), stdin);
   }
+  /** The certificates the CADC calls presented, as "TOOL SHA256" lines. */
+  const certsUsed = (): string[] => readFileSync(pool.root.path(CADC_CERT_LOG), "utf8").trim().split("\n");
+  const sha256Of = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
   beforeAll(async () => {
     const t0 = Date.now();
@@ -68,7 +75,7 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
     );
     step("program evaluated");
     // A csv1 worker booted from the image advertises VMType PROJECT:IMAGE (canfar_batch_init).
-    pool = await HtcondorPool.start({ user: USER, vmType: `${CSV1.openstackProjectName}:${csv1.image}` });
+    pool = await HtcondorPool.start({ user: USER, vmType: `${CSV1.openstackProjectName}:${csv1.image}`, cadc: { user: USER, password: PASSWORD } });
     step("pool ready");
 
     // The generator behind `npm run sample-image`, small CCDs, cached between runs.
@@ -116,6 +123,24 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
     expect(followed.stderr).toContain(`  ${cluster}.3 ${ABSENT}: do_catalogue exited 3: download failed (ID.fits.fz missing or unreachable)`);
     expect(followed.stderr).toContain(`  ${cluster}.4 ${CORRUPT}: do_catalogue exited 4: decompression failed (funpack: corrupt or not a FITS file)`);
     expect(followed.stderr).toContain(`run just these jobs again with:\n  condor_release ${cluster}\n`);
+  });
+
+  it("each job downloads and uploads with the certificate its submission made, and no home holds a password or certificate", async () => {
+    const made = sha256Of(pool.root.path(`/home/${USER}/${csv2.runDir}/cadcproxy.pem`));
+    // The CADC stand-ins refuse a call without a valid certificate: every call presented one.
+    const used = certsUsed();
+    expect(used.filter((l) => l.endsWith(" none"))).toEqual([]);
+    const tools = new Set(used.map((l) => l.split(" ")[0]));
+    expect([...tools].sort()).toEqual(["cadcget", "vcp", "vmv"]);
+    // HTCondor hands the job its own copy (x509userproxy), byte for byte the one the submission made.
+    const shas = new Set(used.map((l) => l.split(" ")[1]));
+    expect([...shas]).toEqual([made]);
+    for (const s of pool.jobStarts()) expect(s.proxy, s.args).toMatch(new RegExp(`^${s.scratch}/cadcproxy\\.pem$`));
+    // The execute side's home: no ~/.netrc, no ~/.ssl certificate; no file holds the password.
+    expect(readdirSync(pool.root.path(`/home/${USER}`))).not.toContain(".netrc");
+    expect(readdirSync(pool.root.path(`/home/${USER}`))).not.toContain(".ssl");
+    const leaked = await pool.root.run(["grep", "-rlF", "--", PASSWORD, `/home/${USER}`, "/tmp", "/var/tmp", "/var/lib/condor"]);
+    expect(leaked.stdout).toBe("");
   });
 
   it("holds exactly the failed jobs with the pipeline's exit code, and completes the others with 0", async () => {
@@ -194,7 +219,7 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
       projectName: CSV1.openstackProjectName,
       projectId: CSV1.openstackProjectId,
       username: USER,
-      password: VALID_RAW.cadcPassword ?? "",
+      password: PASSWORD,
     });
     expect(csv1.submit.stdin).toBeDefined();
     const r = await deliverAndSubmit(csv1, credentials);

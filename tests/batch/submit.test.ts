@@ -192,6 +192,29 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     expect(host.calls()).toEqual([]);
   });
 
+  it("refuses a proxy certificate that expires within the run's expected length, before anything is queued", async () => {
+    await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
+    const dir = await deliverRun("proxy");
+    // Valid two hours: enough for neither a 3-hour run nor a missing file's run.
+    const made = await host.ssh(
+      `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=${BATCH_USER} -days 1 -keyout ${dir}/k -out ${dir}/c 2>/dev/null && cat ${dir}/c ${dir}/k > ${dir}/cadcproxy.pem`,
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const short = await submit(dir, "csv2", undefined, "--proxy cadcproxy.pem --min-valid 172800");
+    expect(short.code).toBe(17);
+    expect(short.stderr).toMatch(/the jobs' proxy certificate \/home\/\S+\/cadcproxy\.pem expires .+, within the run's expected length of 48 h \(172800 s\)/);
+    expect(short.stderr).toContain("Nothing was submitted");
+    const absent = await submit(dir, "csv2", undefined, "--proxy other.pem --min-valid 60");
+    expect(absent.code).toBe(17);
+    expect(absent.stderr).toContain("other.pem is missing");
+    expect(host.calls()).toEqual([]);
+    expect((await host.ssh(`test -e ${dir}/.canfar-submitted`)).code).not.toBe(0);
+    const enough = await submit(dir, "csv2", undefined, "--proxy cadcproxy.pem --min-valid 3600");
+    expect(enough.stderr).toContain("proxy certificate cadcproxy.pem valid until");
+    expect(enough.code).toBe(0);
+    expect(condorSubmits()).toHaveLength(1);
+  });
+
   it("rejects bad arguments before touching anything", async () => {
     const r = await host.ssh("bash canfar-batch/submit.sh --run-dir runs/none --mode csv3 --image x");
     expect(r.code).toBe(2);
@@ -199,6 +222,9 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     const noFlavor = await host.ssh("bash canfar-batch/submit.sh --run-dir runs/csv1 --mode csv1 --image x");
     expect(noFlavor.code).toBe(2);
     expect(noFlavor.stderr).toContain("csv1 needs a flavor");
+    const halfProxy = await host.ssh("bash canfar-batch/submit.sh --run-dir runs/none --mode csv2 --image x --proxy cadcproxy.pem");
+    expect(halfProxy.code).toBe(2);
+    expect(halfProxy.stderr).toContain("--min-valid '': expected a number of seconds (with --proxy)");
     const help = await host.ssh("bash canfar-batch/submit.sh --help");
     expect(help.code).toBe(0);
     expect(help.stderr).toContain("usage: submit.sh --run-dir DIR --mode csv1|csv2 --image IMAGE_NAME");

@@ -106,15 +106,20 @@ describe("batch submission", () => {
 
   it("submits from the batch host only once the image is active, after delivering the run directory", () => {
     expect(dependsOn(e, "batch-submit", "worker-image-image")).toBe(true);
-    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "submit-sh", "follow-sh"]) {
+    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "submit-sh", "follow-sh", "cadc-credentials-sh"]) {
       expect(dependsOn(e, "batch-submit", `batch-deliver-${f}`), f).toBe(true);
+      expect(dependsOn(e, "batch-certificate", `batch-deliver-${f}`), f).toBe(true);
     }
+    // The jobs' certificate is made before anything is queued, and again for each run directory.
+    expect(dependsOn(e, "batch-submit", "batch-certificate")).toBe(true);
+    expect(named(e, "batch-certificate").inputs.triggers).toEqual(named(e, "batch-submit").inputs.triggers);
     const submit = named(e, "batch-submit");
-    expect(submit.inputs.create).toMatch(/^bash 'canfar-batch\/runs\/dev-[0-9a-f]{12}\/submit.sh' --run-dir 'canfar-batch\/runs\/dev-[0-9a-f]{12}' --mode csv1 --image 'image-reduction-YYYY-MM-DD-[0-9a-f]{10}' --flavor 'c2-7.5gb-30'$/);
+    expect(submit.inputs.create).toMatch(/^bash 'canfar-batch\/runs\/dev-[0-9a-f]{12}\/submit.sh' --run-dir 'canfar-batch\/runs\/dev-[0-9a-f]{12}' --mode csv1 --image 'image-reduction-YYYY-MM-DD-[0-9a-f]{10}' --flavor 'c2-7.5gb-30' --proxy cadcproxy.pem --min-valid 172800$/);
   });
 
   it("passes the OpenStack credentials for csv1 only as a secret on stdin", () => {
     expect(named(e, "batch-submit").inputs.stdin).toBe("[secret]");
+    expect(named(e, "batch-certificate").inputs.stdin).toBe("[secret]");
     expect(JSON.stringify(e)).not.toContain(VALID_RAW.cadcPassword);
   });
 
@@ -142,7 +147,7 @@ describe("batch submission", () => {
   it("csv2 calls canfar_submit JOB IMAGE, with nothing on stdin", async () => {
     const csv2 = await evaluateProgram({ batchHost: "batch.canfar.net", submitMode: "csv2" });
     const submit = named(csv2, "batch-submit");
-    expect(submit.inputs.create).toMatch(/--mode csv2 --image '[^']+'$/);
+    expect(submit.inputs.create).toMatch(/--mode csv2 --image '[^']+' --proxy cadcproxy.pem --min-valid 172800$/);
     expect(submit.inputs.stdin).toBeUndefined();
   });
 });

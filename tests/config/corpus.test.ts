@@ -105,6 +105,8 @@ const BROKEN: Case[] = [
   { what: "batch user with shell", edit: set("batchUser", "root;id"), key: "batchUser" },
   { what: "batch port out of range", edit: set("batchPort", 70_000), key: "batchPort" },
   { what: "batch port a name", edit: set("batchPort", "ssh"), key: "batchPort" },
+  { what: "a run longer than CADC's longest certificate", edit: set("expectedRunHours", 720), key: "expectedRunHours" },
+  { what: "run length in days, not hours", edit: set("expectedRunHours", "2d"), key: "expectedRunHours" },
   { what: "unknown submit mode", edit: set("submitMode", "csv3"), key: "submitMode" },
   { what: "persistent worker flavor", edit: set("workerFlavor", "p8-12gb"), key: "workerFlavor" },
   { what: "auth URL smuggling a variable", edit: set("openstackAuthUrl", "https://keystone.example.org:5000/v3\nOS_PASSWORD=x"), key: "openstackAuthUrl" },

@@ -10,6 +10,8 @@ import { missing } from "../support/requirements";
 import { declaredBatch, followRemoteCommand, type DeclaredBatch } from "./declared-batch";
 import { assertPlain, keptStdout, type DeclaredCommand } from "./declared-command";
 import { resolveSecret } from "./resolve-secret";
+import { cadcGetCertDouble } from "../provisioning/cadc-get-cert-double";
+import { writeRootFile } from "../support/root-files";
 
 // The batch-submission commands exactly as index.ts declares them, run over real SSH on
 // 127.0.0.1 as remote.Command runs them (the string as the remote command, stdin piped)
@@ -24,7 +26,7 @@ const BATCH = {
 // As hostile as the config lets a CADC password be (no white space, quotes or backslash):
 // a shell that evaluated it, or a log that kept it, would show.
 const PASSWORD = "pa$(id)`date`!#x;&|<y>*";
-const DELIVERED = ["do_catalogue.bash", "do_catalogue.sub", "follow.sh", "submit.sh"];
+const DELIVERED = ["cadc-credentials.sh", "do_catalogue.bash", "do_catalogue.sub", "follow.sh", "submit.sh"];
 const FLAVOR = "c2-7.5gb-30";
 
 const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "ssh-keygen"], root: true });
@@ -37,7 +39,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
 
   beforeAll(async () => {
     csv1 = declaredBatch(await evaluateProgram({ ...BATCH, cadcPassword: PASSWORD }));
-    csv2 = declaredBatch(await evaluateProgram({ batchHost: BATCH.batchHost, submitMode: "csv2" }));
+    csv2 = declaredBatch(await evaluateProgram({ batchHost: BATCH.batchHost, submitMode: "csv2", cadcPassword: PASSWORD }));
     credentials = await resolveSecret(() =>
       credentialLines({
         authUrl: BATCH.openstackAuthUrl,
@@ -49,6 +51,8 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
       }),
     );
     host = await BatchHost.start();
+    // CADC's certificate service, standing in: it answers only the stack's CADC login.
+    await writeRootFile(host.root, "/usr/local/bin/cadc-get-cert", cadcGetCertDouble({ user: VALID_RAW.cadcUser ?? "", password: PASSWORD }), "755");
   }, 900_000);
 
   afterAll(async () => {
@@ -61,21 +65,31 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
   /** Runs the declared command over SSH: its `create` as the remote command, its stdin as declared or given. */
   const run = (cmd: DeclaredCommand, stdin = cmd.stdin) => host.ssh(assertPlain(cmd.create, cmd.name), stdin === undefined ? undefined : assertPlain(stdin, `${cmd.name} stdin`));
 
-  /** A batch host with no earlier run and the given canfar_submit scenario, then the program's deliveries. */
+  /** A batch host with no earlier run and the given canfar_submit scenario, then the program's deliveries and the jobs' certificate. */
   async function freshRun(d: DeclaredBatch, scenario: Record<string, string>): Promise<void> {
     await host.configure(scenario);
-    expect((await host.ssh("rm -rf canfar-batch")).code).toBe(0);
+    expect((await host.ssh("rm -rf canfar-batch /tmp/cadc-get-cert.calls /tmp/cadc-get-cert.ps")).code).toBe(0);
     for (const deliver of d.deliveries) {
       const r = await run(deliver);
       expect(r.stderr, deliver.name).toBe("");
       expect(r.code, deliver.name).toBe(0);
     }
+    const cert = await run(d.certificate, `${PASSWORD}\n`);
+    expect(cert.code, cert.stderr).toBe(0);
   }
 
-  it("declares four deliveries with plain stdin and, for csv1 only, a secret stdin for submit", () => {
+  it("declares five deliveries with plain stdin, a certificate step with the password as secret stdin and, for csv1 only, a secret stdin for submit", () => {
     for (const d of [csv1, csv2]) {
-      expect(d.deliveries.map((x) => x.name).sort()).toEqual(["batch-deliver-do-catalogue-bash", "batch-deliver-do-catalogue-sub", "batch-deliver-follow-sh", "batch-deliver-submit-sh"]);
+      expect(d.deliveries.map((x) => x.name).sort()).toEqual([
+        "batch-deliver-cadc-credentials-sh",
+        "batch-deliver-do-catalogue-bash",
+        "batch-deliver-do-catalogue-sub",
+        "batch-deliver-follow-sh",
+        "batch-deliver-submit-sh",
+      ]);
       for (const x of d.deliveries) expect(x.stdin, x.name).toMatch(/\S/);
+      expect(d.certificate.stdin).toBe("[secret]");
+      expect(d.certificate.create).toBe(`bash '${d.runDir}/cadc-credentials.sh' --user '${VALID_RAW.cadcUser}' --cert-days 10 --cert-only '${d.runDir}/cadcproxy.pem'`);
     }
     expect(csv1.submit.stdin).toBe("[secret]");
     expect(csv2.submit.stdin).toBeUndefined();
@@ -86,7 +100,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
   it("the deliver commands leave exactly the declared files, private to the batch user, and can run again", async () => {
     await freshRun(csv1, {});
     const check = () => {
-      expect(readdirSync(home(csv1.runDir)).sort()).toEqual(DELIVERED);
+      expect(readdirSync(home(csv1.runDir)).sort()).toEqual([...DELIVERED, "cadcproxy.pem"].sort());
       for (const deliver of csv1.deliveries) {
         const file = /\/([^/']+)'$/.exec(deliver.create)?.[1] ?? "";
         expect(DELIVERED, deliver.name).toContain(file);
@@ -153,6 +167,23 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(followed.stderr).toBe("");
     expect(followed.code).toBe(0);
     expect(followed.stdout).toContain("cluster 1234: all 4 job(s) done, exit code 0");
+  });
+
+  it("the certificate step leaves the jobs' certificate (600) in the run directory, named by the submit file, and no password on the batch host", async () => {
+    await freshRun(csv2, { CANFAR_SUBMIT_VERSION: "csv2" });
+    const pem = home(`${csv2.runDir}/cadcproxy.pem`);
+    expect(statSync(pem).mode & 0o777).toBe(0o600);
+    expect((await host.ssh(`openssl x509 -checkend ${9 * 86_400} -noout -in ${csv2.runDir}/cadcproxy.pem`)).code).toBe(0);
+    expect(csv2.deliveries.find((x) => x.name === "batch-deliver-do-catalogue-sub")?.stdin).toContain("\nx509userproxy = cadcproxy.pem\n");
+    expect(readdirSync(home(""))).not.toContain(".netrc");
+    const leaked = await host.root.run(["grep", "-rlF", "--", PASSWORD, `/home/${BATCH_USER}`, "/tmp", "/var/tmp"]);
+    expect(leaked.stdout).toBe("");
+    expect(readFileSync(host.root.path("/tmp/cadc-get-cert.ps"), "utf8")).not.toContain(PASSWORD);
+    // The submission checks it against the run's expected length, then queues.
+    expect(csv2.submit.create).toContain(" --proxy cadcproxy.pem --min-valid 172800");
+    const r = await run(csv2.submit);
+    expect(r.stderr).toContain("proxy certificate cadcproxy.pem valid until");
+    expect(r.code).toBe(0);
   });
 
   it("csv2: the declared submit, with no stdin, calls canfar_submit JOB IMAGE", async () => {

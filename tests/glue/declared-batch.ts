@@ -4,6 +4,8 @@ import { declaredCommand, type DeclaredCommand } from "./declared-command";
 /** The BatchSubmission's commands as the program declared them, and what they name. */
 export interface DeclaredBatch {
   deliveries: DeclaredCommand[];
+  /** Makes the jobs' certificate in the run directory; its stdin (the CADC password) is secret. */
+  certificate: DeclaredCommand;
   submit: DeclaredCommand;
   /** Home-relative, e.g. canfar-batch/runs/dev-0123456789ab. */
   runDir: string;
@@ -14,13 +16,14 @@ export interface DeclaredBatch {
 
 export function declaredBatch(e: Evaluation): DeclaredBatch {
   const deliveries = e.resources.filter((r) => r.name.startsWith("batch-deliver-")).map((r) => declaredCommand(e, r.name));
+  const certificate = declaredCommand(e, "batch-certificate");
   const submit = declaredCommand(e, "batch-submit");
   const runDir = /--run-dir '([^']+)'/.exec(submit.create)?.[1];
   const image = /--image '([^']+)'/.exec(submit.create)?.[1];
   if (!runDir || !image) throw new Error(`unexpected submit command: ${submit.create}`);
   const followCommand = e.outputs.followCommand;
   if (typeof followCommand !== "string") throw new Error(`followCommand output: ${JSON.stringify(followCommand)}`);
-  return { deliveries, submit, runDir, image, followCommand };
+  return { deliveries, certificate, submit, runDir, image, followCommand };
 }
 
 /** The remote part of the exported follow command, for `cluster`: what the user runs after `ssh USER@HOST`. */

@@ -1,4 +1,6 @@
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { missing } from "../support/requirements";
@@ -7,7 +9,7 @@ import { doublesEnv, EXIT, filesUnder, runPipeline, SMOKE_DIR, tempDir, TOOLS } 
 // The CADC paths, through doubles of cadcget, vcp, vmv and vrm that record their arguments
 // and behave like the real clients (cadcget exits 255 on errors; vcp can fail half-way or
 // hang; VOSpace refuses to move onto an existing node).
-const why = missing({ commands: TOOLS });
+const why = missing({ commands: [...TOOLS, "openssl"] });
 const ID = "1056213p";
 
 describe.skipIf(why)("do_catalogue.bash with cadc: source and vos: destination", () => {
@@ -93,6 +95,50 @@ describe.skipIf(why)("do_catalogue.bash with cadc: source and vos: destination",
     expect(r.status).toBe(EXIT.upload);
     expect(calls().at(-1)).toMatch(/^vrm vos:myproject\/cats\/\.1056213p\.cat\.part-/);
     expect(filesUnder(vos)).toEqual([]);
+  });
+
+  describe("the job's certificate (X509_USER_PROXY, set by HTCondor's x509userproxy)", () => {
+    /** A self-signed certificate and key in one PEM file, as cadc-get-cert writes. */
+    const makeCert = (dir: string): string => {
+      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=job", "-days", "1", "-keyout", join(dir, "k"), "-out", join(dir, "c")], { stdio: "ignore" });
+      const pem = join(dir, "cadcproxy.pem");
+      writeFileSync(pem, readFileSync(join(dir, "c"), "utf8") + readFileSync(join(dir, "k"), "utf8"));
+      return pem;
+    };
+    const certsUsed = (): string[] => (existsSync(`${log}.certs`) ? readFileSync(`${log}.certs`, "utf8").trim().split("\n") : []);
+
+    it("hands it to cadcget, vcp and vmv, so a home without ~/.ssl still downloads and uploads", () => {
+      const pem = makeCert(logDir);
+      const sha = createHash("sha256").update(readFileSync(pem)).digest("hex");
+      const r = pipeline({ X509_USER_PROXY: pem, CADC_DOUBLE_REQUIRE_CERT: "1", HOME: scratch });
+      expect(r.status, r.stderr).toBe(EXIT.ok);
+      const c = calls().map((l) => l.split(" "));
+      expect(c.map((a) => a.slice(0, 3))).toEqual([
+        ["cadcget", "--cert", pem],
+        ["vcp", "--certfile", pem],
+        ["vmv", "--certfile", pem],
+      ]);
+      expect(certsUsed()).toEqual([`cadcget ${sha}`, `vcp ${sha}`, `vmv ${sha}`]);
+      expect(filesUnder(vos)).toEqual([`myproject/cats/${ID}.cat`]);
+    });
+
+    it("without it, and no certificate in the home, the services refuse: the download code, nothing stored", () => {
+      const r = pipeline({ CADC_DOUBLE_REQUIRE_CERT: "1", HOME: scratch, CATALOGUE_RETRIES: "1" });
+      expect(r.status).toBe(EXIT.download);
+      expect(r.stderr).toContain("401 Unauthorized");
+      expect(certsUsed()).toEqual(["cadcget none"]);
+      expect(filesUnder(vos)).toEqual([]);
+    });
+
+    it.each([
+      ["missing", (dir: string) => join(dir, "absent.pem"), "is not a readable file"],
+      ["not a certificate", (dir: string) => (writeFileSync(join(dir, "bad.pem"), "not a pem\n"), join(dir, "bad.pem")), "has expired or is not a certificate"],
+    ])("a %s X509_USER_PROXY is a settings error before any download", (_what, make, message) => {
+      const r = pipeline({ X509_USER_PROXY: make(logDir) });
+      expect(r.status).toBe(EXIT.usage);
+      expect(r.stderr).toContain(message);
+      expect(calls()).toEqual([]);
+    });
   });
 
   it("a missing VOSpace container gives the upload code", () => {

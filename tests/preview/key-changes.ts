@@ -35,6 +35,7 @@ export const CHANGES: Record<string, StackEdit> = {
   batchPort: { set: { batchPort: 2222 } },
   submitMode: { set: { submitMode: "csv2" } },
   workerFlavor: { set: { workerFlavor: "c4-15gb-83" } },
+  expectedRunHours: { set: { expectedRunHours: 400 } },
   openstackAuthUrl: { set: { openstackAuthUrl: "https://keystone.example.org:5000/v3" } },
   openstackProjectName: { set: { openstackProjectName: "other-project" } },
   openstackUserDomainName: { set: { openstackUserDomainName: "CCDB" } },

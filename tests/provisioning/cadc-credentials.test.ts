@@ -94,6 +94,20 @@ describe.skipIf(why)("cadc-credentials.sh in a Debian root", () => {
     expect(await certValidFor(4 * DAY)).toBe(false);
   });
 
+  it("--cert-only writes just the certificate: no ~/.netrc, no temporary .netrc left, the password in no argv", async () => {
+    await root.runOk(`install -d -o ${USER} -m 700 /home/${USER}/run`);
+    const r = await asUser(["--cert-only", `/home/${USER}/run/cadcproxy.pem`, "--cert-days", "2"], `${PASSWORD}\n`);
+    expect(r.stderr).toContain(`proxy certificate /home/${USER}/run/cadcproxy.pem valid until`);
+    expect(r.code).toBe(0);
+    expect(await sh("stat -c '%a' ~/run/cadcproxy.pem", USER)).toBe("600");
+    expect((await root.run("openssl x509 -checkend 86400 -noout -in ~/run/cadcproxy.pem", { user: USER })).code).toBe(0);
+    expect(await sh("ls -A ~", USER)).not.toMatch(/netrc|\.ssl/);
+    expect(await sh("ls -A /tmp")).not.toMatch(/cadc-credentials\./);
+    expect(await sh("grep -rlF -- " + JSON.stringify(PASSWORD) + " /home /tmp /var/tmp || true")).toBe("");
+    expect(await sh("cat /tmp/cadc-get-cert.ps")).not.toContain(PASSWORD);
+    expect(await sh("cat /tmp/cadc-get-cert.calls")).toMatch(/^-n --days-valid 2 --cert-filename \/home\/jdoe\/run\/cadcproxy\.pem\.[A-Za-z0-9]{6}$/);
+  });
+
   it("never shows the password under bash -x or an exported xtrace, and stays 600 under umask 000", async () => {
     const traced = await root.run(`umask 000; bash -x ${script}`, { user: USER, stdin: `${PASSWORD}\n` });
     expect(traced.code).toBe(0);
@@ -113,6 +127,7 @@ describe.skipIf(why)("cadc-credentials.sh in a Debian root", () => {
       [["--cert-days", "31"], `${PASSWORD}\n`, "cadc-credentials: error: --cert-days: expected a whole number of days from 1 to 30, got '31'"],
       [["--user", "j doe"], `${PASSWORD}\n`, "cadc-credentials: error: --user: 'j doe' is not a CADC user name (letters, digits, . _ -)"],
       [["--user"], `${PASSWORD}\n`, "cadc-credentials: error: --user needs a value"],
+      [["--cert-only", "/nowhere/cadcproxy.pem"], `${PASSWORD}\n`, "cadc-credentials: error: --cert-only: the directory of '/nowhere/cadcproxy.pem' does not exist"],
     ];
     for (const [args, stdin, message] of cases) {
       const r = await asUser(args, stdin);

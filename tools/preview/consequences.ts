@@ -86,6 +86,8 @@ export function consequences(steps: readonly Step[]): Consequence[] {
   if (deleteVm && renewed(deleteVm)) add("deletes-build-vm", "deletes the build VM once the image is active");
   else if (of((s) => s.name.endsWith("-delete-build-vm") && s.op === "delete").length > 0) add("keeps-build-vm", "the build VM is no longer deleted after the snapshot");
 
+  const certificate = live.find((s) => s.type === REMOTE && s.name.endsWith("-certificate"));
+  if (certificate?.op === "update") add("new-certificate", "a fresh CADC certificate for the jobs, in the same run directory (queued jobs get it too)");
   const submit = live.find((s) => s.type === REMOTE && s.name.endsWith("-submit"));
   if (submit && renewed(submit)) add("new-submission", "a new batch submission, in a new run directory");
   else if (submit?.op === "update") add("resubmit-same", "submit.sh runs again in the same run directory and finds its cluster: nothing is submitted");
