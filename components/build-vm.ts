@@ -38,10 +38,11 @@ export class BuildVm extends pulumi.ComponentResource {
   constructor(name: string, args: BuildVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canfar:index:BuildVm", name, {}, opts);
     const resolved = openstack.images.getImageOutput({ name: args.image, mostRecent: true }, { parent: this });
-    // CANFAR republishes its base images under the same name. Resolving the name on every
-    // run would rebuild a running stack whenever that happens; this pin keeps the id it
-    // first resolved (a new resolution is ignored) until the name or cloud changes, or the
-    // admin asks with `pulumi up --replace <this resource's URN>`.
+    // CANFAR republishes its base images under the same name. The name is looked up again
+    // on every run (getImage); taking that id directly would rebuild a running stack each
+    // time it changes, so the server takes its id from this resource instead, which keeps
+    // the id of its first run (later lookups are ignored) until the name or cloud changes,
+    // or the admin asks with `pulumi up --replace <this resource's URN>`.
     this.baseImage = new local.Command(
       `${name}-base-image`,
       {

@@ -47,7 +47,7 @@ export const REFERENCE: Record<string, KeyReference> = {
   snapshotTimeoutSeconds: { what: "how long to wait for the image to become `active`", default: code(String(DEFAULTS.snapshotTimeoutSeconds)), changes: [] },
   keepImageOnDestroy: { what: "keep the worker image when the stack is destroyed", default: code("true"), changes: ["image-deleted-on-destroy"], note: "set to false; images replaced earlier are never deleted by the stack" },
   allowDistroMismatch: { what: "opt-in for a `distro` other than the one the image name names (a mislabelled image)", default: code("false"), changes: [] },
-  deleteBuildVmAfterSnapshot: { what: "delete the build VM once the image is active (see *Snapshot* below)", default: code("false"), changes: ["deletes-build-vm"], note: "set to true" },
+  deleteBuildVmAfterSnapshot: { what: "delete the build VM once the image is active (see *The worker image*)", default: code("false"), changes: ["deletes-build-vm"], note: "set to true" },
   batchHost: { what: "CANFAR batch host to submit from; unset: build the image, submit nothing", default: "unset", changes: ["new-submission"] },
   batchHostKey: { what: "the batch host's public host key (`ssh-keyscan` line or `type key`), pinned in every connection to it", default: "required with `batchHost`", changes: ["new-certificate", "resubmit-same"] },
   batchUser: { what: "login on the batch host", default: "`cadcUser`", changes: ["new-submission"] },

@@ -22,7 +22,7 @@ export const DEFAULTS = {
 } as const;
 
 export const DISTROS = ["ubuntu", "debian", "rocky"] as const;
-/** The two canfar_submit generations (design notes §3): `JOB IMAGE FLAVOR` and `JOB [IMAGE]`. */
+/** The two canfar_submit generations (README, *Submitting*): `JOB IMAGE FLAVOR` and `JOB [IMAGE]`. */
 export const SUBMIT_MODES = ["csv1", "csv2"] as const;
 export type Distro = (typeof DISTROS)[number];
 

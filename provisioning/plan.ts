@@ -13,12 +13,9 @@ export interface PlanContext {
   cadcUser: string;
   /** Ephemeral disk mounted on /mnt when nothing is (tutorial step 7). */
   scratchDevice: string;
-  /** Upper bound on waiting for cloud-init's package install; default an hour. */
+  /** Upper bound on waiting for cloud-init's package install; default wait-cloud-init.sh's (an hour). */
   cloudInitTimeoutSeconds?: number;
 }
-
-// Package installs on a fresh VM take minutes; an hour means something is stuck.
-const CLOUD_INIT_TIMEOUT_SECONDS = 3600;
 
 /** Secret values a step reads on standard input; named, never embedded in the plan. */
 export type StdinSecret = "cadcPassword";
@@ -111,7 +108,10 @@ function steps(ctx: PlanContext): StepSpec[] {
       description: "wait for cloud-init to install the packages",
       login: admin,
       files: ["wait-cloud-init.sh"],
-      command: (s) => command("bash", s("wait-cloud-init.sh"), "--timeout", String(ctx.cloudInitTimeoutSeconds ?? CLOUD_INIT_TIMEOUT_SECONDS)),
+      command: (s) =>
+        ctx.cloudInitTimeoutSeconds === undefined
+          ? command("bash", s("wait-cloud-init.sh"))
+          : command("bash", s("wait-cloud-init.sh"), "--timeout", String(ctx.cloudInitTimeoutSeconds)),
       rerunsAfterStart: true,
     },
     {

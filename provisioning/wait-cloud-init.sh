@@ -9,7 +9,8 @@
 set -Eeuo pipefail
 
 readonly PROG="wait-cloud-init"
-readonly DEFAULT_TIMEOUT=1800
+# Package installs on a fresh VM take minutes; an hour means something is stuck.
+readonly DEFAULT_TIMEOUT=3600
 
 usage() {
   cat >&2 <<USAGE

@@ -32,6 +32,9 @@ work_dir=""
 upload_part=""
 final=""
 declare -a worker_pids=()
+# SExtractor's command: Debian and Ubuntu install it as source-extractor, EPEL's package
+# (Rocky) may install it as sex. Set by require_tools.
+sextractor=""
 # The CADC tools' certificate options: empty means their default, ~/.ssl/cadcproxy.pem.
 declare -a cadc_cert=() vos_cert=()
 
@@ -181,7 +184,9 @@ find_config() {
 
 require_tools() {
   local tool
-  local -a tools=(funpack source-extractor timeout awk)
+  sextractor="$(command -v source-extractor || command -v sex || true)"
+  [[ -n "${sextractor}" ]] || die "${EXIT_INTERNAL}" "SExtractor is not on PATH (neither 'source-extractor' nor 'sex')"
+  local -a tools=(funpack timeout awk)
   [[ "${source_spec}" == cadc:* ]] && tools+=(cadcget)
   [[ "${dest_spec}" == vos:* ]] && tools+=(vcp vmv vrm)
   for tool in "${tools[@]}"; do
@@ -301,7 +306,7 @@ extract_chunk() {
     err "funpack of extensions ${list} failed: $(grep -v '^ *$' "${work_dir}/chunk-${n}.log" | tail -n 5)"
     return "${EXIT_UNPACK}"
   fi
-  if ! source-extractor "${fits}" -c "${config_dir}/catalogue.sex" \
+  if ! "${sextractor}" "${fits}" -c "${config_dir}/catalogue.sex" \
     -PARAMETERS_NAME "${config_dir}/catalogue.param" -FILTER_NAME "${config_dir}/default.conv" \
     -CATALOG_NAME "${work_dir}/chunk-${n}.cat" -VERBOSE_TYPE QUIET >>"${work_dir}/chunk-${n}.log" 2>&1 ||
     [[ ! -s "${work_dir}/chunk-${n}.cat" ]]; then

@@ -221,7 +221,7 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
       username: USER,
       password: PASSWORD,
     });
-    expect(csv1.submit.stdin).toBeDefined();
+    expect(csv1.submit.stdin).toBe("[secret]");
     const r = await deliverAndSubmit(csv1, credentials);
     expect(r.code, r.stderr).toBe(0);
     const c = parseSubmitOutput(keptStdout(r.stdout)).cluster;

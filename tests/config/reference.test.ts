@@ -19,4 +19,12 @@ describe("config reference", () => {
     const missingKeys = KNOWN_KEYS.filter((k) => !new RegExp(`^\\s*#?\\s*canfar:${k}:`, "m").test(dev));
     expect(missingKeys).toEqual([]);
   });
+
+  it("names only README sections that exist (*Section* in a key's text)", () => {
+    const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
+    const headings = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map((m) => m[1]?.trim()));
+    const cited = Object.values(REFERENCE).flatMap((r) => [...`${r.what} ${r.note ?? ""}`.matchAll(/\(see \*([^*]+)\*/g)].map((m) => m[1]));
+    expect(cited.length).toBeGreaterThan(0);
+    expect(cited.filter((c) => !headings.has(c))).toEqual([]);
+  });
 });

@@ -55,10 +55,11 @@ describe.skipIf(why)("the snapshot component's commands, as declared, against th
     expect(image.environment.PACKAGES).toBe("offline-render=0");
     expect(image.environment.CONTENT_TAG).toBe(image.environment.CONTENT_HASH?.slice(0, 10));
     expect(image.dir).toMatch(/\S/);
-    expect(image.update).toBeDefined();
+    // An update (new package list, say, with the same content) re-prints the image it made: no new image.
+    expect(image.update).toBe(`printf '%s\\n' "$PULUMI_COMMAND_STDOUT"`);
     // A replaced image is kept; only the destroy-time cleanup deletes, and only the current one.
     expect(image.delete).toBeUndefined();
-    expect(cleanup.delete).toBeDefined();
+    expect(cleanup.delete).toMatch(/^bash \S+\/delete-image\.sh --image "\$IMAGE_ID"$/);
     expect(cleanup.environment.IMAGE_ID).toBe("worker-image-image-id");
     expect(deleteVm.environment.IMAGE_ID).toBe("worker-image-image-id");
   });
