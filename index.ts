@@ -119,16 +119,13 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
         ids: config.observationIds,
         imageName: snapshot.imageName,
         workerFlavor: config.workerFlavor,
-        mode: config.submitMode,
-        ...(config.submitMode === "csv1"
+        mode: config.submission.mode,
+        ...(config.submission.mode === "csv1"
           ? {
               credentials: {
-                authUrl: config.openstackAuthUrl!,
-                projectName: config.openstackProjectName!,
-                projectId: config.openstackProjectId!,
+                ...config.submission.project,
                 // On arbutus-canfar the OpenStack login is the CADC account.
                 username: config.cadcUser,
-                ...(config.openstackUserDomainName ? { userDomainName: config.openstackUserDomainName } : {}),
                 password: config.cadcPassword,
               },
             }

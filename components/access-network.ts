@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
-import { parseCidr } from "../config/cidr";
+import { parseCidr } from "../domain/cidr";
+import type { FloatingIpChoice } from "../domain/floating-ip";
 
-export type FloatingIpChoice = { kind: "allocate"; pool: string } | { kind: "adopt"; address: string };
 
 export interface AccessNetworkArgs {
   /** Prefix for every cloud-side name (`<project>-<stack>`). */

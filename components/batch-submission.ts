@@ -2,12 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { sha256, shellQuote } from "../provisioning/plan";
-import { renderSubmitFile } from "../provisioning/submit-file";
-import { REPO_ROOT } from "./content-hash";
+import { sha256 } from "../lib/sha256";
+import { shellQuote } from "../lib/shell-quote";
+import { renderSubmitFile } from "../domain/submit-file";
+import type { SubmitMode } from "../domain/submit-mode";
+import { REPO_ROOT } from "../lib/repo-root";
 import { connectionAuth, type SshAuth } from "./ssh-auth";
 
-export type SubmitMode = "csv1" | "csv2";
 
 /** What canfar_submit csv1 reads from the environment (the tutorial's sourced RC file). */
 export interface OpenStackCredentials {

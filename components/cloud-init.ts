@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import type { Distro } from "../config/schema";
+import type { Distro } from "../domain/distro";
 
 /**
  * The packages of tutorial step 6 ("install source-extractor and libcfitsio-bin"), per

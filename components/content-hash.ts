@@ -1,9 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { sha256 } from "../provisioning/plan";
-
-/** The checkout `pulumi up` runs from: local commands run here, with paths relative to it. */
-export const REPO_ROOT = join(__dirname, "..");
+import { REPO_ROOT } from "../lib/repo-root";
+import { sha256 } from "../lib/sha256";
 
 export function fileHash(path: string): string {
   return sha256(readFileSync(path));

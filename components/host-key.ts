@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
-import { REPO_ROOT } from "./content-hash";
+import { REPO_ROOT } from "../lib/repo-root";
 
 /** The build VM's SSH host key pair: the private half for cloud-init, the public one to pin. */
 export interface HostKeyPair {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote, types } from "@pulumi/command";
-import { REPO_ROOT } from "./content-hash";
+import { REPO_ROOT } from "../lib/repo-root";
 import { Action, StdinSecret } from "../provisioning/plan";
 import { authSecrets, connectionAuth, type SshAuth } from "./ssh-auth";
 

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote, types } from "@pulumi/command";
-import { shellQuote } from "../provisioning/plan";
-import { contentTag, QUIESCE_SCRIPT, REPO_ROOT } from "./content-hash";
+import { shellQuote } from "../lib/shell-quote";
+import { contentTag, QUIESCE_SCRIPT } from "./content-hash";
+import { REPO_ROOT } from "../lib/repo-root";
 
 const SCRIPTS = "provisioning/snapshot";
 // Glance takes minutes to save an image; a poll every 10 s costs nothing and overshoots the

@@ -1,12 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { types } from "@pulumi/command";
+import type { SshAuth } from "../config/ssh-auth";
 
-/**
- * How every SSH connection of the stack authenticates: with the private key from the
- * stack's config (a secret, optionally passphrase-protected), or with the admin's running
- * ssh-agent, in which case no private key is in the config or the state at all.
- */
-export type SshAuth = { kind: "key"; privateKey: pulumi.Output<string>; passphrase?: pulumi.Output<string> } | { kind: "agent" };
+export type { SshAuth };
 
 /**
  * The connection fields for `auth`. With the agent, nothing: pulumi-command then uses

@@ -1,8 +1,13 @@
 import { z } from "zod";
 import { isIPv4 } from "node:net";
-import { parseFlavor } from "../provisioning/flavor";
-import { observationIdProblems } from "../provisioning/observation-id";
-import { isAnywhere, parseCidr } from "./cidr";
+import { parseFlavor } from "../domain/flavor";
+import { observationIdProblems } from "../domain/observation-id";
+import { isAnywhere, parseCidr } from "../domain/cidr";
+import { DEFAULT_USER, DISTROS, inferDistro, type Distro } from "../domain/distro";
+import type { FloatingIpChoice } from "../domain/floating-ip";
+import { SUBMIT_MODES } from "../domain/submit-mode";
+import { isSystemAccount, USER_NAME_ERE } from "../domain/user-name";
+import { isVospacePath } from "../domain/vospace";
 import { listItemProblems, valueProblem } from "./value-checks";
 
 /** The config namespace: every key in Pulumi.<stack>.yaml is `canfar:<key>`. */
@@ -21,22 +26,12 @@ export const DEFAULTS = {
   observationIds: ["1056215p", "1056216p", "1056217p", "1056218p"],
 } as const;
 
-export const DISTROS = ["ubuntu", "debian", "rocky"] as const;
-/** The two canfar_submit generations (README, *Submitting*): `JOB IMAGE FLAVOR` and `JOB [IMAGE]`. */
-export const SUBMIT_MODES = ["csv1", "csv2"] as const;
-export type Distro = (typeof DISTROS)[number];
-
-/** The image's default login, which holds the key cloud-init injected (tutorial step 4). */
-export const DEFAULT_USER: Record<Distro, string> = { ubuntu: "ubuntu", debian: "debian", rocky: "rocky" };
 
 /** Keys whose values must arrive as Pulumi secrets: they are never stored in plain text. */
 export const SECRET_KEYS = ["cadcPassword", "sshPrivateKey", "sshPrivateKeyPassphrase"] as const;
 
-// The rule provisioning/create-user.sh applies (Debian's useradd refuses capitals and dots);
-// 32 is useradd's limit.
-const CADC_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-// vos:<node>[/<path>]: the characters VOSpace node names use in practice, no `..` segments.
-const VOSPACE = /^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(\/(?!\.\.?(\/|$))[A-Za-z0-9_.+-]+)*\/?$/;
+// The rule create-user.sh applies (domain/user-name.ts).
+const CADC_USER = new RegExp(USER_NAME_ERE);
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
 const SSH_PRIVATE_KEY = /-----BEGIN (OPENSSH|RSA|EC|ENCRYPTED) PRIVATE KEY-----[\s\S]+-----END \1 PRIVATE KEY-----/;
 // A host key line: known_hosts style (`host type key`) or just `type key`, as ssh-keyscan prints it.
@@ -106,13 +101,16 @@ const schema = z
       error: "expected at least one CIDR allowed to reach SSH (your site's range, e.g. 203.0.113.0/24)",
     }),
     allowSshFromAnywhere: bool.default(false),
-    cadcUser: z.string().regex(CADC_USER, { error: "expected a CADC user name: lowercase letters, digits, '_' or '-', at most 32, not starting with a digit" }),
+    cadcUser: z
+      .string()
+      .regex(CADC_USER, { error: "expected a CADC user name: lowercase letters, digits, '_' or '-', at most 32, not starting with a digit" })
+      .refine((v) => !isSystemAccount(v), { error: "is a system account of the image (root, nobody, ...): choose your own CADC user name" }),
     cadcPassword: z
       .string()
       .min(1, { error: "expected the CADC password, not an empty value" })
       // ~/.netrc separates fields by white space and has no portable quoting.
       .regex(/^[^\s'"\\]+$/, { error: "contains white space, a quote or a backslash, which ~/.netrc cannot hold; change the CADC password" }),
-    vospace: z.string().regex(VOSPACE, { error: "expected a VOSpace path such as vos:myuser/catalogues" }),
+    vospace: z.string().refine(isVospacePath, { error: "expected a VOSpace path such as vos:myuser/catalogues (letters, digits, '_', '.', '+', '-' between slashes, no '..')" }),
     observationIds: listOf(z.string(), "CFHT exposure IDs")
       .refine((l) => l.length > 0, { error: "expected at least one exposure ID (remove the key to process the tutorial's four)" })
       .default([...DEFAULTS.observationIds]),
@@ -162,16 +160,21 @@ export interface StackSettings extends Omit<Parsed, "distro" | "defaultUser" | "
   batchUser: string;
   /** Defaults to flavor. */
   workerFlavor: string;
-  floatingIp: { kind: "allocate"; pool: string } | { kind: "adopt"; address: string };
+  floatingIp: FloatingIpChoice;
+  /** How canfar_submit is called: csv1 carries the OpenStack project the checks above made complete. */
+  submission: { mode: "csv1"; project: OpenStackProject } | { mode: "csv2" };
+}
+
+/** What canfar_submit csv1 reads from the environment besides the login and password. */
+export interface OpenStackProject {
+  authUrl: string;
+  projectName: string;
+  projectId: string;
+  userDomainName?: string;
 }
 
 export const KNOWN_KEYS: readonly string[] = Object.keys(schema.shape);
 
-/** Guesses the distribution from CANFAR's image names (canfar-ubuntu-20.04, canfar-rocky-8). */
-export function inferDistro(image: string): Distro | undefined {
-  const lower = image.toLowerCase();
-  return DISTROS.find((d) => lower.includes(d));
-}
 
 export type Problem = [key: string, message: string];
 
@@ -341,6 +344,24 @@ export function validateSettings(
         floatingIp !== undefined
           ? { kind: "adopt", address: floatingIp }
           : { kind: "allocate", pool: floatingIpPool ?? DEFAULTS.floatingIpPool },
+      submission: submissionOf(p),
+    },
+  };
+}
+
+/**
+ * csv1 with a batch host has its three OpenStack keys (crossFieldProblems required them);
+ * without a batch host nothing is submitted, and csv1 carries whatever was given.
+ */
+function submissionOf(p: Parsed): StackSettings["submission"] {
+  if (p.submitMode === "csv2") return { mode: "csv2" };
+  return {
+    mode: "csv1",
+    project: {
+      authUrl: p.openstackAuthUrl ?? "",
+      projectName: p.openstackProjectName ?? "",
+      projectId: p.openstackProjectId ?? "",
+      ...(p.openstackUserDomainName === undefined ? {} : { userDomainName: p.openstackUserDomainName }),
     },
   };
 }

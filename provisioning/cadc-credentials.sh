@@ -20,7 +20,8 @@ readonly PROG="cadc-credentials"
 # The web service hosts cadcutils and vos use, plus those canfarproc's cadc_dotnetrc writes.
 readonly CADC_HOSTS=(ws-cadc.canfar.net ws-uv.canfar.net www.canfar.net www.cadc-ccda.hia-iha.nrc-cnrc.gc.ca
   www.canfar.phys.uvic.ca)
-readonly USER_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
+# The CADC user is also the VM's Linux account: the config's and create-user.sh's pattern.
+readonly USER_RE='^[a-z_][a-z0-9_-]{0,31}$'
 readonly DEFAULT_DAYS=10
 readonly MAX_DAYS=30
 # The new certificate must outlive the rest of provisioning and the snapshot by a margin.
@@ -136,7 +137,7 @@ main() {
       *) usage_error "unknown argument '$1' (the password is read from standard input, never from arguments)" ;;
     esac
   done
-  [[ "${user}" =~ ${USER_RE} ]] || usage_error "--user: '${user}' is not a CADC user name (letters, digits, . _ -)"
+  [[ "${user}" =~ ${USER_RE} ]] || usage_error "--user: '${user}' is not a CADC user name (lowercase letters, digits, _ and -, at most 32, not starting with a digit or -)"
   if [[ ! "${days}" =~ ^[1-9][0-9]{0,2}$ ]] || (( days > MAX_DAYS )); then
     usage_error "--cert-days: expected a whole number of days from 1 to ${MAX_DAYS}, got '${days}'"
   fi

@@ -1,6 +1,7 @@
-import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
+import { sha256 } from "../lib/sha256";
+import { shellQuote } from "../lib/shell-quote";
 
 /** Where the scripts of this folder live on the machine running `pulumi up`. */
 export const PROVISIONING_DIR = __dirname;
@@ -60,17 +61,7 @@ export interface RunAction extends ActionBase {
 export type Action = CopyAction | RunAction;
 
 /** POSIX single-quoting: safe for any value, though every value here is validated too. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 const command = (...words: string[]) => words.map(shellQuote).join(" ");
-
-export function sha256(...parts: Array<string | Buffer>): string {
-  const h = createHash("sha256");
-  for (const p of parts) h.update(p).update("\0");
-  return h.digest("hex");
-}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })

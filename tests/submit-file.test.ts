@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseFlavor } from "../provisioning/flavor";
-import { OBSERVATION_ID_PATTERN, OBSERVATION_ID_SOURCE } from "../provisioning/observation-id";
-import { fitResources, renderSubmitFile, SubmitFileError } from "../provisioning/submit-file";
+import { parseFlavor } from "../domain/flavor";
+import { OBSERVATION_ID_PATTERN, OBSERVATION_ID_SOURCE } from "../domain/observation-id";
+import { fitResources, renderSubmitFile, SubmitFileError } from "../domain/submit-file";
 
 const TUTORIAL_IDS = ["1056215p", "1056216p", "1056217p", "1056218p"];
 
@@ -136,7 +136,7 @@ describe("renderSubmitFile errors (each names what is wrong)", () => {
     [{ ...base, environment: { "1X": "a" } }, "environment: '1X' is not a variable name (letters, digits and _, not starting with a digit)"],
     [{ ...base, environment: { X: "$(Process)" } }, "environment X: the value must not contain a line break or '$'"],
     [{ ...base, x509UserProxy: "$(HOME)/p.pem" }, "x509UserProxy '$(HOME)/p.pem' must be a path of letters, digits and . _ / + -"],
-    [{ ...base, vmImage: 'my "image"' }, `vmImage 'my "image"' must be an image name of letters, digits and . _ : + -`],
+    [{ ...base, vmImage: 'my "image"' }, `vmImage 'my "image"' must be an image name: up to 255 letters, digits, '.', '_' or '-', starting with a letter or digit`],
   ])("%#: %s", (opts, message) => {
     expect(problemsOf(() => renderSubmitFile(opts))).toEqual([message]);
   });

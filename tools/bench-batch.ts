@@ -11,7 +11,7 @@ import { copyFileSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { renderSubmitFile } from "../provisioning/submit-file";
+import { renderSubmitFile } from "../domain/submit-file";
 import { ensureSampleExposure } from "./fits/sample-cache";
 import { wholeNumberOption } from "./whole-number-option";
 import { ARCHIVE, HtcondorPool, VOSPACE } from "../tests/batch/htcondor-pool";

@@ -231,8 +231,9 @@ main() {
   done
   [[ -n "${run_dir}" ]] || { err "--run-dir is required"; usage; exit "${EXIT_USAGE}"; }
   [[ "${mode}" == "csv1" || "${mode}" == "csv2" ]] || die "${EXIT_USAGE}" "--mode '${mode}': expected csv1 or csv2"
-  [[ "${image}" =~ ^[A-Za-z0-9._-]{1,200}$ ]] ||
-    die "${EXIT_USAGE}" "--image '${image}': expected an image name of letters, digits, '.', '_' or '-'"
+  # domain/image-name.ts: what create-image.sh names and the submit file's +VMImage holds.
+  [[ "${image}" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$ ]] ||
+    die "${EXIT_USAGE}" "--image '${image}': expected an image name of up to 255 letters, digits, '.', '_' or '-', starting with a letter or digit"
   if [[ "${mode}" == "csv1" ]]; then
     [[ "${flavor}" =~ ^[A-Za-z0-9._-]+$ ]] ||
       die "${EXIT_USAGE}" "--flavor '${flavor}': csv1 needs a flavor name such as c2-7.5gb-30"

@@ -32,6 +32,7 @@ work_dir=""
 upload_part=""
 final=""
 declare -a worker_pids=()
+readonly VOS_RE='^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_.+-]+)*$'
 # SExtractor's command: Debian and Ubuntu install it as source-extractor, EPEL's package
 # (Rocky) may install it as sex. Set by require_tools.
 sextractor=""
@@ -130,8 +131,9 @@ parse_args() {
   if [[ -z "${dest_spec}" ]]; then
     die "${EXIT_USAGE}" "CATALOGUE_DEST is not set: give vos:CONTAINER or a local directory"
   elif [[ "${dest_spec}" == vos:* ]]; then
-    [[ "${dest_spec}" =~ ^vos:[A-Za-z0-9_.~/-]+$ && "${dest_spec}" != *..* ]] ||
-      die "${EXIT_USAGE}" "CATALOGUE_DEST '${dest_spec}' must be vos:CONTAINER (letters, digits, _ . ~ - /)"
+    # The config's rule (domain/vospace.ts), so what it accepts never fails here.
+    [[ "${dest_spec}" =~ ${VOS_RE} && "${dest_spec}" != *..* && "${dest_spec}/" != */./* ]] ||
+      die "${EXIT_USAGE}" "CATALOGUE_DEST '${dest_spec}' must be vos:CONTAINER (letters, digits, _ . + - between slashes, no '..')"
   elif [[ -d "${dest_spec}" ]]; then
     dest_spec="$(cd "${dest_spec}" && pwd)"
   else

@@ -183,8 +183,9 @@ main() {
   done
   [[ -n "${server}" ]] || usage_error "--server is required (the build VM's ID)"
   [[ -n "${name}" ]] || usage_error "--name is required (the image name CANFAR will boot)"
-  [[ "${name}" =~ ^[A-Za-z0-9._-]{1,200}$ ]] ||
-    die "${EXIT_USAGE}" "--name '${name}': expected 1-200 letters, digits, '.', '_' or '-'"
+  # domain/image-name.ts: what submit.sh and the submit file's +VMImage accept.
+  [[ "${name}" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$ ]] ||
+    die "${EXIT_USAGE}" "--name '${name}': expected up to 255 letters, digits, '.', '_' or '-', starting with a letter or digit"
   [[ "${server}" =~ ^[A-Za-z0-9._-]+$ ]] ||
     die "${EXIT_USAGE}" "--server '${server}': expected a server ID or name (letters, digits, '.', '_', '-')"
   require_seconds --timeout "${timeout}"

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { renderSubmitFile } from "../../provisioning/submit-file";
+import { renderSubmitFile } from "../../domain/submit-file";
 import { missing } from "../support/requirements";
 import { BATCH_USER, BatchHost } from "./batch-host";
 

@@ -3,7 +3,8 @@ import { appendFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Action, planHash, PROVISIONING_DIR, provisioningPlan, RunAction, shellQuote } from "../../provisioning/plan";
+import { Action, planHash, PROVISIONING_DIR, provisioningPlan, RunAction } from "../../provisioning/plan";
+import { shellQuote } from "../../lib/shell-quote";
 
 const CTX = { defaultUser: "ubuntu", cadcUser: "astronomer", scratchDevice: "/dev/vdb" };
 const runs = (actions: Action[]) => actions.filter((a): a is RunAction => a.kind === "run");

@@ -99,7 +99,7 @@ describe("stack config schema", () => {
   });
 
   it.each(["astronomer/catalogues", "vos:", "vos:../etc", "vos:a/../b", "vos:a b", "vos:a;rm"])("refuses VOSpace path %j", (path) => {
-    expect(problems({ vospace: path })).toEqual([["vospace", "expected a VOSpace path such as vos:myuser/catalogues"]]);
+    expect(problems({ vospace: path })).toEqual([["vospace", "expected a VOSpace path such as vos:myuser/catalogues (letters, digits, '_', '.', '+', '-' between slashes, no '..')"]]);
   });
 
   it("checks observation IDs and repeats", () => {

@@ -3,8 +3,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { missing } from "../support/requirements";
-import { OBSERVATION_ID_SOURCE } from "../../provisioning/observation-id";
-import { PIPELINE_EXIT_CODES } from "../../provisioning/pipeline-exit-codes";
+import { OBSERVATION_ID_SOURCE } from "../../domain/observation-id";
+import { PIPELINE_EXIT_CODES } from "../../domain/pipeline-exit-codes";
 import { DOUBLES, PIPELINE, REPO, run, SMOKE_DIR } from "./support";
 
 const SCRIPTS = [

@@ -85,10 +85,10 @@ describe.skipIf(why)("cadc-credentials.sh in a Debian root", () => {
   });
 
   it("passes --cert-days and --user through", async () => {
-    await writeExecutable(root, "/usr/local/bin/cadc-get-cert", cadcGetCertDouble({ user: "JDoe.Astro", password: PASSWORD }));
-    const r = await asUser(["--user", "JDoe.Astro", "--cert-days", "3"], `${PASSWORD}\n`);
+    await writeExecutable(root, "/usr/local/bin/cadc-get-cert", cadcGetCertDouble({ user: "jdoe_astro", password: PASSWORD }));
+    const r = await asUser(["--user", "jdoe_astro", "--cert-days", "3"], `${PASSWORD}\n`);
     expect(r.code).toBe(0);
-    expect(await sh("head -1 ~/.netrc", USER)).toBe(`machine ws-cadc.canfar.net login JDoe.Astro password ${PASSWORD}`);
+    expect(await sh("head -1 ~/.netrc", USER)).toBe(`machine ws-cadc.canfar.net login jdoe_astro password ${PASSWORD}`);
     expect(await sh("cat /tmp/cadc-get-cert.calls")).toMatch(/^-n --days-valid 3 /);
     expect(await certValidFor(2 * DAY)).toBe(true);
     expect(await certValidFor(4 * DAY)).toBe(false);
@@ -125,7 +125,7 @@ describe.skipIf(why)("cadc-credentials.sh in a Debian root", () => {
       [[PASSWORD], `${PASSWORD}\n`, `cadc-credentials: error: unknown argument '${PASSWORD}' (the password is read from standard input, never from arguments)`],
       [["--cert-days", "0"], `${PASSWORD}\n`, "cadc-credentials: error: --cert-days: expected a whole number of days from 1 to 30, got '0'"],
       [["--cert-days", "31"], `${PASSWORD}\n`, "cadc-credentials: error: --cert-days: expected a whole number of days from 1 to 30, got '31'"],
-      [["--user", "j doe"], `${PASSWORD}\n`, "cadc-credentials: error: --user: 'j doe' is not a CADC user name (letters, digits, . _ -)"],
+      [["--user", "j doe"], `${PASSWORD}\n`, "cadc-credentials: error: --user: 'j doe' is not a CADC user name (lowercase letters, digits, _ and -, at most 32, not starting with a digit or -)"],
       [["--user"], `${PASSWORD}\n`, "cadc-credentials: error: --user needs a value"],
       [["--cert-only", "/nowhere/cadcproxy.pem"], `${PASSWORD}\n`, "cadc-credentials: error: --cert-only: the directory of '/nowhere/cadcproxy.pem' does not exist"],
     ];

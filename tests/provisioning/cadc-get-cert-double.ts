@@ -1,4 +1,4 @@
-import { shellQuote } from "../../provisioning/plan";
+import { shellQuote } from "../../lib/shell-quote";
 
 /**
  * A stand-in for cadcutils' `cadc-get-cert` (CADC cannot be reached from here). Like the

@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { SECRET_MARK, type PlannedResource } from "./capture";
 import type { Evaluation } from "./evaluate";
 import { toDot, toSvg } from "./graph";
-import { REPO_ROOT } from "../../components/content-hash";
+import { REPO_ROOT } from "../../lib/repo-root";
 
 const INSTANCE = "openstack:compute/instance:Instance";
 const COPY = "command:remote:CopyToRemote";

@@ -1,5 +1,6 @@
 import { parseFlavor, type Flavor } from "./flavor";
 import { observationIdProblems } from "./observation-id";
+import { isImageName } from "./image-name";
 import { PIPELINE_EXIT_CODES } from "./pipeline-exit-codes";
 
 /** What `do_catalogue.sub` is generated from. */
@@ -82,9 +83,6 @@ export function fitResources(flavor: Flavor): Resources {
 
 // Anything condor_submit would read as a macro, a quote or a line break.
 const PATH_LIKE = /^[A-Za-z0-9._/+-]+$/;
-// Glance allows almost anything in a name; a ClassAd string literal needs no quote, no
-// backslash, no '$' (a submit macro) and no line break.
-const IMAGE_NAME = /^[A-Za-z0-9._:+-]+$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Renders the tutorial's do_catalogue.sub for `opts`; throws SubmitFileError listing every problem. */
@@ -100,8 +98,8 @@ export function renderSubmitFile(opts: SubmitFileOptions): string {
   if (opts.x509UserProxy !== undefined && !PATH_LIKE.test(opts.x509UserProxy)) {
     problems.push(`x509UserProxy '${opts.x509UserProxy}' must be a path of letters, digits and . _ / + -`);
   }
-  if (opts.vmImage !== undefined && !IMAGE_NAME.test(opts.vmImage)) {
-    problems.push(`vmImage '${opts.vmImage}' must be an image name of letters, digits and . _ : + -`);
+  if (opts.vmImage !== undefined && !isImageName(opts.vmImage)) {
+    problems.push(`vmImage '${opts.vmImage}' must be an image name: up to 255 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
   if (opts.ids.length === 0) problems.push("ids: at least one observation ID is needed");
   problems.push(...observationIdProblems(opts.ids));
