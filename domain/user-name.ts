@@ -12,10 +12,6 @@ export const SYSTEM_ACCOUNTS = [
   "list", "irc", "gnats", "nobody", "_apt", "sshd", "systemd-network", "systemd-resolve", "systemd-timesync", "messagebus",
 ] as const;
 
-export function isUserName(value: string): boolean {
-  return new RegExp(USER_NAME_ERE).test(value);
-}
-
 export function isSystemAccount(value: string): boolean {
   return (SYSTEM_ACCOUNTS as readonly string[]).includes(value);
 }

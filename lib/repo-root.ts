@@ -1,4 +1,4 @@
 import { join } from "node:path";
 
-/** The repository's root: scripts and pipeline files are read from here at evaluation. */
+/** The checkout `pulumi up` runs from: local commands run here, with paths relative to it. */
 export const REPO_ROOT = join(__dirname, "..");

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { SNAPSHOT_PREFIX_MAX, validateSettings } from "../../config/schema";
 import { isImageName } from "../../domain/image-name";
 import { renderSubmitFile, SubmitFileError } from "../../domain/submit-file";
-import { isSystemAccount } from "../../domain/user-name";
+import { isSystemAccount, SYSTEM_ACCOUNTS } from "../../domain/user-name";
 import { VALID_RAW, VALID_SECRETS } from "../fixtures/stack-config";
 import { missing } from "../support/requirements";
 
@@ -22,7 +22,9 @@ const VOSPACE = [
 ];
 const USERS = [
   "astronomer", "jdoe", "_svc", "j-doe_2", "a".repeat(32), "a".repeat(33), "JDoe", "jdoe.astro", "1jdoe", "-jdoe",
-  "j doe", "jdoe$", "root", "nobody", "sshd", "www-data",
+  "j doe", "jdoe$",
+  // Every system account the config refuses, so create-user.sh's own list is held to it too.
+  ...SYSTEM_ACCOUNTS,
 ];
 const IMAGES = [
   "image-reduction-2026-12-02-0a1b2c3d4e", "a", "A.b_c-d", "x".repeat(255), "x".repeat(256), "-image", ".image", "_image",
