@@ -46,10 +46,10 @@ export interface BatchSubmissionArgs {
   expectedRunHours: number;
 }
 
-const PIPELINE = join(REPO_ROOT, "provisioning", "pipeline", "do_catalogue.bash");
-const SUBMIT = join(REPO_ROOT, "provisioning", "batch", "submit.sh");
-const FOLLOW = join(REPO_ROOT, "provisioning", "batch", "follow.sh");
-const CREDENTIALS = join(REPO_ROOT, "provisioning", "cadc-credentials.sh");
+const PIPELINE = join(REPO_ROOT, "provisioning", "worker", "do_catalogue.bash");
+const SUBMIT = join(REPO_ROOT, "provisioning", "batch-host", "submit.sh");
+const FOLLOW = join(REPO_ROOT, "provisioning", "batch-host", "follow.sh");
+const CREDENTIALS = join(REPO_ROOT, "provisioning", "shared", "cadc-credentials.sh");
 /** The jobs' certificate, in the run directory: the submit file's x509userproxy names it. */
 export const JOB_PROXY = "cadcproxy.pem";
 /** CADC's own default validity; longer runs ask for a day more than they need, up to CADC's 30. */

@@ -13,7 +13,7 @@ export function contentTag(hash: string): string {
 }
 
 /** The script that prepares the VM for imaging: what it removes is part of the image too. */
-export const QUIESCE_SCRIPT = join(REPO_ROOT, "provisioning", "snapshot", "quiesce.sh");
+export const QUIESCE_SCRIPT = join(REPO_ROOT, "provisioning", "build-vm", "quiesce.sh");
 
 /**
  * Everything that decides what the worker image contains: the provisioning plan (every

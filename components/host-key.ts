@@ -41,7 +41,7 @@ export class HostKey extends pulumi.ComponentResource {
       `${name}-generate`,
       {
         dir: REPO_ROOT,
-        create: "bash provisioning/snapshot/generate-host-key.sh",
+        create: "bash provisioning/local/generate-host-key.sh",
         // An update (the program's command text changed) keeps the key it made.
         update: `printf '%s' "$PULUMI_COMMAND_STDOUT"`,
       },

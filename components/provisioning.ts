@@ -54,7 +54,7 @@ export class Provisioning extends pulumi.ComponentResource {
       {
         dir: REPO_ROOT,
         environment: { OS_CLOUD: args.ensureRunning.cloud, SERVER_ID: args.serverId },
-        create: `bash provisioning/snapshot/start-server.sh --server "$SERVER_ID"`,
+        create: `bash provisioning/local/start-server.sh --server "$SERVER_ID"`,
         triggers: [args.ensureRunning.trigger, args.serverId, args.host, secrets],
         logging: "stderr",
       },

@@ -4,7 +4,7 @@ import { shellQuote } from "../lib/shell-quote";
 import { contentTag, QUIESCE_SCRIPT } from "./content-hash";
 import { REPO_ROOT } from "../lib/repo-root";
 
-const SCRIPTS = "provisioning/snapshot";
+const SCRIPTS = "provisioning/local";
 // Glance takes minutes to save an image; a poll every 10 s costs nothing and overshoots the
 // timeout by at most that much.
 const SNAPSHOT_POLL_SECONDS = 10;

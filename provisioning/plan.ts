@@ -3,8 +3,28 @@ import { dirname, join, relative } from "node:path";
 import { sha256 } from "../lib/sha256";
 import { shellQuote } from "../lib/shell-quote";
 
-/** Where the scripts of this folder live on the machine running `pulumi up`. */
+/**
+ * Where the scripts of this folder live on the machine running `pulumi up`. Its folders say
+ * where each script runs: `local/` on that machine, `build-vm/` on the build VM,
+ * `batch-host/` on the batch host, `shared/` on both remote hosts, `worker/` (the pipeline) on
+ * the workers made from the image.
+ */
 export const PROVISIONING_DIR = __dirname;
+
+/**
+ * Each staged name and the file of this folder it comes from. The staged names are the VM's
+ * layout, kept as it was before the folders said where scripts run: a name is part of the
+ * content hash, so moving a file here must not make a new worker image.
+ */
+const STAGED: Record<string, string> = {
+  "wait-cloud-init.sh": "build-vm/wait-cloud-init.sh",
+  "create-user.sh": "build-vm/create-user.sh",
+  "setup-scratch.sh": "build-vm/setup-scratch.sh",
+  "cadc-credentials.sh": "shared/cadc-credentials.sh",
+  "install-pipeline.sh": "build-vm/install-pipeline.sh",
+  "smoke-test.sh": "build-vm/smoke-test.sh",
+  pipeline: "worker",
+};
 
 /** What the steps need to know; all of it already validated by the config schema. */
 export interface PlanContext {
@@ -71,17 +91,16 @@ function filesUnder(dir: string): string[] {
 }
 
 function isUnder(path: string, dir: string): boolean {
-  const rel = relative(dir, path);
-  return rel === "" || !rel.startsWith("..");
+  return path === dir || path.startsWith(`${dir}/`);
 }
 
 interface StepSpec {
   name: string;
   description: string;
   login: string;
-  /** Files of provisioning/ this step needs, relative to it. Directories bring everything under them. */
+  /** Staged names (keys of STAGED) of the files this step needs. Directories bring everything under them. */
   files: string[];
-  /** Paths under `files` directories to leave out. */
+  /** Staged paths under `files` directories to leave out. */
   exclude?: string[];
   /** Builds the command from where the files land. */
   command: (staged: (rel: string) => string) => string;
@@ -152,13 +171,29 @@ export function stagingDir(login: string): string {
   return `/home/${login}/.canfar-batch/provisioning`;
 }
 
-function stepFiles(step: StepSpec, root: string): string[] {
+/** The file or folder here of a staged name: its own entry, or under its first folder's. */
+function sourceOf(name: string): string {
+  const [top, ...rest] = name.split("/");
+  const source = STAGED[name] ?? (rest.length > 0 && top !== undefined && STAGED[top] !== undefined ? join(STAGED[top], ...rest) : undefined);
+  if (source === undefined) throw new Error(`provisioning plan: ${name} has no entry in STAGED`);
+  return source;
+}
+
+/** A file a step needs: where it is here, and its name under the staging directory. */
+interface StagedFile {
+  local: string;
+  staged: string;
+}
+
+function stepFiles(step: StepSpec, root: string): StagedFile[] {
   return step.files
-    .flatMap((f) => {
-      const local = join(root, f);
-      return statSync(local).isDirectory() ? filesUnder(local) : [local];
+    .flatMap((name): StagedFile[] => {
+      const local = join(root, sourceOf(name));
+      return statSync(local).isDirectory()
+        ? filesUnder(local).map((file) => ({ local: file, staged: join(name, relative(local, file)) }))
+        : [{ local, staged: name }];
     })
-    .filter((local) => !(step.exclude ?? []).some((x) => isUnder(local, join(root, x))));
+    .filter((f) => !(step.exclude ?? []).some((x) => isUnder(f.staged, x)));
 }
 
 /**
@@ -179,7 +214,7 @@ export function provisioningPlan(ctx: PlanContext, root: string = PROVISIONING_D
     const chain = previous?.hash ?? "";
     if (!copiesOf.has(step.login)) {
       const files = specs.filter((s) => s.login === step.login).flatMap((s) => stepFiles(s, root));
-      const remoteOf = (local: string) => `${dir}/${relative(root, local)}`;
+      const remoteOf = (f: StagedFile) => `${dir}/${f.staged}`;
       const dirs = [...new Set([dir, ...files.map((f) => dirname(remoteOf(f)))])].sort();
       const stage: RunAction = {
         kind: "run",
@@ -191,22 +226,23 @@ export function provisioningPlan(ctx: PlanContext, root: string = PROVISIONING_D
         hash: sha256(chain, ...dirs),
         rerunsAfterStart: true,
       };
-      const copies = [...new Set(files)].map(
-        (local): CopyAction => ({
+      const unique = [...new Map(files.map((f) => [f.staged, f])).values()];
+      const copies = unique.map(
+        (f): CopyAction => ({
           kind: "copy",
-          id: `copy-${step.login}-${relative(root, local).replace(/[^A-Za-z0-9]+/g, "-")}`,
+          id: `copy-${step.login}-${f.staged.replace(/[^A-Za-z0-9]+/g, "-")}`,
           login: step.login,
           after: [stage.id],
-          local,
-          remote: remoteOf(local),
-          hash: sha256(relative(root, local), readFileSync(local)),
+          local: f.local,
+          remote: remoteOf(f),
+          hash: sha256(f.staged, readFileSync(f.local)),
           rerunsAfterStart: true,
         }),
       );
       actions.push(stage, ...copies);
       copiesOf.set(step.login, copies);
     }
-    const mine = new Set(stepFiles(step, root));
+    const mine = new Set(stepFiles(step, root).map((f) => f.local));
     const copies = copiesOf.get(step.login)!.filter((c) => mine.has(c.local));
     const run: RunAction = {
       kind: "run",

@@ -20,7 +20,7 @@ describe.skipIf(why)("shellcheck", () => {
   const scripts = ["provisioning", "tools"].flatMap((d) => shellScripts(join(REPO, d))).map((p) => relative(REPO, p)).sort();
 
   it("finds the provisioning scripts", () => {
-    expect(scripts).toContain("provisioning/create-user.sh");
+    expect(scripts).toContain("provisioning/build-vm/create-user.sh");
     expect(scripts).toContain("tools/bench-batch-job.sh");
   });
 

@@ -179,7 +179,7 @@ describe("parseFlavor", () => {
 
 describe("OBSERVATION_ID_PATTERN", () => {
   it("is the rule do_catalogue.bash checks too", () => {
-    const pipeline = readFileSync(join(__dirname, "..", "provisioning", "pipeline", "do_catalogue.bash"), "utf8");
+    const pipeline = readFileSync(join(__dirname, "..", "provisioning", "worker", "do_catalogue.bash"), "utf8");
     expect(/^readonly ID_PATTERN='([^']*)'$/m.exec(pipeline)?.[1]).toBe(OBSERVATION_ID_SOURCE);
   });
 

@@ -35,7 +35,7 @@ The test pool negotiates every 2 s; a CANFAR pool also boots worker VMs, which t
 
 const USER = "bench";
 const FLAVOR = "c2-7.5gb-30";
-const PIPELINE = resolve(__dirname, "..", "provisioning", "pipeline", "do_catalogue.bash");
+const PIPELINE = resolve(__dirname, "..", "provisioning", "worker", "do_catalogue.bash");
 const JOB = resolve(__dirname, "bench-batch-job.sh");
 /** A day's self-signed certificate and key in one file, owned by the user: what cadc-get-cert leaves. */
 const CERT = String.raw`set -eu

@@ -4,7 +4,7 @@
  * Times the catalogue pipeline against the bare tools on a synthetic MegaCam exposure and
  * prints the ratios pipeline/bare. Bare: funpack of the whole file, then one
  * source-extractor over all extensions with the same configuration. Pipeline:
- * provisioning/pipeline/do_catalogue.bash with a local source and destination, with
+ * provisioning/worker/do_catalogue.bash with a local source and destination, with
  * CATALOGUE_JOBS=1 and =2. Targets: <= 1.10 with one job, <= 0.62 with two.
  */
 import { execFileSync } from "node:child_process";
@@ -30,7 +30,7 @@ used, and the ratios pipeline/bare (median). Targets: <= 1.10 (1 job), <= 0.62 (
 
 Needs funpack, fpack (libcfitsio-bin) and source-extractor.`;
 
-const PIPELINE_DIR = resolve(__dirname, "..", "provisioning", "pipeline");
+const PIPELINE_DIR = resolve(__dirname, "..", "provisioning", "worker");
 
 interface Timing {
   wall: number;

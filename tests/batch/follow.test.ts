@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { execCommand } from "../support/exec";
 import { DOUBLES_DIR } from "../doubles/doubles-dir";
 
-const FOLLOW = resolve(__dirname, "../../provisioning/batch/follow.sh");
+const FOLLOW = resolve(__dirname, "../../provisioning/batch-host/follow.sh");
 
 describe("follow.sh against condor_q/condor_history doubles", () => {
   let state: string;

@@ -104,7 +104,7 @@ install -d -m 1777 /var/tmp/canfar-double
 rm -rf /mnt/scratch
 `;
 
-const PIPELINE_DIR = resolve(__dirname, "../../provisioning/pipeline");
+const PIPELINE_DIR = resolve(__dirname, "../../provisioning/worker");
 const PIPELINE_CONFIG = ["catalogue.sex", "catalogue.param", "default.conv", "merge-catalogues.awk"];
 const PIPELINE_DOUBLES = resolve(__dirname, "../pipeline/doubles");
 

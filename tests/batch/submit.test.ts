@@ -7,8 +7,8 @@ import { renderSubmitFile } from "../../domain/submit-file";
 import { missing } from "../support/requirements";
 import { BATCH_USER, BatchHost } from "./batch-host";
 
-const SUBMIT = resolve(__dirname, "../../provisioning/batch/submit.sh");
-const PIPELINE = resolve(__dirname, "../../provisioning/pipeline/do_catalogue.bash");
+const SUBMIT = resolve(__dirname, "../../provisioning/batch-host/submit.sh");
+const PIPELINE = resolve(__dirname, "../../provisioning/worker/do_catalogue.bash");
 const IMAGE = "image-reduction-2026-11-24";
 const FLAVOR = "c2-7.5gb-30";
 // Characters a shell or a log line could trip on: the password must pass through intact.

@@ -112,7 +112,7 @@ describe("the program under mocks (dev fixture)", () => {
   it("waits for the build VM, started if a snapshot stopped it, before the first SSH dial", () => {
     const ensure = ofType(e, "command:local:Command").find((c) => c.name === "provision-ensure-running");
     expect(ensure?.dependencies.some((d) => d.endsWith("canfar:index:BuildVm::build"))).toBe(true);
-    expect((ensure?.inputs as { create?: string }).create).toBe(`bash provisioning/snapshot/start-server.sh --server "$SERVER_ID"`);
+    expect((ensure?.inputs as { create?: string }).create).toBe(`bash provisioning/local/start-server.sh --server "$SERVER_ID"`);
     const stage = ofType(e, "command:remote:Command").find((c) => c.name === "provision-stage-ubuntu");
     expect(stage?.dependencies.some((d) => d.endsWith("::provision-ensure-running"))).toBe(true);
   });

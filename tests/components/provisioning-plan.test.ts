@@ -90,7 +90,7 @@ describe("re-run triggers", () => {
 
   it("re-run a changed step and every step after it, nothing before it", () => {
     const before = new Map(runs(provisioningPlan(CTX, root)).map((r) => [r.id, r.hash]));
-    appendFileSync(join(root, "setup-scratch.sh"), "\n# changed\n");
+    appendFileSync(join(root, "build-vm", "setup-scratch.sh"), "\n# changed\n");
     const after = runs(provisioningPlan(CTX, root));
     const changed = after.filter((r) => r.hash !== before.get(r.id)).map((r) => r.id);
     expect(changed).toEqual(["setup-scratch", "stage-astronomer", "cadc-credentials", "install-pipeline", "smoke-test"]);

@@ -62,7 +62,7 @@ describe("snapshot", () => {
     // The image itself never deletes: a replaced image outlives its replacement (held jobs).
     expect(named(dropping, "worker-image-image").inputs.delete).toBeUndefined();
     const cleanup = named(dropping, "worker-image-delete-on-destroy");
-    expect(cleanup.inputs.delete).toBe(`bash provisioning/snapshot/delete-image.sh --image "$IMAGE_ID"`);
+    expect(cleanup.inputs.delete).toBe(`bash provisioning/local/delete-image.sh --image "$IMAGE_ID"`);
     expect(cleanup.inputs.environment).toMatchObject({ IMAGE_ID: "worker-image-image-id" });
     // Not replaced by a new image (no triggers): an update, which deletes nothing.
     expect(cleanup.inputs.triggers).toBeUndefined();

@@ -6,7 +6,7 @@ import { GLANCE_CONF, SERVICE_PASSWORD } from "../support/openstack-config";
 import { missing } from "../support/requirements";
 
 /*
- * Issue 15 item 2 (a first part): the snapshot scripts (provisioning/snapshot/*.sh) against
+ * Issue 15 item 2 (a first part): the snapshot scripts (provisioning/local/*.sh) against
  * the real Nova and Glance instead of the double. The fake virt driver never uploads a
  * snapshot, so the image stays `queued`: the test plays the cloud finishing the snapshot by
  * uploading a small file to it; without that the script must end in its bounded timeout.
@@ -15,7 +15,7 @@ import { missing } from "../support/requirements";
  * that end `killed`, a hung or failing CLI, an image that vanishes while saving.
  */
 const skip = missing({ root: true, commands: ["debootstrap", "unshare", "ip", "nsenter"] });
-const SCRIPTS = resolve(__dirname, "..", "..", "provisioning", "snapshot");
+const SCRIPTS = resolve(__dirname, "..", "..", "provisioning", "local");
 const IN_ROOT = "/opt/canfar-snapshot";
 const HASH = "sha256-0f1e2d";
 

@@ -9,8 +9,8 @@ import { DOUBLES, PIPELINE, REPO, run, SMOKE_DIR } from "./support";
 
 const SCRIPTS = [
   PIPELINE,
-  join(REPO, "provisioning", "install-pipeline.sh"),
-  join(REPO, "provisioning", "smoke-test.sh"),
+  join(REPO, "provisioning", "build-vm", "install-pipeline.sh"),
+  join(REPO, "provisioning", "build-vm", "smoke-test.sh"),
   ...["cadcget", "vcp", "vmv", "vrm"].map((d) => join(DOUBLES, d)),
 ];
 
@@ -52,7 +52,7 @@ describe("pipeline commands' --help", () => {
   });
 
   it.each(["install-pipeline.sh", "smoke-test.sh"])("%s --help prints usage with exit codes", (script) => {
-    const r = run(join(REPO, "provisioning", script), ["--help"]);
+    const r = run(join(REPO, "provisioning", "build-vm", script), ["--help"]);
     expect(r.status).toBe(0);
     expect(r.stderr).toContain(`usage: ${script}`);
     expect(r.stderr).toContain("Exit codes:");

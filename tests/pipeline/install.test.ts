@@ -7,8 +7,8 @@ import { filesUnder, PIPELINE_DIR, REPO, run, SMOKE_DIR, tempDir, TOOLS } from "
 // install-pipeline.sh under DESTDIR (the host's /usr/local is not ours to change), then
 // smoke-test.sh driving the installed copy on the committed smoke fixture.
 const why = missing({ commands: TOOLS });
-const INSTALL = join(REPO, "provisioning", "install-pipeline.sh");
-const SMOKE = join(REPO, "provisioning", "smoke-test.sh");
+const INSTALL = join(REPO, "provisioning", "build-vm", "install-pipeline.sh");
+const SMOKE = join(REPO, "provisioning", "build-vm", "smoke-test.sh");
 const SHARE = "usr/local/share/canfar-batch/pipeline";
 
 describe.skipIf(why)("install-pipeline.sh and smoke-test.sh", () => {

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 
 /** Paths and runners shared by the catalogue pipeline tests. */
 export const REPO = resolve(__dirname, "..", "..");
-export const PIPELINE_DIR = join(REPO, "provisioning", "pipeline");
+export const PIPELINE_DIR = join(REPO, "provisioning", "worker");
 export const PIPELINE = join(PIPELINE_DIR, "do_catalogue.bash");
 export const DOUBLES = join(__dirname, "doubles");
 export const SMOKE_DIR = join(PIPELINE_DIR, "smoke");

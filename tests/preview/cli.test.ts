@@ -75,10 +75,10 @@ describe("npm run preview", () => {
   });
 
   it("an edited setup-scratch.sh re-runs that step and the ones after it, makes a new image and a new submission", () => {
-    appendFileSync(join(head, "provisioning", "setup-scratch.sh"), "# edited in a pull request\n");
+    appendFileSync(join(head, "provisioning", "build-vm", "setup-scratch.sh"), "# edited in a pull request\n");
     try {
       const r = preview(["--stack", "dev", "--base", baseDir]);
-      process.stdout.write(`\n--- npm run preview: an edited provisioning/setup-scratch.sh\n${r.stdout}`);
+      process.stdout.write(`\n--- npm run preview: an edited provisioning/build-vm/setup-scratch.sh\n${r.stdout}`);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toContain("provisioning re-runs from setup-scratch (setup-scratch, cadc-credentials, install-pipeline, smoke-test)");
       expect(r.stdout).toContain("starts the build VM first if a snapshot stopped it");
@@ -90,7 +90,7 @@ describe("npm run preview", () => {
       expect(md.stdout).toMatch(/^<!-- canfar-batch-preview -->\n### canfar-batch preview/);
       expect(md.stdout).toContain("| replace | `command:remote:Command` | `provision-setup-scratch` | triggers, create first |");
     } finally {
-      cpSync(join(ROOT, "provisioning", "setup-scratch.sh"), join(head, "provisioning", "setup-scratch.sh"));
+      cpSync(join(ROOT, "provisioning", "build-vm", "setup-scratch.sh"), join(head, "provisioning", "build-vm", "setup-scratch.sh"));
     }
   });
 

@@ -19,7 +19,7 @@ const DAY = 86_400;
 describe.skipIf(why)("cadc-credentials.sh in a Debian root", () => {
   let root: RootHandle;
   let script: string;
-  freshRootEachTest("cadc-credentials.sh", async (r, s) => {
+  freshRootEachTest("shared/cadc-credentials.sh", async (r, s) => {
     root = r;
     script = s;
     await writeExecutable(root, "/usr/local/bin/cadc-get-cert", cadcGetCertDouble({ user: USER, password: PASSWORD }));

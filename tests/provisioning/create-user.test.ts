@@ -29,7 +29,7 @@ describe.skipIf(why)("create-user.sh in a Debian root", () => {
   beforeEach(async () => {
     root = await mountOverlay(base);
     await addDefaultUser(root, "ubuntu", key.publicKey);
-    script = await installScript(root, "create-user.sh");
+    script = await installScript(root, "build-vm/create-user.sh");
   });
   afterEach(async () => {
     await root.cleanup();

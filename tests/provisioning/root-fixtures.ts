@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterEach, beforeAll, beforeEach } from "vitest";
 import { BUILD_VM_RECIPE, cachedRoot, mountOverlay } from "../support/debian-root";
 import { writeRootFile } from "../support/root-files";
@@ -7,9 +7,9 @@ import type { RootHandle } from "../support/root-handle";
 
 const PROVISIONING = join(__dirname, "..", "..", "provisioning");
 
-/** Copies provisioning/<name> into the root's /usr/local/sbin, as the provisioning step delivers it. */
+/** Copies provisioning/<name> (`build-vm/create-user.sh`) into the root's /usr/local/sbin, as the provisioning step delivers it. */
 export async function installScript(root: RootHandle, name: string): Promise<string> {
-  const target = `/usr/local/sbin/${name}`;
+  const target = `/usr/local/sbin/${basename(name)}`;
   await writeRootFile(root, target, readFileSync(join(PROVISIONING, name), "utf8"), "755");
   return target;
 }

@@ -13,7 +13,7 @@ const why = missing({ root: true, commands: ["debootstrap", "unshare", "nsenter"
 describe.skipIf(why)("setup-scratch.sh in a Debian root", () => {
   let root: RootHandle;
   let script: string;
-  freshRootEachTest("setup-scratch.sh", (r, s) => {
+  freshRootEachTest("build-vm/setup-scratch.sh", (r, s) => {
     root = r;
     script = s;
   });

@@ -9,7 +9,7 @@ const why = missing({ root: true, commands: ["debootstrap", "unshare", "nsenter"
 describe.skipIf(why)("wait-cloud-init.sh with the root's real cloud-init", () => {
   let root: RootHandle;
   let script: string;
-  freshRootEachTest("wait-cloud-init.sh", (r, s) => {
+  freshRootEachTest("build-vm/wait-cloud-init.sh", (r, s) => {
     root = r;
     script = s;
   });

@@ -63,8 +63,8 @@ describe.skipIf(why)("rules the config and the scripts both apply agree", () => 
     const { rows, disagreeing } = agreement(VOSPACE, {
       config: (v) => configAccepts("vospace", v),
       pipeline: (v) =>
-        scriptAccepts(["bash", script("pipeline", "do_catalogue.bash"), "1056213p"], "CATALOGUE_DEST '", {
-          env: { CATALOGUE_SOURCE: script("pipeline", "smoke"), CATALOGUE_DEST: v },
+        scriptAccepts(["bash", script("worker", "do_catalogue.bash"), "1056213p"], "CATALOGUE_DEST '", {
+          env: { CATALOGUE_SOURCE: script("worker", "smoke"), CATALOGUE_DEST: v },
         }),
     });
     expect(disagreeing).toEqual([]);
@@ -77,10 +77,10 @@ describe.skipIf(why)("rules the config and the scripts both apply agree", () => 
   it("user names: canfar:cadcUser, create-user.sh and cadc-credentials.sh --user", () => {
     const { rows, disagreeing } = agreement(USERS, {
       config: (v) => configAccepts("cadcUser", v),
-      createUser: (v) => scriptAccepts(["bash", script("create-user.sh"), v], "user name '", { asNobody: true }),
+      createUser: (v) => scriptAccepts(["bash", script("build-vm", "create-user.sh"), v], "user name '", { asNobody: true }),
       // Its pattern; the system accounts are create-user.sh's rule, which runs first on the VM
       // (the CADC login is no Linux account on the batch host, so the script does not repeat it).
-      cadcCredentials: (v) => !isSystemAccount(v) && scriptAccepts(["bash", script("cadc-credentials.sh"), "--user", v, "--cert-days", "0"], "--user: '"),
+      cadcCredentials: (v) => !isSystemAccount(v) && scriptAccepts(["bash", script("shared", "cadc-credentials.sh"), "--user", v, "--cert-days", "0"], "--user: '"),
     });
     expect(disagreeing).toEqual([]);
     expect(rows.filter((r) => r.verdicts.config).length).toBeGreaterThanOrEqual(4);
@@ -100,8 +100,8 @@ describe.skipIf(why)("rules the config and the scripts both apply agree", () => 
     const { rows, disagreeing } = agreement(IMAGES, {
       domain: isImageName,
       submitFile: subAccepts,
-      submit: (v) => scriptAccepts(["bash", script("batch", "submit.sh"), "--run-dir", "/nonexistent", "--mode", "csv2", "--image", v], "--image '"),
-      createImage: (v) => scriptAccepts(["bash", script("snapshot", "create-image.sh"), "--server", "bad server", "--name", v], "--name '"),
+      submit: (v) => scriptAccepts(["bash", script("batch-host", "submit.sh"), "--run-dir", "/nonexistent", "--mode", "csv2", "--image", v], "--image '"),
+      createImage: (v) => scriptAccepts(["bash", script("local", "create-image.sh"), "--server", "bad server", "--name", v], "--name '"),
     });
     // An empty value is "required", not "refused" to the scripts: both stop, for another reason.
     expect(disagreeing.filter((r) => r.value !== "")).toEqual([]);

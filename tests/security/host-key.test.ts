@@ -54,7 +54,7 @@ describe.skipIf(why)("an impostor at the address of a pinned host", () => {
     key = (await newKey()).key;
     fake = await impostor(["ubuntu", "astronomer"], key.publicKey);
     // The genuine batch host's key (canfar:batchHostKey): a key of its own, not the impostor's.
-    const genuine = (await execOk(["bash", join(__dirname, "..", "..", "provisioning", "snapshot", "generate-host-key.sh")])).stdout;
+    const genuine = (await execOk(["bash", join(__dirname, "..", "..", "provisioning", "local", "generate-host-key.sh")])).stdout;
     batchKey = parseHostKey(genuine).publicKey;
     resources = await resourcesFor(key, {
       "canfar:batchHost": "127.0.0.1",

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { execCommand } from "../support/exec";
 import { OpenstackDouble } from "../doubles/openstack-double";
 
-const SCRIPT = resolve(__dirname, "../../provisioning/snapshot/create-image.sh");
+const SCRIPT = resolve(__dirname, "../../provisioning/local/create-image.sh");
 const HASH = "sha256-0f1e2d";
 
 describe("create-image.sh against the openstack double", () => {

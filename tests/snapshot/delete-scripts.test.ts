@@ -3,8 +3,8 @@ import { resolve } from "node:path";
 import { execCommand } from "../support/exec";
 import { OpenstackDouble } from "../doubles/openstack-double";
 
-const DELETE_IMAGE = resolve(__dirname, "../../provisioning/snapshot/delete-image.sh");
-const DELETE_SERVER = resolve(__dirname, "../../provisioning/snapshot/delete-server.sh");
+const DELETE_IMAGE = resolve(__dirname, "../../provisioning/local/delete-image.sh");
+const DELETE_SERVER = resolve(__dirname, "../../provisioning/local/delete-server.sh");
 
 describe("delete-image.sh and delete-server.sh against the openstack double", () => {
   let os: OpenstackDouble;

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
 import { missing } from "../support/requirements";
 
-const QUIESCE = resolve(__dirname, "../../provisioning/snapshot/quiesce.sh");
+const QUIESCE = resolve(__dirname, "../../provisioning/build-vm/quiesce.sh");
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeepThisKeyForTheCadcUser cadc-user";
 
 // What a provisioned build VM holds right before its snapshot.

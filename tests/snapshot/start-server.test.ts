@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { execCommand } from "../support/exec";
 import { OpenstackDouble } from "../doubles/openstack-double";
 
-const START = resolve(__dirname, "../../provisioning/snapshot/start-server.sh");
+const START = resolve(__dirname, "../../provisioning/local/start-server.sh");
 
 describe("start-server.sh against the openstack double", () => {
   let os: OpenstackDouble;

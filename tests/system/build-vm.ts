@@ -36,7 +36,7 @@ let hostKeyOutput: string | undefined;
 
 /** A real host key, made once per test process by the program's own generate-host-key.sh. */
 export async function generatedHostKey(): Promise<string> {
-  hostKeyOutput ??= (await execOk(["bash", join(ROOT, "provisioning", "snapshot", "generate-host-key.sh")])).stdout;
+  hostKeyOutput ??= (await execOk(["bash", join(ROOT, "provisioning", "local", "generate-host-key.sh")])).stdout;
   return hostKeyOutput;
 }
 

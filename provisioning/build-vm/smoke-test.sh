@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # smoke-test.sh SAMPLE_DIR: runs the installed catalogue pipeline on the small sample
-# exposure in SAMPLE_DIR (one ID.fits.fz, e.g. provisioning/pipeline/smoke) with a temporary
+# exposure in SAMPLE_DIR (one ID.fits.fz, e.g. provisioning/worker/smoke) with a temporary
 # local destination, and fails unless a catalogue with sources appears. Run as the CADC user
 # on the build VM after install-pipeline.sh. CATALOGUE_PIPELINE overrides the pipeline run
 # (default /usr/local/bin/do_catalogue.bash).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # install-pipeline.sh SRC_DIR: installs the catalogue pipeline (do_catalogue.bash and its
-# SExtractor configuration, from SRC_DIR, normally provisioning/pipeline) into
+# SExtractor configuration, from SRC_DIR, normally provisioning/worker) into
 # /usr/local/share/canfar-batch/pipeline and links /usr/local/bin/do_catalogue.bash to it.
 # Run as root on the build VM. Idempotent: a second run changes nothing and exits 0.
 # DESTDIR, if set, is prepended to every path written (for packaging and tests).
@@ -62,7 +62,7 @@ main() {
   fi
   for f in "${EXECUTABLES[@]}" "${DATA_FILES[@]}"; do
     if [[ ! -f "${src}/${f}" ]]; then
-      err "SRC_DIR '${src}' has no ${f}: expected the provisioning/pipeline directory"
+      err "SRC_DIR '${src}' has no ${f}: expected the provisioning/worker directory"
       exit 2
     fi
   done
