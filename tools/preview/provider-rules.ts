@@ -5,7 +5,9 @@
  *
  * Versions: @pulumi/openstack 3.15.2 bundles terraform-provider-openstack v1.54.1
  * (pulumi-openstack v3.15.2 provider/go.mod:8) through pulumi-terraform-bridge v3.79.0;
- * @pulumi/command 1.2.1 (pulumi-command v1.2.1).
+ * @pulumi/command 1.2.1 (pulumi-command v1.2.1), still the newest usable on npm when checked on
+ * 2026-12-03 (its 4.5.0 is a deprecated preview build without remote.CopyToRemote); the
+ * citations below were re-read at the v1.2.1 tag then.
  */
 
 const TPO = "terraform-provider-openstack v1.54.1, openstack/";
