@@ -1,13 +1,18 @@
 import { StackCommand } from "./stack-command";
 
-const USAGE = `Usage: npm run render -- --stack <name> [--config <stack config YAML>] --out <dir>
+const USAGE = `Usage: npm run render -- --stack <name> [--config <stack config YAML>] --out <dir> [--detail]
 
 Evaluates the Pulumi program offline, under Pulumi's mock runtime, with a stack's
 configuration, and writes what \`pulumi up\` would declare, without a cloud or the Pulumi CLI:
 
   plan.json            every resource: type, name, parent, dependencies, inputs
                        (secret values appear as "[secret]"), and the stack outputs
-  graph.dot, graph.svg the resource graph (components as boxes, edges = dependencies)
+  graph.dot, graph.svg the stack at a glance: a box per component (key pair, network,
+                       VM, provisioning, snapshot, submission) in creation order, its
+                       steps listed inside in the order they run; arrows between boxes
+                       say which waits for which (redundant ones left out)
+  graph-detail.dot, graph-detail.svg
+                       with --detail: every resource and every dependency edge
   cloud-init/<vm>.yaml exactly the user-data each instance gets
   ssh/<step>/...       the files provisioning delivers over SSH, as delivered
 
@@ -15,6 +20,7 @@ Options:
   --stack <name>    stack name (reads Pulumi.<name>.yaml unless --config is given)
   --config <file>   stack configuration file to use instead of Pulumi.<stack>.yaml
   --out <dir>       output directory; replaced as a whole only when the render succeeds
+  --detail          also draw the full resource graph (graph-detail.dot, graph-detail.svg)
   -h, --help        this text
 
 Secrets (\`secure:\` values) cannot be decrypted offline; they are replaced by placeholders
@@ -30,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
     stack: { type: "string" },
     config: { type: "string" },
     out: { type: "string" },
+    detail: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -40,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
   if (!values.out) cli.fail(`--out is required\n\n${USAGE}`, 2);
   const evaluation = await cli.evaluate(stack, path);
   const { renderFiles, writeAtomically } = await import("./render/write");
-  const files = await renderFiles(evaluation);
+  const files = await renderFiles(evaluation, { detail: values.detail === true });
   writeAtomically(values.out, files);
   process.stderr.write(`render: ${evaluation.resources.length} resources, ${files.size} files written to ${values.out}\n`);
   return 0;

@@ -19,7 +19,8 @@ describe("npm run render", () => {
   const out = join(work, "out");
   let result: ReturnType<typeof render>;
   beforeAll(() => {
-    result = render(["--stack", "dev", "--out", out]);
+    // --detail: one render shows both pictures (a render takes seconds on a shared machine).
+    result = render(["--stack", "dev", "--out", out, "--detail"]);
   });
 
   it("renders the dev stack", () => {
@@ -57,6 +58,58 @@ describe("npm run render", () => {
     expect(svg).toContain("build&#45;server");
   });
 
+  describe("the pictures", () => {
+    type Planned = { urn: string; type: string; parent?: string; dependencies: string[] };
+    const plan = () => (JSON.parse(readFileSync(join(out, "plan.json"), "utf8")) as { resources: Planned[] }).resources;
+    const dotEdges = (file: string) => [...readFileSync(join(out, file), "utf8").matchAll(/^\s*"([^"]+)" -> "([^"]+)"(.*)$/gm)];
+    const svgEdges = (file: string) => readFileSync(join(out, file), "utf8").match(/class="edge"/g)?.length ?? 0;
+
+    it("graph.svg draws no more edges than components plus steps", () => {
+      const resources = plan();
+      const components = resources.filter((r) => r.type.startsWith("canfar:"));
+      const steps = resources.filter((r) => !r.type.startsWith("canfar:") && components.some((c) => c.urn === r.parent));
+      expect([components.length, steps.length]).toEqual([7, 43]);
+      expect(dotEdges("graph.dot").length).toBe(svgEdges("graph.svg"));
+      expect(svgEdges("graph.svg")).toBeLessThanOrEqual(components.length + steps.length);
+    });
+
+    it("joins the components in the tutorial's order, each arrow implied by no other", () => {
+      const name = (cluster: string | undefined) => cluster?.split("::").pop();
+      const between = dotEdges("graph.dot").flatMap((m) => {
+        const ends = /ltail="([^"]+)", lhead="([^"]+)"/.exec(m[3] ?? "");
+        return ends ? [`${name(ends[1])} -> ${name(ends[2])}`] : [];
+      });
+      expect(between).toEqual([
+        "key -> build",
+        "access -> build",
+        "build-host-key -> build",
+        "build -> provision",
+        "provision -> worker-image",
+        "worker-image -> batch",
+      ]);
+      // Left to right: each box starts right of the one it waits for.
+      const svg = readFileSync(join(out, "graph.svg"), "utf8");
+      const left = (component: string) => {
+        // Graphviz writes '-' in titles as &#45;; a box's outline is its cluster's first path.
+        const box = new RegExp(`<title>cluster_[^<]*::${component.replace(/-/g, "&#45;")}</title>\\s*<path[^>]* d="([^"]+)"`).exec(svg);
+        expect(box, component).not.toBeNull();
+        return Math.min(...[...(box?.[1] ?? "").matchAll(/([-\d.]+),/g)].map((m) => Number(m[1])));
+      };
+      const order = ["build", "provision", "worker-image", "batch"].map(left);
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+      expect(Math.max(left("key"), left("access"), left("build-host-key"))).toBeLessThan(left("build"));
+    });
+
+    it("graph-detail (--detail) has every dependency edge", () => {
+      const resources = plan();
+      const known = new Set(resources.map((r) => r.urn));
+      const dependencies = resources.flatMap((r) => r.dependencies.filter((d) => known.has(d)).map((d) => `${d} -> ${r.urn}`));
+      expect(dotEdges("graph-detail.dot").map((m) => `${m[1]} -> ${m[2]}`).sort()).toEqual(dependencies.sort());
+      expect(svgEdges("graph-detail.svg")).toBe(dependencies.length);
+      expect(svgEdges("graph-detail.svg")).toBeGreaterThan(svgEdges("graph.svg"));
+    });
+  });
+
   it("never writes a secret: secure values appear as [secret]", () => {
     const all = readdirSync(out, { recursive: true, withFileTypes: true })
       .filter((d) => d.isFile())
@@ -92,6 +145,7 @@ describe("render with a bad stack config", () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("plan.json");
     expect(help.stdout).toContain("cloud-init/<vm>.yaml");
+    expect(help.stdout).toContain("--detail          also draw the full resource graph");
   });
 
   it("exits 2 for a stack without a config file", () => {

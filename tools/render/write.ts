@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync,
 import { basename, dirname, join, resolve } from "node:path";
 import { SECRET_MARK, type PlannedResource } from "./capture";
 import type { Evaluation } from "./evaluate";
-import { toDot, toSvg } from "./graph";
+import { toComponentDot, toDetailDot, toSvg } from "./graph";
 import { REPO_ROOT } from "../../lib/repo-root";
 
 const INSTANCE = "openstack:compute/instance:Instance";
@@ -17,14 +17,28 @@ interface AssetInput {
   text?: string;
 }
 
+export interface RenderOptions {
+  /**
+   * Also write graph-detail.dot/svg, every resource and every dependency edge. Only when
+   * asked: its layout takes longer than the component view's, and `npm run preview`
+   * renders on every pull request.
+   */
+  detail?: boolean;
+}
+
 /** The files of a render, relative path → content, before anything touches the disk. */
-export async function renderFiles(evaluation: Evaluation): Promise<Map<string, string | Buffer>> {
+export async function renderFiles(evaluation: Evaluation, opts: RenderOptions = {}): Promise<Map<string, string | Buffer>> {
   const files = new Map<string, string | Buffer>();
   // `root`: the checkout rendered from; local paths under it are compared relative to it.
   files.set("plan.json", `${JSON.stringify({ root: REPO_ROOT, resources: evaluation.resources, outputs: evaluation.outputs }, null, 2)}\n`);
-  const dot = toDot(evaluation.resources);
+  const dot = toComponentDot(evaluation.resources);
   files.set("graph.dot", dot);
   files.set("graph.svg", await toSvg(dot));
+  if (opts.detail) {
+    const detail = toDetailDot(evaluation.resources);
+    files.set("graph-detail.dot", detail);
+    files.set("graph-detail.svg", await toSvg(detail));
+  }
   for (const r of evaluation.resources) {
     const inputs = r.inputs as Record<string, unknown>;
     // The user-data holds the host key, so it is a secret: written with the key as [secret].
