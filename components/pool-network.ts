@@ -25,7 +25,7 @@ export class PoolNetwork extends pulumi.ComponentResource {
     const child = { parent: this };
     this.securityGroup = new openstack.networking.SecGroup(
       `${name}-group`,
-      { name: `${args.namePrefix}-pool`, description: `HTCondor between the members of the canfar-batch pool of ${args.namePrefix}` },
+      { name: `${args.namePrefix}-pool`, description: `HTCondor in the canfar-batch pool of ${args.namePrefix}` },
       child,
     );
     this.securityGroupId = this.securityGroup.id;

@@ -28,7 +28,7 @@ export function renderPoolUserData(args: PoolUserDataArgs): string {
   const doc: Record<string, unknown> = {
     hostname: args.hostname,
     ...(args.hostKey
-      ? { ssh_deletekeys: true, ssh_genkeytypes: [], ssh_keys: { ed25519_private: args.hostKey.privateKey, ed25519_public: args.hostKey.publicKey } }
+      ? { ssh_deletekeys: true, ssh_genkeytypes: ["ed25519"], ssh_keys: { ed25519_private: args.hostKey.privateKey, ed25519_public: args.hostKey.publicKey } }
       : {}),
     write_files: [
       {
