@@ -58,6 +58,14 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
 
   const condorSubmits = () => host.calls().filter((c) => c.startsWith("condor_submit"));
 
+  /** A one-day certificate as DIR/cadcproxy.pem, in the proxy's layout (certificate, then key). */
+  async function makeProxy(dir: string): Promise<void> {
+    const made = await host.ssh(
+      `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=${BATCH_USER} -days 1 -keyout ${dir}/k -out ${dir}/c 2>/dev/null && cat ${dir}/c ${dir}/k > ${dir}/cadcproxy.pem`,
+    );
+    expect(made.code, made.stderr).toBe(0);
+  }
+
   it("csv1: submits with the credentials in canfar_submit's environment only, and reports the cluster", async () => {
     await host.configure({ CANFAR_SUBMIT_VERSION: "csv1", CANFAR_DOUBLE_IMAGES: `${IMAGE} canfar-ubuntu-20.04` });
     const dir = await deliverRun("csv1");
@@ -136,10 +144,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
   it("self-hosted: refuses a certificate expiring within the run, with nothing queued", async () => {
     await host.configure({});
     const dir = await deliverRun("self-hosted-proxy");
-    const made = await host.ssh(
-      `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=${BATCH_USER} -days 1 -keyout ${dir}/k -out ${dir}/c 2>/dev/null && cat ${dir}/c ${dir}/k > ${dir}/cadcproxy.pem`,
-    );
-    expect(made.code, made.stderr).toBe(0);
+    await makeProxy(dir);
     const r = await submit(dir, "self-hosted", undefined, "--proxy cadcproxy.pem --min-valid 172800");
     expect(r.code).toBe(17);
     expect(r.stderr).toContain("within the run's expected length of 48 h");
@@ -240,10 +245,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
     const dir = await deliverRun("proxy");
     // Valid two hours: enough for neither a 3-hour run nor a missing file's run.
-    const made = await host.ssh(
-      `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=${BATCH_USER} -days 1 -keyout ${dir}/k -out ${dir}/c 2>/dev/null && cat ${dir}/c ${dir}/k > ${dir}/cadcproxy.pem`,
-    );
-    expect(made.code, made.stderr).toBe(0);
+    await makeProxy(dir);
     const short = await submit(dir, "csv2", undefined, "--proxy cadcproxy.pem --min-valid 172800");
     expect(short.code).toBe(17);
     expect(short.stderr).toMatch(/the jobs' proxy certificate \/home\/\S+\/cadcproxy\.pem expires .+, within the run's expected length of 48 h \(172800 s\)/);

@@ -14,6 +14,16 @@ function render(args: string[]) {
 }
 
 const work = mkdtempSync(join(tmpdir(), "render-cli-"));
+
+/** No file under `dir` holds a secret's offline stand-in or a stack file's ciphertext. */
+function expectNoSecret(dir: string): void {
+  const all = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => readFileSync(join(d.parentPath, d.name), "utf8"))
+    .join("\n");
+  expect(all).not.toContain("offline-render-placeholder");
+  expect(all).not.toContain("AAABAPLACEHOLDER");
+}
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("npm run render", () => {
@@ -59,12 +69,7 @@ describe("npm run render", () => {
   });
 
   it("never writes a secret: secure values appear as [secret]", () => {
-    const all = readdirSync(out, { recursive: true, withFileTypes: true })
-      .filter((d) => d.isFile())
-      .map((d) => readFileSync(join(d.parentPath, d.name), "utf8"))
-      .join("\n");
-    expect(all).not.toContain("offline-render-placeholder");
-    expect(all).not.toContain("AAABAPLACEHOLDER");
+    expectNoSecret(out);
   });
 });
 
@@ -93,12 +98,7 @@ describe("npm run render --stack self-hosted", () => {
   });
 
   it("never writes a secret: secure values appear as [secret]", () => {
-    const all = readdirSync(out, { recursive: true, withFileTypes: true })
-      .filter((d) => d.isFile())
-      .map((d) => readFileSync(join(d.parentPath, d.name), "utf8"))
-      .join("\n");
-    expect(all).not.toContain("offline-render-placeholder");
-    expect(all).not.toContain("AAABAPLACEHOLDER");
+    expectNoSecret(out);
   });
 
   // The build VM's user-data is left out: its `ssh_genkeytypes: []` (components/cloud-init.ts)
