@@ -16,7 +16,8 @@
 # csv2: `canfar_submit do_catalogue.sub IMAGE`; --flavor is ignored (csv2 takes none).
 # self-hosted: `condor_submit do_catalogue.sub` on the pool's submit node, whose workers
 #       already run IMAGE; --flavor is ignored. IMAGE still names the submission: a new
-#       image is a new submission.
+#       image is a new submission. The node answers SSH before cloud-init has configured
+#       and started HTCondor, so it first waits (at most SCHEDD_WAIT s) for the local schedd.
 #
 # Success is condor_submit's "N job(s) submitted to cluster C." line in the output, not the
 # exit code: both canfar_submit versions print their usage and exit 0 on a wrong number of
@@ -48,6 +49,8 @@ readonly REQUIRED_KEYS="OS_AUTH_URL OS_PROJECT_ID OS_PROJECT_NAME OS_USERNAME OS
 readonly OPTIONAL_KEYS="OS_USER_DOMAIN_NAME OS_PROJECT_DOMAIN_NAME OS_REGION_NAME"
 readonly EXIT_USAGE=2 EXIT_CREDS=3 EXIT_FAILED=10 EXIT_USAGE_TRAP=11 EXIT_QUOTA=12
 readonly EXIT_IMAGE=13 EXIT_REFUSED=14 EXIT_TIMEOUT=15 EXIT_NO_CLUSTER=16 EXIT_PROXY=17
+# HTCondor is in the image; cloud-init only configures and starts it: minutes, not more.
+readonly SCHEDD_WAIT=900
 
 usage() {
   cat >&2 <<EOF
@@ -187,6 +190,16 @@ check_output() {
   die "${EXIT_FAILED}" "${tool} failed (exit ${rc}): ${text}"
 }
 
+# condor_submit fails at once ("Can't find address of local schedd") while the schedd is not
+# up yet; a pool's submit node gets there within minutes of answering SSH.
+wait_for_schedd() {
+  local limit="$1" deadline=$((SECONDS + $1))
+  until condor_q -totals >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "${EXIT_FAILED}" "the local schedd did not answer condor_q within ${limit} s: is HTCondor running on this submit node? (cloud-init status --long; condor_status)"
+    sleep 5
+  done
+}
+
 # Quota, image, refused file and the other generation's usage: each with its own exit code.
 check_canfar_failure() {
   local rc="$1" text="$2" mode="$3"
@@ -299,6 +312,7 @@ main() {
   fi
 
   [[ -z "${proxy}" ]] || check_proxy "${run_dir}" "${proxy}" "${min_valid}"
+  [[ "${mode}" != "self-hosted" ]] || wait_for_schedd "${SCHEDD_WAIT}"
   local rc=0
   OUT_FILE="$(mktemp)"
   trap 'rm -f -- "${OUT_FILE}"' EXIT

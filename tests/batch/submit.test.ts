@@ -119,6 +119,10 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     expect(r.stderr).toContain(`--flavor ${FLAVOR} ignored: self-hosted takes no flavor`);
     expect(host.calls().filter((c) => c.startsWith("canfar_submit"))).toEqual([]);
     expect(condorSubmits()).toEqual(["condor_submit do_catalogue.sub"]);
+    // It asked the local schedd first (a fresh submit node may still be starting HTCondor).
+    const calls = host.calls();
+    expect(calls.indexOf("condor_q -totals")).toBeGreaterThanOrEqual(0);
+    expect(calls.indexOf("condor_q -totals")).toBeLessThan(calls.indexOf("condor_submit do_catalogue.sub"));
     // The same content again: the recorded cluster, nothing submitted.
     const again = await submit(dir, "self-hosted");
     expect(again.code).toBe(0);
