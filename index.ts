@@ -178,6 +178,8 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
       opts,
     );
     outputs.submitNodeIp = submitNode.publicIp;
+    // For the admin's known_hosts: the key every connection of the program pins.
+    outputs.submitNodeHostKey = submitNode.hostKey.publicKey;
     outputs.workers = workers.names;
   } else if (config.batchHost !== undefined && config.batchHostKey !== undefined) {
     batch = new BatchSubmission(

@@ -105,6 +105,7 @@ describe("a self-hosted pool of three workers", () => {
     expect(short(submit.dependencies)).toEqual(expect.arrayContaining(["pool-workers", "batch-certificate", "pool-submit-server"]));
     expect(e.outputs.followCommand).toMatch(/^ssh ubuntu@203\.0\.113\.11 bash canfar-batch\/runs\/dev-[0-9a-f]{12}\/follow.sh 0$/);
     expect(e.outputs.workers).toEqual(["canfar-batch-dev-worker-0", "canfar-batch-dev-worker-1", "canfar-batch-dev-worker-2"]);
+    expect(e.outputs.submitNodeHostKey).toMatch(/^ssh-ed25519 AAAA/);
     // The jobs' certificate is made on the submit node, as on a batch host.
     const cert = ofType(e, REMOTE).find((r) => r.name === "batch-certificate") as PlannedResource;
     expect(String(inputs(cert).create)).toContain("--cert-only");
