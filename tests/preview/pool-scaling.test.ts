@@ -8,7 +8,8 @@ describe("scaling the self-hosted pool, predicted", () => {
     const base = await renderDev({ stack: "self-hosted" });
     const p = predict(base, await renderDev({ stack: "self-hosted", set: { workerCount: 1 } }));
     const changed = p.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`);
-    expect(changed.sort()).toEqual(["delete pool-workers-1-drain", "delete pool-workers-1-port", "delete pool-workers-1-server"]);
+    // In the engine's order: the drain (on the submit node) before the server it drains.
+    expect(changed).toEqual(["delete pool-workers-1-drain", "delete pool-workers-1-server", "delete pool-workers-1-port"]);
     expect(p.hazards).toEqual([]);
     expect(p.consequences.map((c) => c.text)).toEqual(["drains canfar-batch-self-hosted-worker-1 on the submit node, then deletes them"]);
   }, 120_000);
