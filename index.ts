@@ -4,7 +4,7 @@ import { loadConfig } from "./config/load";
 import { AccessNetwork } from "./components/access-network";
 import { BuildVm } from "./components/build-vm";
 import { KeyPair } from "./components/key-pair";
-import { PIPELINE_PACKAGES, renderCloudInit } from "./components/cloud-init";
+import { PIPELINE_PACKAGES, renderCloudInit, type CloudInitArgs } from "./components/cloud-init";
 import { fileHash, imageContentHash, QUIESCE_SCRIPT } from "./components/content-hash";
 import { HostKey } from "./components/host-key";
 import { Provisioning } from "./components/provisioning";
@@ -12,6 +12,10 @@ import { connectionAuth } from "./components/ssh-auth";
 import { Snapshot } from "./components/snapshot";
 import { BatchSubmission } from "./components/batch-submission";
 import { planHash, provisioningPlan, stagingDir } from "./provisioning/plan";
+import { PoolNetwork } from "./components/pool-network";
+import { SubmitNode } from "./components/submit-node";
+import { WorkerGroup } from "./components/worker-group";
+import { DEFAULTS } from "./config/schema";
 
 /**
  * The whole stack: config → components. Exported as a function (Pulumi calls it and takes
@@ -35,7 +39,14 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     },
     opts,
   );
-  const cloudInit = { distro: config.distro, upgrade: config.upgradePackages, extraPackages: config.extraPackages };
+  // A self-hosted pool's workers run HTCondor's execute side from the image (renderCloudInit's
+  // `htcondor` option, from branch pool-core; typed here until that branch is merged).
+  const cloudInit: CloudInitArgs & { htcondor?: boolean } = {
+    distro: config.distro,
+    upgrade: config.upgradePackages,
+    extraPackages: config.extraPackages,
+    ...(config.pool.system === "self-hosted" ? { htcondor: true } : {}),
+  };
   // What the image is made of; the host key is not (workers make their own).
   const userData = renderCloudInit(cloudInit);
   const hostKey = new HostKey("build-host-key", opts);
@@ -106,19 +117,79 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     catalogueDestination: config.vospace,
   };
 
-  if (config.batchHost !== undefined && config.batchHostKey !== undefined) {
-    const batch = new BatchSubmission(
+  const common = {
+    auth: config.sshAuth,
+    stack: pulumi.getStack(),
+    ids: config.observationIds,
+    imageName: snapshot.imageName,
+    workerFlavor: config.workerFlavor,
+    jobEnvironment: { CATALOGUE_DEST: config.vospace },
+    cadc: { user: config.cadcUser, password: config.cadcPassword },
+    expectedRunHours: config.expectedRunHours,
+  };
+  let batch: BatchSubmission | undefined;
+  if (config.pool.system === "self-hosted") {
+    const pool = config.pool;
+    const poolNetwork = new PoolNetwork("pool-network", { namePrefix: config.prefix, networkId: access.networkId }, opts);
+    const submitNode = new SubmitNode(
+      "pool-submit",
+      {
+        namePrefix: config.prefix,
+        network: config.network,
+        sshIngressCidrs: config.sshIngressCidrs,
+        // A second address: the build VM keeps the one it has (adopted or allocated).
+        floatingIp: { kind: "allocate", pool: config.floatingIp.kind === "allocate" ? config.floatingIp.pool : DEFAULTS.floatingIpPool },
+        imageId: snapshot.imageId,
+        flavor: pool.submitNodeFlavor,
+        keyPairName: keyPair.keyPairName,
+        distro: config.distro,
+        poolSecurityGroupId: poolNetwork.securityGroupId,
+        poolNetwork: poolNetwork.cidr,
+        poolPassword: pool.poolPassword,
+      },
+      opts,
+    );
+    // The image's default login: Nova gives it this stack's key at the node's boot, where the
+    // CADC user's keys were copied into the image when it was built (a new key keeps the image).
+    const connection = { host: submitNode.publicIp, hostKey: submitNode.hostKey.publicKey, user: config.defaultUser, ...connectionAuth(config.sshAuth) };
+    const ready = [submitNode.server, submitNode.access.association];
+    const workers = new WorkerGroup(
+      "pool-workers",
+      {
+        namePrefix: config.prefix,
+        count: pool.workerCount,
+        imageId: snapshot.imageId,
+        flavor: config.workerFlavor,
+        distro: config.distro,
+        networkId: access.networkId,
+        poolSecurityGroupId: poolNetwork.securityGroupId,
+        poolNetwork: poolNetwork.cidr,
+        centralManager: submitNode.fixedIp,
+        poolPassword: pool.poolPassword,
+        submitNode: connection,
+        submitNodeId: submitNode.server.id,
+        submitNodeReady: ready,
+      },
+      opts,
+    );
+    batch = new BatchSubmission(
+      "batch",
+      { ...common, host: submitNode.publicIp, hostKey: submitNode.hostKey.publicKey, port: 22, user: config.defaultUser, mode: "self-hosted", hostServerId: submitNode.server.id, dependsOn: [...ready, workers] },
+      opts,
+    );
+    outputs.submitNodeIp = submitNode.publicIp;
+    // For the admin's known_hosts: the key every connection of the program pins.
+    outputs.submitNodeHostKey = submitNode.hostKey.publicKey;
+    outputs.workers = workers.names;
+  } else if (config.batchHost !== undefined && config.batchHostKey !== undefined) {
+    batch = new BatchSubmission(
       "batch",
       {
+        ...common,
         host: config.batchHost,
         hostKey: config.batchHostKey,
         port: config.batchPort,
         user: config.batchUser,
-        auth: config.sshAuth,
-        stack: pulumi.getStack(),
-        ids: config.observationIds,
-        imageName: snapshot.imageName,
-        workerFlavor: config.workerFlavor,
         mode: config.submission.mode,
         ...(config.submission.mode === "csv1"
           ? {
@@ -130,12 +201,11 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
               },
             }
           : {}),
-        jobEnvironment: { CATALOGUE_DEST: config.vospace },
-        cadc: { user: config.cadcUser, password: config.cadcPassword },
-        expectedRunHours: config.expectedRunHours,
       },
       opts,
     );
+  }
+  if (batch !== undefined) {
     outputs.clusterId = batch.clusterId;
     outputs.runDir = batch.runDir;
     outputs.followCommand = batch.followCommand;

@@ -16,7 +16,17 @@ export interface AccessNetworkArgs {
    * adopted address is looked up, never created or released: destroying the stack leaves it.
    */
   floatingIp: FloatingIpChoice;
+  /**
+   * The server the address reaches, in the cloud's names: `id` goes into the port's name
+   * (`<prefix>-<id>-port`) and, for any server but the build VM, the group's; `label` into
+   * the group's description. Default the build VM's, whose names predate this argument.
+   */
+  server?: { id: string; label: string };
+  /** Groups the port carries besides the SSH group (the pool's, on the submit node). */
+  extraSecurityGroupIds?: ReadonlyArray<pulumi.Input<string>>;
 }
+
+const BUILD_VM = { id: "build", label: "build VM" };
 
 /**
  * Tutorial steps 2 and 4: a public address reaching the VM over SSH. The port is created
@@ -33,14 +43,18 @@ export class AccessNetwork extends pulumi.ComponentResource {
   readonly securityGroupId: pulumi.Output<string>;
   /** The association; SSH steps depend on it, or they dial an address not yet routed. */
   readonly association: openstack.networking.FloatingIpAssociate;
+  /** The project network, looked up by name: other ports of the stack go on it too. */
+  readonly networkId: pulumi.Output<string>;
 
   constructor(name: string, args: AccessNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canfar:index:AccessNetwork", name, {}, opts);
     const child = { parent: this };
+    const server = args.server ?? BUILD_VM;
+    const groupName = server.id === BUILD_VM.id ? `${args.namePrefix}-ssh` : `${args.namePrefix}-${server.id}-ssh`;
 
     const group = new openstack.networking.SecGroup(
       `${name}-ssh`,
-      { name: `${args.namePrefix}-ssh`, description: `SSH to the canfar-batch build VM of ${args.namePrefix}` },
+      { name: groupName, description: `SSH to the canfar-batch ${server.label} of ${args.namePrefix}` },
       child,
     );
     this.securityGroup = group;
@@ -75,7 +89,7 @@ export class AccessNetwork extends pulumi.ComponentResource {
     // A new network means a new port; the old one goes first, together with the server on it.
     const port = new openstack.networking.Port(
       `${name}-port`,
-      { name: `${args.namePrefix}-build-port`, networkId: network.id, securityGroupIds: [group.id], adminStateUp: true },
+      { name: `${args.namePrefix}-${server.id}-port`, networkId: network.id, securityGroupIds: [group.id, ...(args.extraSecurityGroupIds ?? [])], adminStateUp: true },
       { ...child, deleteBeforeReplace: true },
     );
     this.port = port;
@@ -91,6 +105,7 @@ export class AccessNetwork extends pulumi.ComponentResource {
       { ...child, deleteBeforeReplace: true },
     );
     this.portId = port.id;
+    this.networkId = network.id;
     this.securityGroupId = group.id;
     this.publicIp = this.association.floatingIp;
     this.registerOutputs({ portId: this.portId, publicIp: this.publicIp, securityGroupId: this.securityGroupId });

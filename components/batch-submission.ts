@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { sha256 } from "../lib/sha256";
 import { shellQuote } from "../lib/shell-quote";
 import { renderSubmitFile } from "../domain/submit-file";
-import type { SubmitMode } from "../domain/submit-mode";
+import type { SubmitCommand } from "../domain/batch-system";
 import { REPO_ROOT } from "../lib/repo-root";
 import { connectionAuth, type SshAuth } from "./ssh-auth";
 
@@ -22,12 +22,12 @@ export interface OpenStackCredentials {
 }
 
 export interface BatchSubmissionArgs {
-  /** The batch host, its SSH port, the submitting user and how SSH authenticates. */
-  host: string;
+  /** The batch host (or the pool's submit node), its SSH port, the submitting user and how SSH authenticates. */
+  host: pulumi.Input<string>;
   port: number;
   user: string;
-  /** The batch host's public host key (`ssh-ed25519 AAAA...`): every connection refuses any other. */
-  hostKey: string;
+  /** The host's public host key (`ssh-ed25519 AAAA...`): every connection refuses any other. */
+  hostKey: pulumi.Input<string>;
   auth: SshAuth;
   /** Stack name, so two stacks of one user never share a run directory. */
   stack: string;
@@ -35,7 +35,15 @@ export interface BatchSubmissionArgs {
   /** Worker image name; waited for: the image component returns it only once active. */
   imageName: pulumi.Input<string>;
   workerFlavor: string;
-  mode: SubmitMode;
+  /** canfar_submit's generation, or `self-hosted`: condor_submit on the stack's own submit node. */
+  mode: SubmitCommand;
+  /**
+   * The host's server, when the stack made it (the submit node): a new server is a new,
+   * empty host, so everything is delivered and submitted there again.
+   */
+  hostServerId?: pulumi.Input<string>;
+  /** What must exist first: the host's server and address; the pool's workers before submitting. */
+  dependsOn?: pulumi.Resource[];
   /** Required for csv1. */
   credentials?: OpenStackCredentials;
   /** Environment of every job (where the catalogues go). */
@@ -62,7 +70,7 @@ export function certificateDays(hours: number): number {
 }
 
 /** Delivers a file by stdin, written aside then renamed: no CopyToRemote, so paths may be home-relative. */
-function deliverCommand(dir: string, file: string): string {
+export function deliverCommand(dir: string, file: string): string {
   const tmp = `${dir}/.${file}.partial`;
   return `umask 077 && mkdir -p ${shellQuote(dir)} && cat > ${shellQuote(tmp)} && mv -f ${shellQuote(tmp)} ${shellQuote(`${dir}/${file}`)}`;
 }
@@ -104,10 +112,13 @@ export class BatchSubmission extends pulumi.ComponentResource {
     };
     const contents = pulumi.all(files);
     const runHash = pulumi
-      .all([args.imageName, contents])
-      // The host and login too: another batch host or account is a new submission there, not
-      // an update that would re-run submit.sh in a run directory that host never had.
-      .apply(([image, texts]) => sha256(image, args.mode, args.workerFlavor, args.host, args.user, ...Object.entries(texts).flat()).slice(0, 12));
+      .all([args.imageName, contents, args.host, args.hostServerId])
+      // The host and login too: another batch host or account (or a new submit node) is a new
+      // submission there, not an update that would re-run submit.sh in a run directory that
+      // host never had.
+      .apply(([image, texts, host, serverId]) =>
+        sha256(image, args.mode, args.workerFlavor, host, args.user, ...(serverId === undefined ? [] : [serverId]), ...Object.entries(texts).flat()).slice(0, 12),
+      );
     const runDir = pulumi.interpolate`canfar-batch/runs/${args.stack}-${runHash}`;
 
     const delivered = Object.entries(files).map(
@@ -120,7 +131,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
             stdin: content,
             triggers: [runHash, pulumi.output(content).apply((c) => sha256(c))],
           },
-          parent,
+          args.dependsOn ? { ...parent, dependsOn: args.dependsOn } : parent,
         ),
     );
 
@@ -169,7 +180,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
         triggers: [runHash],
         logging: "stderr",
       },
-      { ...parent, dependsOn: [...delivered, certificate], additionalSecretOutputs: ["stdin"] },
+      { ...parent, dependsOn: [...delivered, certificate, ...(args.dependsOn ?? [])], additionalSecretOutputs: ["stdin"] },
     );
     this.submit = submit;
     const result = submit.stdout.apply(parseSubmitOutput);

@@ -24,6 +24,11 @@ export const EFFECTS = {
   "new-certificate": "a fresh certificate for the jobs",
   "resubmit-same": "submit.sh re-runs and finds its cluster (nothing submitted)",
   "no-submission": "nothing is submitted any more",
+  "pool-created": "the stack's own pool is created: a submit node and the workers",
+  "submit-node-replaced": "replaces the submit node (its queue goes with it)",
+  "workers-added": "adds workers",
+  "workers-drained-removed": "drains the highest-numbered workers, then deletes them",
+  "workers-replaced": "replaces every worker, each drained first",
 } as const;
 
 export type EffectKind = keyof typeof EFFECTS;

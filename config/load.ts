@@ -7,8 +7,10 @@ import { NAMESPACE, SECRET_KEYS, StackSettings, validateSettings } from "./schem
 type SecretKey = (typeof SECRET_KEYS)[number];
 
 /** Settings as components consume them: secret values only ever travel as secret Outputs. */
-export type Config = Omit<StackSettings, SecretKey | "sshAgent"> & {
+export type Config = Omit<StackSettings, SecretKey | "sshAgent" | "pool"> & {
   cadcPassword: pulumi.Output<string>;
+  /** The stack's own pool, with its secret (set whenever the system is self-hosted). */
+  pool: { system: "canfar" } | { system: "self-hosted"; workerCount: number; submitNodeFlavor: string; poolPassword: pulumi.Output<string> };
   /** The key from the config or the running ssh-agent. */
   sshAuth: SshAuth;
   /** `<pulumi project>-<stack>`: carried by every cloud name, since key pairs are per user. */
@@ -61,7 +63,7 @@ export function loadConfig(): Config {
   if (!result.ok || problems.length > 0) {
     throw new ConfigError(problems, `configuration of stack '${pulumi.getStack()}'`);
   }
-  const { cadcPassword, sshPrivateKey, sshPrivateKeyPassphrase, sshAgent, ...plain } = result.settings;
+  const { cadcPassword, sshPrivateKey, sshPrivateKeyPassphrase, sshAgent, poolPassword, pool, ...plain } = result.settings;
   const sshAuth: SshAuth =
     sshAgent || sshPrivateKey === undefined
       ? { kind: "agent" }
@@ -69,6 +71,8 @@ export function loadConfig(): Config {
   return {
     ...plain,
     cadcPassword: pulumi.secret(cadcPassword),
+    // The schema requires the password whenever the system is self-hosted.
+    pool: pool.system === "self-hosted" ? { ...pool, poolPassword: pulumi.secret(poolPassword ?? "") } : pool,
     sshAuth,
     prefix,
   };

@@ -1,6 +1,7 @@
 import type { ConfigProblem } from "./config-error";
 import { KNOWN_KEYS, NAMESPACE } from "./schema";
 import { shown } from "./value-checks";
+import { MAX_WORKERS } from "../domain/batch-system";
 
 /**
  * Keys outside the `canfar` namespace. `pulumi config set flavor x` writes the project's own
@@ -29,7 +30,18 @@ const NAME_MAX = 255;
 
 /** The cloud names made from `<project>-<stack>`: each must fit OpenStack's limit. */
 export function cloudNameProblems(prefix: string, stack: string): ConfigProblem[] {
-  const names = [`${prefix}-build`, `${prefix}-key`, `${prefix}-ssh`, `${prefix}-build-port`, `SSH to the canfar-batch build VM of ${prefix}`];
+  const names = [
+    `${prefix}-build`,
+    `${prefix}-key`,
+    `${prefix}-ssh`,
+    `${prefix}-build-port`,
+    `SSH to the canfar-batch build VM of ${prefix}`,
+    // A self-hosted pool's (components/submit-node.ts, worker-group.ts, pool-network.ts).
+    `${prefix}-submit-ssh`,
+    `${prefix}-worker-${MAX_WORKERS - 1}-port`,
+    `SSH to the canfar-batch submit node of ${prefix}`,
+    `HTCondor in the canfar-batch pool of ${prefix}`,
+  ];
   const longest = names.reduce((a, b) => (b.length > a.length ? b : a));
   if (longest.length <= NAME_MAX) return [];
   return [{ key: `stack ${shown(stack)}`, message: `makes cloud names of ${longest.length} characters (${shown(longest)}); OpenStack takes at most ${NAME_MAX}: choose a shorter stack name` }];

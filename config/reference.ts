@@ -1,5 +1,6 @@
 import { effectText } from "./change-effects";
 import { DEFAULTS, KNOWN_KEYS, MAX_RUN_HOURS, NAMESPACE, SECRET_KEYS } from "./schema";
+import { MAX_WORKERS, POOL_PASSWORD_MIN } from "../domain/batch-system";
 
 /**
  * What each key is for, its default and what changing it after the build does (Magic
@@ -14,7 +15,8 @@ export interface KeyReference {
   default?: string;
   /**
    * What a change of it on a running stack does (change-effects.ts), on the dev stack, which
-   * sets every key; `npm run preview` must predict exactly these (tests/preview).
+   * sets every key of CANFAR's batch service, or, for the keys of the stack's own pool, on
+   * the self-hosted example stack; `npm run preview` must predict exactly these (tests/preview).
    */
   changes: readonly string[];
   /** When or why, said after the effects. */
@@ -53,12 +55,16 @@ export const REFERENCE: Record<string, KeyReference> = {
   batchUser: { what: "login on the batch host", default: "`cadcUser`", changes: ["new-submission"] },
   batchPort: { what: "SSH port of the batch host", default: code("22"), changes: ["new-certificate", "resubmit-same"] },
   submitMode: { what: "`csv1` (`canfar_submit JOB IMAGE FLAVOR`, OpenStack credentials passed) or `csv2` (`canfar_submit JOB IMAGE`)", default: code("csv1"), changes: ["new-submission"] },
-  workerFlavor: { what: "flavor of the workers the jobs run on; requests in the submit file fit it", default: "`flavor`", changes: ["new-submission"] },
+  workerFlavor: { what: "flavor of the workers the jobs run on; requests in the submit file fit it", default: "`flavor`", changes: ["new-submission"], note: "with `batchSystem` self-hosted it also replaces every worker, each drained first" },
   expectedRunHours: { what: "how long the whole run may take, in hours: the jobs' CADC certificate, made on the batch host at submission, must outlive it, and a shorter one is refused before anything is queued", default: code(String(DEFAULTS.expectedRunHours)), changes: ["new-certificate", "resubmit-same"], note: `at most ${MAX_RUN_HOURS}: CADC issues certificates of at most 30 days` },
   openstackAuthUrl: { what: "Keystone URL given to `canfar_submit` (csv1)", default: "required for csv1", changes: ["resubmit-same"] },
   openstackProjectName: { what: "OpenStack project name given to `canfar_submit` (csv1)", default: "required for csv1", changes: ["resubmit-same"] },
   openstackUserDomainName: { what: "Keystone user domain given to `canfar_submit` (csv1), as `OS_USER_DOMAIN_NAME` in your RC file", default: "unset: not passed", changes: ["resubmit-same"] },
   openstackProjectId: { what: "OpenStack project ID given to `canfar_submit` (csv1)", default: "required for csv1", changes: ["resubmit-same"] },
+  batchSystem: { what: "`canfar` (CANFAR's batch service, from `batchHost`) or `self-hosted` (the stack's own HTCondor pool: a submit node and `workerCount` workers from the worker image; see *Your own HTCondor pool*); each refuses the other's keys", default: code("canfar"), changes: ["pool-created", "new-submission"], note: "to self-hosted; back to canfar deletes the pool" },
+  workerCount: { what: `workers of the self-hosted pool, \`<prefix>-worker-<i>\`: 0 (none, nothing billed for workers) to ${MAX_WORKERS}`, default: `${code(String(DEFAULTS.workerCount))} (self-hosted only)`, changes: ["workers-drained-removed"], note: "fewer workers (2 to 1 here); more workers only adds the new ones" },
+  submitNodeFlavor: { what: "flavor of the self-hosted pool's submit node (central manager and schedd; runs no jobs, so a small `p*` flavor will do)", default: "`flavor` (self-hosted only)", changes: ["submit-node-replaced", "new-submission"], note: "the queue of the old node goes with it" },
+  poolPassword: { what: `the self-hosted pool's secret, at least ${POOL_PASSWORD_MIN} characters: \`openssl rand -base64 32 | pulumi config set --secret canfar:poolPassword\``, default: "required for self-hosted", changes: ["submit-node-replaced", "workers-replaced", "new-submission"], note: "every node gets it in its user-data" },
 };
 
 /** The "changing it later" cell: the effects in words, then the note. */

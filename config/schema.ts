@@ -6,6 +6,7 @@ import { isAnywhere, parseCidr } from "../domain/cidr";
 import { DEFAULT_USER, DISTROS, inferDistro, type Distro } from "../domain/distro";
 import type { FloatingIpChoice } from "../domain/floating-ip";
 import { SUBMIT_MODES } from "../domain/submit-mode";
+import { BATCH_SYSTEMS, MAX_WORKERS, POOL_PASSWORD_MIN, batchSystemProblems } from "../domain/batch-system";
 import { isSystemAccount, USER_NAME_ERE } from "../domain/user-name";
 import { isVospacePath } from "../domain/vospace";
 import { listItemProblems, valueProblem } from "./value-checks";
@@ -24,11 +25,13 @@ export const DEFAULTS = {
   snapshotTimeoutSeconds: 1800,
   expectedRunHours: 48,
   observationIds: ["1056215p", "1056216p", "1056217p", "1056218p"],
+  /** Two workers: a pool that shows jobs running side by side, for two instances of quota. */
+  workerCount: 2,
 } as const;
 
 
 /** Keys whose values must arrive as Pulumi secrets: they are never stored in plain text. */
-export const SECRET_KEYS = ["cadcPassword", "sshPrivateKey", "sshPrivateKeyPassphrase"] as const;
+export const SECRET_KEYS = ["cadcPassword", "sshPrivateKey", "sshPrivateKeyPassphrase", "poolPassword"] as const;
 
 // The rule create-user.sh applies (domain/user-name.ts).
 const CADC_USER = new RegExp(USER_NAME_ERE);
@@ -147,13 +150,23 @@ const schema = z
     openstackProjectName: name("the OpenStack project name").optional(),
     openstackUserDomainName: name("the Keystone user domain (OS_USER_DOMAIN_NAME of your RC file)").optional(),
     openstackProjectId: z.string().regex(/^[0-9a-f]{32}$/, { error: "expected the 32-hex-digit OpenStack project ID (`openstack project list`)" }).optional(),
+    batchSystem: z.enum(BATCH_SYSTEMS, { error: `expected one of ${BATCH_SYSTEMS.join(", ")}` }).default("canfar"),
+    workerCount: positiveInt(0, MAX_WORKERS).optional(),
+    submitNodeFlavor: z.string().max(64, { error: "expected a flavor name such as p2-3gb" }).optional(),
+    poolPassword: z
+      .string()
+      .min(POOL_PASSWORD_MIN, { error: `expected at least ${POOL_PASSWORD_MIN} characters; make one with \`openssl rand -base64 32 | pulumi config set --secret canfar:poolPassword\`` })
+      // HTCondor reads the pool password from a file up to its first line break; white space
+      // at either end would be a different password on different nodes' tools.
+      .regex(/^[\x21-\x7e]+$/, { error: "expected printable ASCII without spaces (`openssl rand -base64 32` makes one)" })
+      .optional(),
   })
   .strict();
 
 type Parsed = z.infer<typeof schema>;
 
 /** The validated stack configuration, every default applied. Secrets are still plain here. */
-export interface StackSettings extends Omit<Parsed, "distro" | "defaultUser" | "floatingIpPool" | "floatingIp" | "batchUser" | "workerFlavor"> {
+export interface StackSettings extends Omit<Parsed, "distro" | "defaultUser" | "floatingIpPool" | "floatingIp" | "batchUser" | "workerFlavor" | "workerCount" | "submitNodeFlavor"> {
   distro: Distro;
   defaultUser: string;
   /** Defaults to cadcUser: on CANFAR the batch host login is the CADC account. */
@@ -163,6 +176,8 @@ export interface StackSettings extends Omit<Parsed, "distro" | "defaultUser" | "
   floatingIp: FloatingIpChoice;
   /** How canfar_submit is called: csv1 carries the OpenStack project the checks above made complete. */
   submission: { mode: "csv1"; project: OpenStackProject } | { mode: "csv2" };
+  /** The stack's own pool (self-hosted), or none (CANFAR's batch service runs the jobs). */
+  pool: { system: "canfar" } | { system: "self-hosted"; workerCount: number; submitNodeFlavor: string };
 }
 
 /** What canfar_submit csv1 reads from the environment besides the login and password. */
@@ -180,7 +195,7 @@ export type Problem = [key: string, message: string];
 
 /** Keys whose value is a list, a boolean or a number (the rest are text). */
 const LIST_KEYS = new Set(["sshIngressCidrs", "observationIds", "extraPackages"]);
-const NON_TEXT_KEYS = new Set(["sshAgent", "allowSshFromAnywhere", "upgradePackages", "keepImageOnDestroy", "deleteBuildVmAfterSnapshot", "allowDistroMismatch", "snapshotTimeoutSeconds", "batchPort", "expectedRunHours"]);
+const NON_TEXT_KEYS = new Set(["sshAgent", "allowSshFromAnywhere", "upgradePackages", "keepImageOnDestroy", "deleteBuildVmAfterSnapshot", "allowDistroMismatch", "snapshotTimeoutSeconds", "batchPort", "expectedRunHours", "workerCount"]);
 
 /**
  * Rules that involve more than one key or knowledge zod's field types do not carry. Run on
@@ -233,6 +248,7 @@ function crossFieldProblems(p: Partial<Parsed>, secretKeys: ReadonlySet<string>,
   }
   problems.push(...sshAuthProblems(p, given));
   problems.push(...batchProblems(p, given));
+  problems.push(...poolProblems(p, given));
   for (const key of SECRET_KEYS) {
     if (p[key] !== undefined && !secretKeys.has(key)) {
       problems.push([key, `must be a Pulumi secret; set it with \`pulumi config set --secret ${NAMESPACE}:${key} ...\``]);
@@ -268,17 +284,34 @@ function batchProblems(p: Partial<Parsed>, given: ReadonlySet<string>): Problem[
       problems.push(["workerFlavor", `'${p.workerFlavor}' has no ephemeral disk for the jobs' scratch directories; choose a c* flavor such as ${DEFAULTS.flavor}`]);
     }
   }
-  if (p.batchHost !== undefined && !given.has("batchHostKey")) {
+  // In self-hosted mode the batch host's keys are refused whole (poolProblems), not completed.
+  const canfar = p.batchSystem !== "self-hosted";
+  if (canfar && p.batchHost !== undefined && !given.has("batchHostKey")) {
     problems.push([
       "batchHostKey",
       "is required when canfar:batchHost is set: the batch host's public host key, so the program never sends your password to another host; see the README (`ssh-keyscan -t ed25519 <batch host>`, checked against a trusted login's known_hosts)",
     ]);
   }
-  if (p.batchHost !== undefined && p.submitMode === "csv1") {
+  if (canfar && p.batchHost !== undefined && p.submitMode === "csv1") {
     for (const key of ["openstackAuthUrl", "openstackProjectName", "openstackProjectId"] as const) {
       // A key given but refused by its own rule has said so already.
       if (!given.has(key)) problems.push([key, "is required when canfar:batchHost is set and canfar:submitMode is csv1 (canfar_submit reads it from the environment)"]);
     }
+  }
+  return problems;
+}
+
+/** The batch system's own keys: the other system's are refused, the pool's secret required. */
+function poolProblems(p: Partial<Parsed>, given: ReadonlySet<string>): Problem[] {
+  // A batchSystem refused by its own rule has said so; the other keys wait for a valid one.
+  if (p.batchSystem === undefined) return [];
+  const problems: Problem[] = batchSystemProblems(p.batchSystem, given);
+  if (p.batchSystem === "self-hosted" && !given.has("poolPassword")) {
+    problems.push(["poolPassword", `is required with canfar:batchSystem self-hosted: the secret the pool's members authenticate with; set it once with \`openssl rand -base64 32 | pulumi config set --secret ${NAMESPACE}:poolPassword\``]);
+  }
+  if (p.submitNodeFlavor !== undefined) {
+    const flavor = parseFlavor(p.submitNodeFlavor);
+    if (typeof flavor === "string") problems.push(["submitNodeFlavor", flavor]);
   }
   return problems;
 }
@@ -331,7 +364,7 @@ export function validateSettings(
   if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
   const p = parsed as Parsed;
   const distro = p.distro ?? (inferDistro(p.image) as Distro);
-  const { floatingIp, floatingIpPool, batchUser, workerFlavor, ...rest } = p;
+  const { floatingIp, floatingIpPool, batchUser, workerFlavor, workerCount, submitNodeFlavor, ...rest } = p;
   return {
     ok: true,
     settings: {
@@ -345,6 +378,10 @@ export function validateSettings(
           ? { kind: "adopt", address: floatingIp }
           : { kind: "allocate", pool: floatingIpPool ?? DEFAULTS.floatingIpPool },
       submission: submissionOf(p),
+      pool:
+        p.batchSystem === "self-hosted"
+          ? { system: "self-hosted", workerCount: workerCount ?? DEFAULTS.workerCount, submitNodeFlavor: submitNodeFlavor ?? p.flavor }
+          : { system: "canfar" },
     },
   };
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Submits the catalogue jobs with CANFAR's canfar_submit: run on the batch host as the batch
-# user over SSH (remote.Command), after do_catalogue.bash and do_catalogue.sub were copied
-# into the run directory and the worker image is `active`.
+# Submits the catalogue jobs with CANFAR's canfar_submit, or with condor_submit on the stack's
+# own submit node: run on the batch host (or the submit node) as the submitting user over SSH
+# (remote.Command), after do_catalogue.bash and do_catalogue.sub were copied into the run
+# directory and the worker image is `active`.
 #
-#   submit.sh --run-dir DIR --mode csv1|csv2 --image IMAGE_NAME [--flavor FLAVOR]
+#   submit.sh --run-dir DIR --mode csv1|csv2|self-hosted --image IMAGE_NAME [--flavor FLAVOR]
 #             [--proxy FILE --min-valid SECONDS] [--timeout SECONDS]
 #             < credentials                             (csv1 reads credentials on stdin)
 #
@@ -13,6 +14,10 @@
 #       allowed; anything else refused). They reach canfar_submit's environment only: never
 #       argv, never a file, never the log.
 # csv2: `canfar_submit do_catalogue.sub IMAGE`; --flavor is ignored (csv2 takes none).
+# self-hosted: `condor_submit do_catalogue.sub` on the pool's submit node, whose workers
+#       already run IMAGE; --flavor is ignored. IMAGE still names the submission: a new
+#       image is a new submission. The node answers SSH before cloud-init has configured
+#       and started HTCondor, so it first waits (at most SCHEDD_WAIT s) for the local schedd.
 #
 # Success is condor_submit's "N job(s) submitted to cluster C." line in the output, not the
 # exit code: both canfar_submit versions print their usage and exit 0 on a wrong number of
@@ -44,23 +49,27 @@ readonly REQUIRED_KEYS="OS_AUTH_URL OS_PROJECT_ID OS_PROJECT_NAME OS_USERNAME OS
 readonly OPTIONAL_KEYS="OS_USER_DOMAIN_NAME OS_PROJECT_DOMAIN_NAME OS_REGION_NAME"
 readonly EXIT_USAGE=2 EXIT_CREDS=3 EXIT_FAILED=10 EXIT_USAGE_TRAP=11 EXIT_QUOTA=12
 readonly EXIT_IMAGE=13 EXIT_REFUSED=14 EXIT_TIMEOUT=15 EXIT_NO_CLUSTER=16 EXIT_PROXY=17
+# HTCondor is in the image; cloud-init only configures and starts it: minutes, not more.
+readonly SCHEDD_WAIT=900
 
 usage() {
   cat >&2 <<EOF
-usage: ${PROG} --run-dir DIR --mode csv1|csv2 --image IMAGE_NAME [--flavor FLAVOR]
+usage: ${PROG} --run-dir DIR --mode csv1|csv2|self-hosted --image IMAGE_NAME [--flavor FLAVOR]
                  [--proxy FILE --min-valid SECONDS] [--timeout SECONDS]
 
-Runs canfar_submit on DIR/${SUB} (executable DIR/${SCRIPT}) and checks that condor_submit
-really submitted. Prints {"cluster": ..., "jobs": ..., "runDir": ...} on stdout.
+Runs canfar_submit (or, self-hosted, condor_submit) on DIR/${SUB} (executable DIR/${SCRIPT})
+and checks that condor_submit really submitted. Prints {"cluster": ..., "jobs": ..., "runDir": ...}
+on stdout.
 
   --run-dir DIR       directory holding ${SUB} and ${SCRIPT}; job logs land there
-  --mode csv1|csv2    which canfar_submit the batch host has (csv1: JOB IMAGE FLAVOR,
-                      credentials on stdin; csv2: JOB IMAGE)
+  --mode MODE         csv1|csv2: which canfar_submit the batch host has (csv1: JOB IMAGE
+                      FLAVOR, credentials on stdin; csv2: JOB IMAGE); self-hosted:
+                      condor_submit JOB on the stack's own submit node
   --image IMAGE_NAME  the worker image (must be active and uniquely named)
   --flavor FLAVOR     worker flavor, required with csv1 (e.g. c2-7.5gb-30)
   --proxy FILE        the jobs' proxy certificate (x509userproxy), relative to DIR
   --min-valid SECONDS refuse a certificate that expires sooner (the run's expected length)
-  --timeout SECONDS   bound on canfar_submit (default 300)
+  --timeout SECONDS   bound on canfar_submit or condor_submit (default 300)
 
 csv1 stdin: KEY=VALUE lines; required ${REQUIRED_KEYS}; optional ${OPTIONAL_KEYS}.
 Exit codes: 2 usage, 3 credentials, 10 failed, 11 usage printed (wrong csv mode),
@@ -128,14 +137,22 @@ json_result() {
   printf '{"cluster": "%s", "jobs": %s, "runDir": "%s"}\n' "$1" "$2" "$3"
 }
 
-# Runs canfar_submit in the run dir, bounded, with output (both streams) in OUT_FILE.
+# The command that queues the jobs: canfar_submit on CANFAR's batch host, condor_submit itself
+# on the stack's own submit node (no cloud scheduler to tell about the image there).
+submit_tool() {
+  if [[ "$1" == "self-hosted" ]]; then echo condor_submit; else echo canfar_submit; fi
+}
+
+# Runs the submit tool in the run dir, bounded, with output (both streams) in OUT_FILE.
 # In csv1 the environment is reset to exactly the given OS_* values; `export` is a shell
 # builtin, so the password is in no process's argv.
-run_canfar_submit() {
-  local run_dir="$1" mode="$2" image="$3" flavor="$4" timeout="$5" out="$6"
-  local -a args=("${SUB}" "${image}")
+run_submit() {
+  local run_dir="$1" mode="$2" image="$3" flavor="$4" timeout="$5" out="$6" tool
+  tool="$(submit_tool "${mode}")"
+  local -a args=("${SUB}")
+  [[ "${mode}" == "self-hosted" ]] || args+=("${image}")
   [[ "${mode}" == "csv1" ]] && args+=("${flavor}")
-  log "running canfar_submit ${args[*]} in ${run_dir}"
+  log "running ${tool} ${args[*]} in ${run_dir}"
   (
     cd "${run_dir}"
     if [[ "${mode}" == "csv1" ]]; then
@@ -143,7 +160,7 @@ run_canfar_submit() {
       while IFS= read -r name; do unset "${name}"; done < <(compgen -e | grep '^OS_' || true)
       for i in "${!CRED_KEYS[@]}"; do export "${CRED_KEYS[i]}=${CRED_VALUES[i]}"; done
     fi
-    exec timeout --kill-after=10 "${timeout}" canfar_submit "${args[@]}"
+    exec timeout --kill-after=10 "${timeout}" "${tool}" "${args[@]}"
   ) >"${out}" 2>&1 </dev/null
 }
 
@@ -151,19 +168,41 @@ run_canfar_submit() {
 SUBMITTED_JOBS=""
 SUBMITTED_CLUSTER=""
 check_output() {
-  local rc="$1" out="$2" mode="$3" text line
+  local rc="$1" out="$2" mode="$3" text line tool
+  tool="$(submit_tool "${mode}")"
   text="$(cat "${out}")"
   line="$(grep -Eo '[0-9]+ job\(s\) submitted to cluster [0-9]+\.' "${out}" | tail -n 1 || true)"
   if [[ -n "${line}" ]]; then
     SUBMITTED_JOBS="${line%% *}"
     SUBMITTED_CLUSTER="${line##* }"
     SUBMITTED_CLUSTER="${SUBMITTED_CLUSTER%.}"
-    ((rc == 0)) || log "canfar_submit exited ${rc} after condor_submit reported cluster ${SUBMITTED_CLUSTER}; the jobs are queued"
+    ((rc == 0)) || log "${tool} exited ${rc} after condor_submit reported cluster ${SUBMITTED_CLUSTER}; the jobs are queued"
     return 0
   fi
   if ((rc == 124 || rc == 137)); then
-    die "${EXIT_TIMEOUT}" "canfar_submit did not finish in time and was stopped; check condor_q before running again, it may have submitted. Output: ${text}"
+    die "${EXIT_TIMEOUT}" "${tool} did not finish in time and was stopped; check condor_q before running again, it may have submitted. Output: ${text}"
   fi
+  # canfar_submit's own failures; condor_submit on the pool's submit node has none of these.
+  [[ "${mode}" == "self-hosted" ]] || check_canfar_failure "${rc}" "${text}" "${mode}"
+  if ((rc == 0)); then
+    die "${EXIT_NO_CLUSTER}" "${tool} exited 0 but printed no 'N job(s) submitted to cluster C.' line, so nothing is known to be submitted. Output: ${text}"
+  fi
+  die "${EXIT_FAILED}" "${tool} failed (exit ${rc}): ${text}"
+}
+
+# condor_submit fails at once ("Can't find address of local schedd") while the schedd is not
+# up yet; a pool's submit node gets there within minutes of answering SSH.
+wait_for_schedd() {
+  local limit="$1" deadline=$((SECONDS + $1))
+  until condor_q -totals >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "${EXIT_FAILED}" "the local schedd did not answer condor_q within ${limit} s: is HTCondor running on this submit node? (cloud-init status --long; condor_status)"
+    sleep 5
+  done
+}
+
+# Quota, image, refused file and the other generation's usage: each with its own exit code.
+check_canfar_failure() {
+  local rc="$1" text="$2" mode="$3"
   if grep -qi 'quota exceeded' <<<"${text}"; then
     die "${EXIT_QUOTA}" "the cloud refused for quota: ${text}"
   fi
@@ -178,10 +217,6 @@ check_output() {
     [[ "${mode}" == "csv2" ]] && other="csv1"
     die "${EXIT_USAGE_TRAP}" "canfar_submit printed its usage and exited ${rc}: nothing was submitted. It was called in ${mode} form; this batch host's canfar_submit wants another number of arguments (csv1: JOB IMAGE FLAVOR, csv2: JOB IMAGE): set the mode to ${other}. Output: ${text}"
   fi
-  if ((rc == 0)); then
-    die "${EXIT_NO_CLUSTER}" "canfar_submit exited 0 but printed no 'N job(s) submitted to cluster C.' line, so nothing is known to be submitted. Output: ${text}"
-  fi
-  die "${EXIT_FAILED}" "canfar_submit failed (exit ${rc}): ${text}"
 }
 
 # The jobs' certificate must outlive the run: checked right before queueing.
@@ -230,7 +265,7 @@ main() {
     esac
   done
   [[ -n "${run_dir}" ]] || { err "--run-dir is required"; usage; exit "${EXIT_USAGE}"; }
-  [[ "${mode}" == "csv1" || "${mode}" == "csv2" ]] || die "${EXIT_USAGE}" "--mode '${mode}': expected csv1 or csv2"
+  [[ "${mode}" == "csv1" || "${mode}" == "csv2" || "${mode}" == "self-hosted" ]] || die "${EXIT_USAGE}" "--mode '${mode}': expected csv1, csv2 or self-hosted"
   # domain/image-name.ts: what create-image.sh names and the submit file's +VMImage holds.
   [[ "${image}" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$ ]] ||
     die "${EXIT_USAGE}" "--image '${image}': expected an image name of up to 255 letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -238,7 +273,7 @@ main() {
     [[ "${flavor}" =~ ^[A-Za-z0-9._-]+$ ]] ||
       die "${EXIT_USAGE}" "--flavor '${flavor}': csv1 needs a flavor name such as c2-7.5gb-30"
   elif [[ -n "${flavor}" ]]; then
-    log "--flavor ${flavor} ignored: csv2 canfar_submit takes no flavor (the cloud scheduler sizes workers from the submit file)"
+    log "--flavor ${flavor} ignored: ${mode} takes no flavor (the workers' size is fixed; the submit file's requests fit it)"
     flavor=""
   fi
   [[ "${timeout}" =~ ^[1-9][0-9]*$ ]] || die "${EXIT_USAGE}" "--timeout '${timeout}': expected a positive number of seconds"
@@ -251,7 +286,11 @@ main() {
   [[ "${run_dir}" != *'"'* && "${run_dir}" != *\\* ]] || die "${EXIT_USAGE}" "--run-dir must not contain quotes or backslashes"
   [[ -f "${run_dir}/${SUB}" ]] || die "${EXIT_USAGE}" "${run_dir}/${SUB} is missing (deliver it before submitting)"
   [[ -f "${run_dir}/${SCRIPT}" ]] || die "${EXIT_USAGE}" "${run_dir}/${SCRIPT} is missing (deliver it before submitting)"
-  command -v canfar_submit >/dev/null || die "${EXIT_FAILED}" "canfar_submit is not on PATH: is this the CANFAR batch host?"
+  if [[ "${mode}" == "self-hosted" ]]; then
+    command -v condor_submit >/dev/null || die "${EXIT_FAILED}" "condor_submit is not on PATH: is this the pool's submit node, with HTCondor installed?"
+  else
+    command -v canfar_submit >/dev/null || die "${EXIT_FAILED}" "canfar_submit is not on PATH: is this the CANFAR batch host?"
+  fi
   [[ "${mode}" == "csv1" ]] && read_credentials
 
   # One submission at a time per run dir: two concurrent runs must not both submit.
@@ -273,10 +312,11 @@ main() {
   fi
 
   [[ -z "${proxy}" ]] || check_proxy "${run_dir}" "${proxy}" "${min_valid}"
+  [[ "${mode}" != "self-hosted" ]] || wait_for_schedd "${SCHEDD_WAIT}"
   local rc=0
   OUT_FILE="$(mktemp)"
   trap 'rm -f -- "${OUT_FILE}"' EXIT
-  run_canfar_submit "${run_dir}" "${mode}" "${image}" "${flavor}" "${timeout}" "${OUT_FILE}" || rc=$?
+  run_submit "${run_dir}" "${mode}" "${image}" "${flavor}" "${timeout}" "${OUT_FILE}" || rc=$?
   check_output "${rc}" "${OUT_FILE}" "${mode}"
   write_marker "${run_dir}" "${hash}" "${SUBMITTED_CLUSTER}" "${SUBMITTED_JOBS}" "${image}"
   log "submitted ${SUBMITTED_JOBS} job(s) to cluster ${SUBMITTED_CLUSTER}; follow with: follow.sh ${SUBMITTED_CLUSTER}"

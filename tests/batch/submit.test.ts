@@ -53,10 +53,18 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     return dir;
   }
 
-  const submit = (dir: string, mode: "csv1" | "csv2", stdin?: string, extra = "") =>
+  const submit = (dir: string, mode: "csv1" | "csv2" | "self-hosted", stdin?: string, extra = "") =>
     host.ssh(`bash canfar-batch/submit.sh --run-dir ${dir} --mode ${mode} --image ${IMAGE} ${mode === "csv1" ? `--flavor ${FLAVOR}` : ""} ${extra}`, stdin);
 
   const condorSubmits = () => host.calls().filter((c) => c.startsWith("condor_submit"));
+
+  /** A one-day certificate as DIR/cadcproxy.pem, in the proxy's layout (certificate, then key). */
+  async function makeProxy(dir: string): Promise<void> {
+    const made = await host.ssh(
+      `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=${BATCH_USER} -days 1 -keyout ${dir}/k -out ${dir}/c 2>/dev/null && cat ${dir}/c ${dir}/k > ${dir}/cadcproxy.pem`,
+    );
+    expect(made.code, made.stderr).toBe(0);
+  }
 
   it("csv1: submits with the credentials in canfar_submit's environment only, and reports the cluster", async () => {
     await host.configure({ CANFAR_SUBMIT_VERSION: "csv1", CANFAR_DOUBLE_IMAGES: `${IMAGE} canfar-ubuntu-20.04` });
@@ -100,6 +108,51 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     expect(JSON.parse(changed.stdout)).toMatchObject({ cluster: "1235", jobs: 5 });
     expect(changed.stderr).toContain("content changed since cluster 1234 was submitted");
     expect(condorSubmits()).toHaveLength(2);
+  });
+
+  it("self-hosted: calls condor_submit with the submit file only, never canfar_submit, and reports the cluster once", async () => {
+    await host.configure({});
+    const dir = await deliverRun("self-hosted");
+    const r = await submit(dir, "self-hosted", undefined, `--flavor ${FLAVOR}`);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ cluster: "1234", jobs: 4, runDir: `/home/${BATCH_USER}/${dir}` });
+    expect(r.stderr).toContain(`--flavor ${FLAVOR} ignored: self-hosted takes no flavor`);
+    expect(host.calls().filter((c) => c.startsWith("canfar_submit"))).toEqual([]);
+    expect(condorSubmits()).toEqual(["condor_submit do_catalogue.sub"]);
+    // It asked the local schedd first (a fresh submit node may still be starting HTCondor).
+    const calls = host.calls();
+    expect(calls.indexOf("condor_q -totals")).toBeGreaterThanOrEqual(0);
+    expect(calls.indexOf("condor_q -totals")).toBeLessThan(calls.indexOf("condor_submit do_catalogue.sub"));
+    // The same content again: the recorded cluster, nothing submitted.
+    const again = await submit(dir, "self-hosted");
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual(JSON.parse(r.stdout));
+    expect(again.stderr).toContain("already submitted as cluster 1234");
+    expect(condorSubmits()).toHaveLength(1);
+    // A new image is a new submission, though condor_submit never sees the image's name.
+    const newImage = await host.ssh(`bash canfar-batch/submit.sh --run-dir ${dir} --mode self-hosted --image ${IMAGE}-b`);
+    expect(newImage.code).toBe(0);
+    expect(JSON.parse(newImage.stdout)).toMatchObject({ cluster: "1235" });
+  });
+
+  it("self-hosted: a condor_submit failure is quoted with exit 10 and leaves no marker", async () => {
+    await host.configure({});
+    const dir = await deliverRun("self-hosted-broken", "executable = do_catalogue.bash\n");
+    const r = await submit(dir, "self-hosted");
+    expect(r.code).toBe(10);
+    expect(r.stderr).toContain("condor_submit failed (exit 1): ERROR: no queue statement");
+    expect(r.stdout).toBe("");
+    expect((await host.ssh(`test -e ${dir}/.canfar-submitted`)).code).not.toBe(0);
+  });
+
+  it("self-hosted: refuses a certificate expiring within the run, with nothing queued", async () => {
+    await host.configure({});
+    const dir = await deliverRun("self-hosted-proxy");
+    await makeProxy(dir);
+    const r = await submit(dir, "self-hosted", undefined, "--proxy cadcproxy.pem --min-valid 172800");
+    expect(r.code).toBe(17);
+    expect(r.stderr).toContain("within the run's expected length of 48 h");
+    expect(condorSubmits()).toEqual([]);
   });
 
   it("csv2: calls canfar_submit with JOB IMAGE only and ignores the flavor", async () => {
@@ -196,10 +249,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
     const dir = await deliverRun("proxy");
     // Valid two hours: enough for neither a 3-hour run nor a missing file's run.
-    const made = await host.ssh(
-      `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=${BATCH_USER} -days 1 -keyout ${dir}/k -out ${dir}/c 2>/dev/null && cat ${dir}/c ${dir}/k > ${dir}/cadcproxy.pem`,
-    );
-    expect(made.code, made.stderr).toBe(0);
+    await makeProxy(dir);
     const short = await submit(dir, "csv2", undefined, "--proxy cadcproxy.pem --min-valid 172800");
     expect(short.code).toBe(17);
     expect(short.stderr).toMatch(/the jobs' proxy certificate \/home\/\S+\/cadcproxy\.pem expires .+, within the run's expected length of 48 h \(172800 s\)/);
@@ -218,7 +268,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
   it("rejects bad arguments before touching anything", async () => {
     const r = await host.ssh("bash canfar-batch/submit.sh --run-dir runs/none --mode csv3 --image x");
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--mode 'csv3': expected csv1 or csv2");
+    expect(r.stderr).toContain("--mode 'csv3': expected csv1, csv2 or self-hosted");
     const noFlavor = await host.ssh("bash canfar-batch/submit.sh --run-dir runs/csv1 --mode csv1 --image x");
     expect(noFlavor.code).toBe(2);
     expect(noFlavor.stderr).toContain("csv1 needs a flavor");
@@ -227,6 +277,6 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     expect(halfProxy.stderr).toContain("--min-valid '': expected a number of seconds (with --proxy)");
     const help = await host.ssh("bash canfar-batch/submit.sh --help");
     expect(help.code).toBe(0);
-    expect(help.stderr).toContain("usage: submit.sh --run-dir DIR --mode csv1|csv2 --image IMAGE_NAME");
+    expect(help.stderr).toContain("usage: submit.sh --run-dir DIR --mode csv1|csv2|self-hosted --image IMAGE_NAME");
   });
 });

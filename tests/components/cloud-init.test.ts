@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CloudInitArgs, renderCloudInit } from "../../components/cloud-init";
 import { missing } from "../support/requirements";
+import { renderPoolUserData, type PoolUserDataArgs } from "../../components/pool-user-data";
 
 const VARIANTS: Record<string, CloudInitArgs> = {
   ubuntu: { distro: "ubuntu" },
@@ -66,6 +67,28 @@ describe.skipIf(why)("rendered user-data passes the real `cloud-init schema`", (
   it.each(Object.keys(VARIANTS))("%s", (variant) => {
     const file = join(dir, `${variant}.yaml`);
     writeFileSync(file, renderCloudInit(VARIANTS[variant]));
+    const out = execFileSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
+    expect(out).toContain("Valid cloud-config");
+  });
+
+  // The self-hosted pool's two roles, as the program renders them (with a stand-in host key
+  // and password: the schema checks shape, not secrets).
+  const POOL: Record<string, PoolUserDataArgs> = {
+    "pool-submit": {
+      role: "submit",
+      distro: "ubuntu",
+      hostname: "canfar-batch-dev-submit",
+      centralManager: "10.0.0.43",
+      poolPassword: "pool-password-for-the-schema-check-0123456789",
+      poolNetwork: "10.0.0.0/24",
+      hostKey: { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9mZmxpbmUtcmVuZGVyLWhvc3Qta2V5LTAwMDAwMDAw" },
+    },
+    "pool-worker-rocky": { role: "worker", distro: "rocky", hostname: "canfar-batch-dev-worker-0", centralManager: "10.0.0.43", poolPassword: "pool-password-for-the-schema-check-0123456789", poolNetwork: "10.0.0.0/24" },
+  };
+
+  it.each(Object.keys(POOL))("%s", (variant) => {
+    const file = join(dir, `${variant}.yaml`);
+    writeFileSync(file, renderPoolUserData(POOL[variant] as PoolUserDataArgs));
     const out = execFileSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
     expect(out).toContain("Valid cloud-config");
   });

@@ -29,6 +29,14 @@ const remove = (key: string) => (c: Config) => {
   delete c[`canfar:${key}`];
 };
 const FORGE = "\n  - canfar:cadcUser: all good";
+/** The dev stack turned self-hosted: CANFAR's batch host keys out, the pool's secret in. */
+const CANFAR_KEYS = ["batchHost", "batchHostKey", "batchUser", "batchPort", "submitMode", "openstackAuthUrl", "openstackProjectName", "openstackProjectId", "openstackUserDomainName"];
+const selfHosted = (c: Config) => {
+  set("batchSystem", "self-hosted")(c);
+  set("poolPassword", { secure: "AAABACORPUS-pool-password" })(c);
+  for (const k of CANFAR_KEYS) remove(k)(c);
+};
+const then = (...edits: Array<(c: Config) => void>) => (c: Config) => edits.forEach((e) => e(c));
 const CYRILLIC_A = "\u0430";
 
 const BROKEN: Case[] = [
@@ -109,6 +117,20 @@ const BROKEN: Case[] = [
   { what: "run length in days, not hours", edit: set("expectedRunHours", "2d"), key: "expectedRunHours" },
   { what: "unknown submit mode", edit: set("submitMode", "csv3"), key: "submitMode" },
   { what: "persistent worker flavor", edit: set("workerFlavor", "p8-12gb"), key: "workerFlavor" },
+  { what: "a batch system that does not exist", edit: set("batchSystem", "slurm"), key: "batchSystem" },
+  { what: "worker count without a pool of one's own", edit: set("workerCount", 2), key: "workerCount" },
+  { what: "submit node flavor with CANFAR's batch service", edit: set("submitNodeFlavor", "p2-3gb"), key: "submitNodeFlavor" },
+  { what: "pool password with CANFAR's batch service", edit: set("poolPassword", { secure: "AAABACORPUS" }), key: "poolPassword" },
+  { what: "self-hosted with the batch host still set", edit: then(selfHosted, set("batchHost", "batch.canfar.net")), key: "batchHost" },
+  { what: "self-hosted with a csv mode", edit: then(selfHosted, set("submitMode", "csv2")), key: "submitMode" },
+  { what: "self-hosted with csv1's project", edit: then(selfHosted, set("openstackProjectId", "0123456789abcdef0123456789abcdef")), key: "openstackProjectId" },
+  { what: "self-hosted without its secret", edit: then(selfHosted, remove("poolPassword")), key: "poolPassword" },
+  { what: "pool password in plain text", edit: then(selfHosted, set("poolPassword", "x".repeat(44))), key: "poolPassword" },
+  { what: "a short pool password", edit: then(selfHosted, set("poolPassword", "short")), key: "poolPassword" },
+  { what: "more workers than a stack declares", edit: then(selfHosted, set("workerCount", 101)), key: "workerCount" },
+  { what: "a negative worker count", edit: then(selfHosted, set("workerCount", -1)), key: "workerCount" },
+  { what: "half a worker", edit: then(selfHosted, set("workerCount", 1.5)), key: "workerCount" },
+  { what: "a submit node flavor it cannot read", edit: then(selfHosted, set("submitNodeFlavor", "m1.small")), key: "submitNodeFlavor" },
   { what: "auth URL smuggling a variable", edit: set("openstackAuthUrl", "https://keystone.example.org:5000/v3\nOS_PASSWORD=x"), key: "openstackAuthUrl" },
   { what: "auth URL not http", edit: set("openstackAuthUrl", "ftp://keystone.example.org/"), key: "openstackAuthUrl" },
   { what: "auth URL with a look-alike host", edit: set("openstackAuthUrl", `https://${CYRILLIC_A}rbutus.example.org:5000/v3`), key: "openstackAuthUrl" },
@@ -132,6 +154,8 @@ const GOOD: Array<{ what: string; edit: (c: Config) => void }> = [
   { what: "a mislabelled image, opted in", edit: (c) => { set("image", "canfar-rocky-8")(c); set("allowDistroMismatch", true)(c); } },
   { what: "csv2, an IPv6 range and extra packages", edit: (c) => { set("submitMode", "csv2")(c); set("sshIngressCidrs", ["198.51.100.0/24", "2001:db8::/32"])(c); set("extraPackages", ["htop", "python3-astropy"])(c); } },
   { what: "the longest snapshot prefix Glance takes", edit: set("snapshotPrefix", "x".repeat(233)) },
+  { what: "a self-hosted pool of the defaults", edit: selfHosted },
+  { what: "a self-hosted pool with no workers, a small submit node", edit: then(selfHosted, set("workerCount", 0), set("submitNodeFlavor", "p2-3gb")) },
 ];
 
 interface Rendered {

@@ -31,6 +31,6 @@ describe("keys outside the canfar namespace", () => {
   it("cloud names made from project and stack must fit OpenStack's 255 characters", () => {
     expect(cloudNameProblems("canfar-batch-dev", "dev")).toEqual([]);
     const [p] = cloudNameProblems(`canfar-batch-${"s".repeat(230)}`, "s".repeat(230));
-    expect(p?.message).toMatch(/^makes cloud names of 27\d characters .*OpenStack takes at most 255: choose a shorter stack name$/);
+    expect(p?.message).toMatch(/^makes cloud names of 28\d characters .*OpenStack takes at most 255: choose a shorter stack name$/);
   });
 });

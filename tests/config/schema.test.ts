@@ -2,11 +2,13 @@ import { describe, expect, it } from "vitest";
 import { DEFAULTS, validateSettings } from "../../config/schema";
 import { VALID_RAW, VALID_SECRETS } from "../fixtures/stack-config";
 
+/** The valid fixture with `overrides`; an undefined value removes the key. */
+function rawOf(overrides: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries({ ...VALID_RAW, ...overrides }).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
 function problems(overrides: Record<string, string | undefined>, secrets: ReadonlySet<string> = VALID_SECRETS) {
-  const raw = Object.fromEntries(
-    Object.entries({ ...VALID_RAW, ...overrides }).filter((e): e is [string, string] => e[1] !== undefined),
-  );
-  const result = validateSettings(raw, secrets);
+  const result = validateSettings(rawOf(overrides), secrets);
   if (result.ok) throw new Error("expected problems, the config was accepted");
   return result.problems;
 }
@@ -290,5 +292,40 @@ describe("SSH authentication: the key from the config or the ssh-agent", () => {
     expect(problems({ sshPrivateKey: encrypted, sshPrivateKeyPassphrase: "open sesame" })).toEqual([
       ["sshPrivateKeyPassphrase", "must be a Pulumi secret; set it with `pulumi config set --secret canfar:sshPrivateKeyPassphrase ...`"],
     ]);
+  });
+
+  describe("the batch system", () => {
+    const POOL = { batchSystem: "self-hosted", poolPassword: "pool-secret-Zx9vQ2mT7kLp4rW8yB3nC6dF", batchHostKey: undefined };
+    const secrets = new Set([...VALID_SECRETS, "poolPassword"]);
+    const settle = (overrides: Record<string, string | undefined>) => validateSettings(rawOf(overrides), secrets);
+
+    it("is CANFAR's batch service by default, with no pool", () => {
+      const result = validateSettings(VALID_RAW, VALID_SECRETS);
+      expect(result.ok && result.settings.pool).toEqual({ system: "canfar" });
+    });
+
+    it("self-hosted: two workers of workerFlavor and a submit node of the build flavor by default", () => {
+      const result = settle(POOL);
+      if (!result.ok) throw new Error(JSON.stringify(result.problems));
+      expect(result.settings.pool).toEqual({ system: "self-hosted", workerCount: DEFAULTS.workerCount, submitNodeFlavor: "c2-7.5gb-30" });
+      expect(settle({ ...POOL, workerCount: "0" }).ok).toBe(true);
+    });
+
+    it("refuses a worker count outside 0..100 or not whole, by key", () => {
+      for (const bad of ["101", "-1", "1.5", "two"]) {
+        const result = settle({ ...POOL, workerCount: bad });
+        expect(result.ok ? [] : result.problems.map(([k]) => k), bad).toEqual(["workerCount"]);
+      }
+    });
+
+    it("wants the pool password as a secret, long enough, never echoed", () => {
+      const plain = validateSettings({ ...VALID_RAW, batchSystem: "self-hosted", poolPassword: "pool-secret-Zx9vQ2mT7kLp4rW8yB3nC6dF" }, VALID_SECRETS);
+      expect(plain.ok ? [] : plain.problems).toContainEqual(["poolPassword", "must be a Pulumi secret; set it with `pulumi config set --secret canfar:poolPassword ...`"]);
+      const short = settle({ ...POOL, poolPassword: "hunter2-short" });
+      const problems = short.ok ? [] : short.problems;
+      expect(problems.map(([k]) => k)).toEqual(["poolPassword"]);
+      expect(JSON.stringify(problems)).not.toContain("hunter2-short");
+      expect(JSON.stringify(problems)).toContain("openssl rand -base64 32");
+    });
   });
 });

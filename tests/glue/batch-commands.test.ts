@@ -8,7 +8,7 @@ import { evaluateProgram } from "../fixtures/evaluate-program";
 import { VALID_RAW } from "../fixtures/stack-config";
 import { missing } from "../support/requirements";
 import { declaredBatch, followRemoteCommand, type DeclaredBatch } from "./declared-batch";
-import { assertPlain, keptStdout, type DeclaredCommand } from "./declared-command";
+import { assertPlain, declaredCommand, keptStdout, type DeclaredCommand } from "./declared-command";
 import { resolveSecret } from "./resolve-secret";
 import { cadcGetCertDouble } from "../provisioning/cadc-get-cert-double";
 import { writeRootFile } from "../support/root-files";
@@ -184,6 +184,32 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     const r = await run(csv2.submit);
     expect(r.stderr).toContain("proxy certificate cadcproxy.pem valid until");
     expect(r.code).toBe(0);
+  });
+
+  it("self-hosted: the declared commands submit with condor_submit on the submit node, and a worker's delete drains it there", async () => {
+    const e = await evaluateProgram(
+      { batchSystem: "self-hosted", workerCount: "1", poolPassword: "pool-secret-Zx9vQ2mT7kLp4rW8yB3nC6dF", cadcPassword: PASSWORD },
+      { secretKeys: ["canfar:cadcPassword", "canfar:sshPrivateKey", "canfar:poolPassword"], drop: ["batchHostKey"] },
+    );
+    const pool = declaredBatch(e);
+    await freshRun(pool, {});
+    const r = await run(pool.submit);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseSubmitOutput(keptStdout(r.stdout))).toEqual({ cluster: "1234", jobs: 4, runDir: `/home/${BATCH_USER}/${pool.runDir}` });
+    expect(condorSubmits()).toEqual(["condor_submit do_catalogue.sub"]);
+    expect(host.calls().filter((c) => c.startsWith("canfar_submit"))).toEqual([]);
+    expect(r.stderr).toContain("proxy certificate cadcproxy.pem valid until");
+
+    // The drain script staged as declared; the worker's delete runs it against HTCondor's tools.
+    await writeRootFile(host.root, "/usr/local/bin/condor_drain", '#!/bin/sh\necho "condor_drain $*" >> /tmp/condor_drain.calls\n', "755");
+    await writeRootFile(host.root, "/usr/local/bin/condor_status", "#!/bin/sh\nexit 0\n", "755");
+    const staged = declaredCommand(e, "pool-workers-stage-drain");
+    expect((await run(staged)).code).toBe(0);
+    const drain = declaredCommand(e, "pool-workers-0-drain");
+    expect((await run(drain)).code).toBe(0);
+    const drained = await host.ssh(assertPlain(drain.delete ?? "", `${drain.name} delete`));
+    expect(drained.code, drained.stderr).toBe(0);
+    expect(readFileSync(host.root.path("/tmp/condor_drain.calls"), "utf8")).toContain("canfar-batch-dev-worker-0");
   });
 
   it("csv2: the declared submit, with no stdin, calls canfar_submit JOB IMAGE", async () => {

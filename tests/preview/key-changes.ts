@@ -40,4 +40,13 @@ export const CHANGES: Record<string, StackEdit> = {
   openstackProjectName: { set: { openstackProjectName: "other-project" } },
   openstackUserDomainName: { set: { openstackUserDomainName: "CCDB" } },
   openstackProjectId: { set: { openstackProjectId: "fedcba9876543210fedcba9876543210" } },
+  // From CANFAR's batch host to the stack's own pool: the batch host's keys go, the pool's come.
+  batchSystem: {
+    set: { batchSystem: "self-hosted", poolPassword: { secure: "AAABANEWCIPHERTEXT-pool-password" } },
+    remove: ["batchHost", "batchHostKey", "batchUser", "batchPort", "submitMode", "openstackAuthUrl", "openstackProjectName", "openstackProjectId", "openstackUserDomainName"],
+  },
+  // The pool's own keys, changed in Pulumi.self-hosted.yaml (two workers there).
+  workerCount: { stack: "self-hosted", set: { workerCount: 1 } },
+  submitNodeFlavor: { stack: "self-hosted", set: { submitNodeFlavor: "p4-6gb" } },
+  poolPassword: { stack: "self-hosted", set: { poolPassword: { secure: "AAABANEWCIPHERTEXT-rotated-pool-password" } } },
 };

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { missing } from "../support/requirements";
 
 const ROOT = join(__dirname, "..", "..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
@@ -13,6 +14,16 @@ function render(args: string[]) {
 }
 
 const work = mkdtempSync(join(tmpdir(), "render-cli-"));
+
+/** No file under `dir` holds a secret's offline stand-in or a stack file's ciphertext. */
+function expectNoSecret(dir: string): void {
+  const all = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => readFileSync(join(d.parentPath, d.name), "utf8"))
+    .join("\n");
+  expect(all).not.toContain("offline-render-placeholder");
+  expect(all).not.toContain("AAABAPLACEHOLDER");
+}
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("npm run render", () => {
@@ -111,12 +122,46 @@ describe("npm run render", () => {
   });
 
   it("never writes a secret: secure values appear as [secret]", () => {
-    const all = readdirSync(out, { recursive: true, withFileTypes: true })
-      .filter((d) => d.isFile())
-      .map((d) => readFileSync(join(d.parentPath, d.name), "utf8"))
-      .join("\n");
-    expect(all).not.toContain("offline-render-placeholder");
-    expect(all).not.toContain("AAABAPLACEHOLDER");
+    expectNoSecret(out);
+  });
+});
+
+describe("npm run render --stack self-hosted", () => {
+  const out = join(work, "self-hosted");
+  let result: ReturnType<typeof render>;
+  beforeAll(() => {
+    result = render(["--stack", "self-hosted", "--out", out]);
+  });
+  const roles = ["build-server.yaml", "pool-submit-server.yaml", "pool-workers-0-server.yaml", "pool-workers-1-server.yaml"];
+
+  it("writes the user-data of the three roles (build VM, submit node, each worker) under cloud-init/", () => {
+    expect(result.status, result.stderr).toBe(0);
+    expect(readdirSync(join(out, "cloud-init")).sort()).toEqual(roles);
+    const submit = readFileSync(join(out, "cloud-init", "pool-submit-server.yaml"), "utf8");
+    // The submit node's own pinned host key, its private half as [secret].
+    expect(submit).toContain("    -----BEGIN OPENSSH PRIVATE KEY-----\n    [secret]\n");
+  });
+
+  it("shows the pool password as [secret] in every member's user-data, each still a YAML document", () => {
+    for (const file of roles.slice(1)) {
+      const text = readFileSync(join(out, "cloud-init", file), "utf8");
+      expect(text, file).toContain("pool-password-[secret]");
+      expect(parse(text), file).toBeTypeOf("object");
+    }
+  });
+
+  it("never writes a secret: secure values appear as [secret]", () => {
+    expectNoSecret(out);
+  });
+
+  // The build VM's user-data is left out: its `ssh_genkeytypes: []` (components/cloud-init.ts)
+  // is refused by cloud-init 22.4's schema ("too short"), a finding reported, not changed
+  // here (changing it would replace every stack's build VM).
+  it.skipIf(missing({ commands: ["cloud-init"] }))("each pool member's rendered user-data passes the real `cloud-init schema`", () => {
+    for (const file of roles.slice(1)) {
+      const check = spawnSync("cloud-init", ["schema", "--config-file", join(out, "cloud-init", file)], { encoding: "utf8" });
+      expect(check.stdout + check.stderr, file).toContain("Valid cloud-config");
+    }
   });
 });
 

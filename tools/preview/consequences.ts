@@ -1,5 +1,6 @@
 import type { EffectKind } from "../../config/change-effects";
 import type { Step } from "./steps";
+import { poolConsequences } from "./pool-consequences";
 
 /**
  * What a set of steps means to the admin, in this program's terms: the build VM, the
@@ -25,6 +26,11 @@ const WAITS = new Set(["wait-cloud-init"]);
 /** The provisioning component's name in index.ts: its steps are `provision-<step>`. */
 const PROVISION = "provision-";
 
+/** The build VM's address and SSH group (index.ts's AccessNetwork "access"); the pool has its own. */
+const BUILD_ACCESS = "access-";
+/** The build VM's server (index.ts's BuildVm "build"). */
+const BUILD_SERVER = "build-server";
+
 const changed = (s: Step) => s.op !== "same";
 const renewed = (s: Step) => s.op === "create" || s.op === "replace";
 
@@ -45,18 +51,19 @@ export function consequences(steps: readonly Step[]): Consequence[] {
     add("recreated-everything", "everything is recreated in the other cloud");
   }
   if (of((s) => s.type === KEYPAIR && renewed(s) && s.oldInputs !== undefined).length > 0) add("new-key-pair", "a new key pair (the old one deleted first)");
-  if (of((s) => SECGROUP.test(s.type) && changed(s)).length > 0) {
-    const added = of((s) => s.type.endsWith(":SecGroupRule") && s.op === "create").map((s) => String(s.newInputs?.remoteIpPrefix));
-    const removed = of((s) => s.type.endsWith(":SecGroupRule") && s.op === "delete").map((s) => String(s.oldInputs?.remoteIpPrefix));
+  const access = (s: Step) => s.name.startsWith(BUILD_ACCESS);
+  if (of((s) => SECGROUP.test(s.type) && access(s) && changed(s)).length > 0) {
+    const added = of((s) => s.type.endsWith(":SecGroupRule") && access(s) && s.op === "create").map((s) => String(s.newInputs?.remoteIpPrefix));
+    const removed = of((s) => s.type.endsWith(":SecGroupRule") && access(s) && s.op === "delete").map((s) => String(s.oldInputs?.remoteIpPrefix));
     const detail = [...added.map((c) => `+${c}`), ...removed.map((c) => `-${c}`)].join(" ");
     add("ssh-rules-changed", `the SSH rules change${detail ? ` (${detail})` : ""}`);
   }
-  if (of((s) => s.type === PORT && s.op === "replace").length > 0) add("new-port", "a new port on the project network");
-  const newAddress = of((s) => s.type === FIP && s.op === "replace").length > 0;
+  if (of((s) => s.type === PORT && access(s) && s.op === "replace").length > 0) add("new-port", "a new port on the project network");
+  const newAddress = of((s) => s.type === FIP && access(s) && s.op === "replace").length > 0;
   if (newAddress) add("new-address", "a new floating IP address");
-  else if (of((s) => s.type === ASSOC && changed(s)).length > 0) add("address-moved", "the floating IP association changes");
+  else if (of((s) => s.type === ASSOC && access(s) && changed(s)).length > 0) add("address-moved", "the floating IP association changes");
 
-  const vm = live.find((s) => s.type === INSTANCE);
+  const vm = live.find((s) => s.type === INSTANCE && s.name === BUILD_SERVER);
   if (vm?.op === "replace") add("build-vm-replaced", `replaces the build VM${vm.deleteBeforeReplace ? " (the old one deleted first)" : ""}`);
   else if (vm?.op === "update") add("build-vm-updated", `updates the build VM in place (${vm.diffReasons.join(", ")})`);
 
@@ -89,6 +96,7 @@ export function consequences(steps: readonly Step[]): Consequence[] {
   const certificate = live.find((s) => s.type === REMOTE && s.name.endsWith("-certificate"));
   if (certificate?.op === "update") add("new-certificate", "a fresh CADC certificate for the jobs, in the same run directory (queued jobs get it too)");
   const submit = live.find((s) => s.type === REMOTE && s.name.endsWith("-submit"));
+  out.push(...poolConsequences(steps));
   if (submit && renewed(submit)) add("new-submission", "a new batch submission, in a new run directory");
   else if (submit?.op === "update") add("resubmit-same", "submit.sh runs again in the same run directory and finds its cluster: nothing is submitted");
   if (of((s) => s.type === REMOTE && s.name.endsWith("-submit") && s.op === "delete").length > 0) add("no-submission", "nothing is submitted any more (queued jobs stay)");

@@ -65,7 +65,8 @@ export const TYPE_RULES: Readonly<Record<string, TypeRule>> = {
     unique: [
       {
         what: "security group rule",
-        parts: (i) => [[i.securityGroupId, i.direction, i.ethertype, i.protocol, i.portRangeMin, i.portRangeMax, i.remoteIpPrefix]],
+        // The remote group too: the pool's rule names its group, not a prefix.
+        parts: (i) => [[i.securityGroupId, i.direction, i.ethertype, i.protocol, i.portRangeMin, i.portRangeMax, i.remoteIpPrefix ?? null, i.remoteGroupId ?? null]],
         answer: 'Neutron: "Security group rule already exists (HTTP 409)"',
       },
     ],

@@ -102,7 +102,9 @@ export function planSteps(base: readonly PlannedResource[], head: readonly Plann
       ...(unknown.length > 0 && op !== "same" ? { unknownInputs: unknown.filter((k) => diffReasons.includes(k)) } : {}),
     });
   }
-  for (const b of base) {
+  // Deletes in reverse order of declaration, as the engine runs them: a dependent (a worker's
+  // drain) before what it depends on (the worker's server).
+  for (const b of [...base].reverse()) {
     if (matched.has(b.urn)) continue;
     steps.push({ op: "delete", urn: b.urn, type: b.type, name: b.name, diffReasons: [], replaceReasons: [], deleteBeforeReplace: null, oldInputs: inputsOf(b) });
   }

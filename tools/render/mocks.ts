@@ -12,14 +12,25 @@ const COMPUTED: Record<string, (name: string, inputs: Record<string, unknown>) =
   "openstack:compute/keypair:Keypair": () => ({ fingerprint: "SHA256:offline-render" }),
   "openstack:networking/secGroup:SecGroup": () => ({}),
   "openstack:networking/secGroupRule:SecGroupRule": () => ({}),
-  "openstack:networking/port:Port": () => ({ allFixedIps: ["10.0.0.10"] }),
-  "openstack:networking/floatingIp:FloatingIp": () => ({ address: "203.0.113.10" }),
+  "openstack:networking/port:Port": (name) => ({ allFixedIps: [fixedIp(name)] }),
+  // The build VM's address as it always was; the submit node's another.
+  "openstack:networking/floatingIp:FloatingIp": (name) => ({ address: name === "access-fip" ? "203.0.113.10" : "203.0.113.11" }),
   "openstack:networking/floatingIpAssociate:FloatingIpAssociate": (_n, i) => ({ floatingIp: i.floatingIp }),
   "openstack:compute/instance:Instance": () => ({ accessIpV4: "10.0.0.10", powerState: "active" }),
   "command:remote:CopyToRemote": () => ({}),
   "command:remote:Command": (_n, i) => ({ stdout: remoteStdout(String(i.create ?? "")), stderr: "" }),
   "command:local:Command": (name, i) => ({ stdout: localStdout(name, String(i.create ?? ""), i.environment), stderr: "" }),
 };
+
+/**
+ * The build VM's port has 10.0.0.10, as it always had; the pool's ports get addresses of
+ * their own, from their names, so the workers' central manager is visibly the submit node.
+ */
+function fixedIp(portName: string): string {
+  if (portName === "access-port") return "10.0.0.10";
+  const digest = [...portName].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 200, 7);
+  return `10.0.0.${20 + digest}`;
+}
 
 /** What the scripts print on success, as far as the program reads it. */
 function remoteStdout(create: string): string {
@@ -57,6 +68,8 @@ function localStdout(name: string, create: string, environment: unknown): string
 const CALLS: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
   "openstack:images/getImage:getImage": (i) => ({ id: `image-${String(i.name)}`, name: i.name, status: "active" }),
   "openstack:networking/getNetwork:getNetwork": (i) => ({ id: `network-${String(i.name)}`, name: i.name }),
+  // The project network's one IPv4 subnet, holding the ports' addresses above.
+  "openstack:networking/getSubnet:getSubnet": (i) => ({ id: `subnet-of-${String(i.networkId)}`, networkId: i.networkId, cidr: "10.0.0.0/24", ipVersion: 4 }),
   "openstack:networking/getFloatingIp:getFloatingIp": (i) => ({ id: `fip-${String(i.address)}`, address: i.address }),
 };
 

@@ -9,6 +9,9 @@ import { parse } from "yaml";
  */
 const SECRET_PLACEHOLDERS: Record<string, (tag: string) => string> = {
   "canfar:sshPrivateKey": (tag) => `-----BEGIN OPENSSH PRIVATE KEY-----\n${tag}\n-----END OPENSSH PRIVATE KEY-----`,
+  // Rendered as `pool-password-[secret]`: still a plain YAML string wherever the user-data
+  // holds it, where a bare `[secret]` would read as a list.
+  "canfar:poolPassword": (tag) => `pool-password-${tag}`,
 };
 const DEFAULT_PLACEHOLDER = (tag: string) => tag;
 
