@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { renderSubmitFile } from "../../domain/submit-file";
 import { ensureSampleExposure, type CachedExposure } from "../../tools/fits/sample-cache";
 import { readCatalogue } from "../pipeline/support";
+import { execCommand } from "../support/exec";
 import { missing } from "../support/requirements";
 import { writeRootFile } from "../support/root-files";
 import { makeSharedDir, nodeBase, PoolNode, removeSharedDir, waitFor, type NodeSpec } from "./self-hosted-pool";
@@ -29,6 +30,29 @@ const DRAIN_SCRIPT = resolve(__dirname, "../../provisioning/batch-host/drain-wor
 const COMPLETED = 4; // JobStatus
 
 const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "fpack"], root: true });
+
+describe("drain-worker.sh's arguments", () => {
+  const run = (...args: string[]) => execCommand(["bash", DRAIN_SCRIPT, ...args]);
+  it("prints its usage with --help and exits 0", async () => {
+    const r = await run("--help");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("usage: drain-worker.sh --worker HOSTNAME [--timeout SECONDS] [--poll SECONDS]");
+    expect(r.stderr).toContain("8 timeout with jobs still running");
+  });
+  it.each([
+    [["--worker", "bad name"], "--worker 'bad name': expected a host name"],
+    [["--worker", 'w"x'], "--worker 'w\"x': expected a host name"],
+    [[], "--worker '': expected a host name"],
+    [["--worker", "w1", "--timeout", "0"], "--timeout '0': expected a positive number of seconds"],
+    [["--worker", "w1", "--poll", "x"], "--poll 'x': expected a positive number of seconds"],
+    [["--worker"], "--worker needs a value"],
+    [["--frobnicate"], "unknown argument '--frobnicate'"],
+  ])("refuses %j with exit 2, naming the argument", async (args, message) => {
+    const r = await run(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+});
 
 describe.skipIf(why)("a self-hosted HTCondor pool of three Debian 13 roots, configured by the rendered user-data", () => {
   const machineName = machineHostname();
@@ -229,6 +253,10 @@ describe.skipIf(why)("a self-hosted HTCondor pool of three Debian 13 roots, conf
     writeFileSync(join(shared, "gates", DRAINED), "");
     const cluster = await submitRun([DRAINED]);
     expect(await waitRunningOn(DRAINED)).toBe(worker.hostname);
+    // Bounded: with the job still running, a 2 s timeout ends in exit 8, the worker left drained.
+    const short = await node().run(["drain-worker.sh", "--worker", worker.hostname, "--timeout", "2", "--poll", "1"], { timeoutMs: 60_000 });
+    expect(short.code, short.stderr).toBe(8);
+    expect(short.stderr).toContain(`${worker.hostname} is still in the pool after 2 s; it stays drained`);
     const draining = node().run(["drain-worker.sh", "--worker", worker.hostname, "--timeout", "300", "--poll", "2"], { timeoutMs: 400_000 });
     // The worker reports Draining while its job still runs (held at its gate).
     await waitFor(async () => (await sh(`condor_status -af Draining -constraint 'Machine == "${worker.hostname}"'`)).stdout.includes("true"), 60_000, "the worker to be draining").catch(
@@ -255,4 +283,14 @@ describe.skipIf(why)("a self-hosted HTCondor pool of three Debian 13 roots, conf
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain("not in the pool");
   }, 400_000);
+
+  it("leaves the pool password in no log, spool or home of any node, nor in the shared stand-ins", async () => {
+    for (const n of [node(), ...workers]) {
+      await writeRootFile(n.root, "/root/needle", POOL_PASSWORD, "600");
+      const r = await n.run(["sh", "-c", "grep -rlF -f /root/needle /var/log /var/lib/condor /home /tmp /var/tmp /etc/condor/config.d; rm -f /root/needle"]);
+      expect(r.stdout, n.hostname).toBe("");
+    }
+    const host = await node().root.ns.exec(["grep", "-rlF", "--", POOL_PASSWORD, shared]);
+    expect(host.stdout).toBe("");
+  });
 });
