@@ -10,12 +10,14 @@ import { DISTROS, type Distro } from "../domain/distro";
  * writes HTCondor's configuration and the pool's signing key; nothing is installed at boot.
  *
  * Security: HTCondor's recommended configuration (RECOMMENDED_V9_0: authentication, encryption
- * and integrity REQUIRED for everything but READ) with IDTOKENS, the tokens signed by the pool
- * key every member holds (/etc/condor/passwords.d/POOL, written from the pool password). A
- * daemon that can read the signing key mints its own token as condor@TRUST_DOMAIN, so members
- * authenticate each other with no token to distribute; a machine without the key (or with
- * another one) cannot authenticate, so it can neither advertise a slot (DAEMON) nor submit
- * (WRITE). IDTOKENS rather than PASSWORD: PASSWORD is the older scheme (8.x) kept for
+ * and integrity REQUIRED for everything but READ) with IDTOKENS, signed by the pool key every
+ * member holds (/etc/condor/passwords.d/POOL, written from the pool password). Daemons that
+ * can read the key authenticate each other with it and no token to distribute (HTCondor 23.9
+ * names them condor@password, which ALLOW_DAEMON's condor@* admits: tests/batch/
+ * self-hosted-pool.test.ts); a machine without the key (or with another one) cannot
+ * authenticate, so it can neither advertise a slot (DAEMON) nor submit (WRITE). Root on the
+ * submit node makes itself a short-lived token from the key to drain workers
+ * (provisioning/batch-host/drain-worker.sh). IDTOKENS rather than PASSWORD: PASSWORD is the older scheme (8.x) kept for
  * compatibility; the same key file serves both, and IDTOKENS is what 9.0+ recommends and
  * enables by default. Every ALLOW rule is also restricted to the pool's network.
  */

@@ -210,7 +210,7 @@ export class PoolNode {
     return pids;
   }
 
-  /** `condor_off -master` by pid's owner, then whatever is left, then unmounts. Safe to call always. */
+  /** `condor_off -master`, then ends by pid whatever is left in the root, then unmounts. Safe to call always. */
   async stop(): Promise<void> {
     try {
       const m = this.master;
