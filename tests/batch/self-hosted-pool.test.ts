@@ -182,6 +182,20 @@ describe.skipIf(why)("a self-hosted HTCondor pool of three Debian 13 roots, conf
     expect(machines.has(SUBMIT.hostname)).toBe(false);
   });
 
+  it("binds each node to its own loopback address only, never to every interface", async () => {
+    const addresses = await sh("condor_status -any -af MyType Machine MyAddress");
+    for (const l of addresses.stdout.trim().split("\n")) {
+      const [, machine, address] = l.split(" ");
+      const own = [SUBMIT, ...WORKERS].find((n) => n.hostname === machine)?.address;
+      if (own !== undefined) expect(address, l).toMatch(new RegExp(`^<${own.replace(/\./g, "\\.")}:9618[?>]`));
+    }
+    // The kernel's listening sockets on 9618 (hex 2592): ours on 127.0.10.x, none on 0.0.0.0.
+    const listening = readFileSync("/proc/net/tcp", "utf8").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f[3] === "0A" && f[1]?.endsWith(":2592"));
+    const hexOf = (ip: string) => ip.split(".").reverse().map((o) => Number(o).toString(16).padStart(2, "0")).join("").toUpperCase();
+    for (const n of [SUBMIT, ...WORKERS]) expect(listening.map((f) => f[1]), n.hostname).toContain(`${hexOf(n.address)}:2592`);
+    expect(listening.map((f) => f[1])).not.toContain("00000000:2592");
+  });
+
   it("runs six exposures from the rendered submit file on both workers: six whole catalogues, each stored once", async () => {
     const cluster = await submitRun(SIX);
     await waitDone(cluster, SIX.length, 300_000);
