@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import type { Distro } from "../domain/distro";
+import { HTCONDOR_PACKAGES, htcondorRepository } from "./pool-user-data";
 
 /**
  * The packages of tutorial step 6 ("install source-extractor and libcfitsio-bin"), per
@@ -45,6 +46,11 @@ export interface CloudInitArgs {
    * program pins is the key the VM shows, on the first boot and on every first boot after.
    */
   hostKey?: { privateKey: string; publicKey: string };
+  /**
+   * Also install HTCondor (self-hosted pool: the image's workers and submit node run it), from
+   * HTCondor's own repository (see pool-user-data.ts for where each distro gets it).
+   */
+  htcondor?: boolean;
 }
 
 /**
@@ -53,10 +59,15 @@ export interface CloudInitArgs {
  * change user-data in place), so output must be stable for equal input.
  */
 export function renderCloudInit(args: CloudInitArgs): string {
-  const packages = [...PIPELINE_PACKAGES[args.distro], ...(args.extraPackages ?? [])];
+  const htcondor = args.htcondor === true;
+  const packages = [...PIPELINE_PACKAGES[args.distro], ...(htcondor ? HTCONDOR_PACKAGES[args.distro] : []), ...(args.extraPackages ?? [])];
   const unique = [...new Set(packages)];
+  const repository = htcondor ? htcondorRepository(args.distro) : {};
+  const yumRepos = { ...(args.distro === "rocky" ? EPEL : {}), ...((repository.yum_repos as object | undefined) ?? {}) };
   const doc: Record<string, unknown> = {
-    ...(args.distro === "rocky" ? { yum_repos: EPEL } : {}),
+    ...(Object.keys(yumRepos).length > 0 ? { yum_repos: yumRepos } : {}),
+    ...(repository.bootcmd === undefined ? {} : { bootcmd: repository.bootcmd }),
+    ...(repository.apt === undefined ? {} : { apt: repository.apt }),
     package_update: true,
     package_upgrade: args.upgrade ?? false,
     packages: unique,
@@ -79,7 +90,12 @@ export function renderCloudInit(args: CloudInitArgs): string {
       : {}),
     // A package that installs but leaves no tool behind (renamed binary, broken mirror) must
     // turn `cloud-init status` into an error, so provisioning stops before the snapshot.
-    runcmd: [["sh", "-c", "command -v source-extractor >/dev/null || command -v sex >/dev/null"], ["sh", "-c", "command -v funpack >/dev/null"]],
+    runcmd: [
+      ["sh", "-c", "command -v source-extractor >/dev/null || command -v sex >/dev/null"],
+      ["sh", "-c", "command -v funpack >/dev/null"],
+      // The execute side (master and startd) must be in the image a pool's workers boot from.
+      ...(htcondor ? [["sh", "-c", "command -v condor_master >/dev/null && command -v condor_startd >/dev/null"]] : []),
+    ],
   };
   return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
 }

@@ -1,13 +1,32 @@
+import { isIPv4 } from "node:net";
 import { stringify } from "yaml";
-import type { Distro } from "../domain/distro";
+import { parseCidr } from "../domain/cidr";
+import { DISTROS, type Distro } from "../domain/distro";
 
-/**
- * PLACEHOLDER for the pool nodes' user-data renderer, which branch `pool-core` writes: the
- * interface the program is wired to, returning a minimal #cloud-config. The integrator
- * drops this file in favour of pool-core's.
+/*
+ * The user-data of a self-hosted pool's nodes (issue 14): a submit node (central manager and
+ * schedd) and workers (one partitionable execute slot), all booted from the worker image, which
+ * has HTCondor installed at build time (components/cloud-init.ts, `htcondor: true`). Cloud-init
+ * writes HTCondor's configuration and the pool's signing key; nothing is installed at boot.
+ *
+ * Security: HTCondor's recommended configuration (RECOMMENDED_V9_0: authentication, encryption
+ * and integrity REQUIRED for everything but READ) with IDTOKENS, signed by the pool key every
+ * member holds (/etc/condor/passwords.d/POOL, written from the pool password). Daemons that
+ * can read the key authenticate each other with it and no token to distribute (HTCondor 23.9
+ * names them condor@password, which ALLOW_DAEMON's condor@* admits: tests/batch/
+ * self-hosted-pool.test.ts); a machine without the key (or with another one) cannot
+ * authenticate, so it can neither advertise a slot (DAEMON) nor submit (WRITE). Root on the
+ * submit node makes itself a short-lived token from the key to drain workers
+ * (provisioning/batch-host/drain-worker.sh). IDTOKENS rather than PASSWORD: PASSWORD is the older scheme (8.x) kept for
+ * compatibility; the same key file serves both, and IDTOKENS is what 9.0+ recommends and
+ * enables by default. Every ALLOW rule is also restricted to the pool's network.
  */
+
 export type PoolRole = "submit" | "worker";
+
+/** HTCondor's shared port: the only port pool members open to each other. */
 export const HTCONDOR_PORT = 9618;
+
 export interface PoolUserDataArgs {
   role: PoolRole;
   distro: Distro;
@@ -19,25 +38,237 @@ export interface PoolUserDataArgs {
   poolPassword: string;
   /** CIDR of the network the pool's members talk on (HTCondor ALLOW rules). */
   poolNetwork: string;
+  /** The node's SSH host key, installed as its only host key (as components/cloud-init.ts does for the build VM). */
   hostKey?: { privateKey: string; publicKey: string };
 }
 
-export const HTCONDOR_PACKAGES: Record<Distro, readonly string[]> = { ubuntu: ["htcondor"], debian: ["htcondor"], rocky: ["condor"] };
+/*
+ * Where each supported image gets HTCondor (checked 2026-12 against HTCondor's docs, branch
+ * 24.0 docs/getting-htcondor/from-our-repositories.rst, get_htcondor, and packages.ubuntu.com):
+ *
+ * - Debian 13 (trixie): `htcondor` 23.9 in main (what the pool test's roots install, from the
+ *   Debian mirror). Debian 12 (bookworm): none in the distribution.
+ * - Ubuntu universe: `htcondor` (a transitional package for `condor`), 8.6 on 20.04 and 22.04,
+ *   too old for IDTOKENS (9.0+); 23.4 on 24.04.
+ * - Rocky 8/9: not in the distribution nor in EPEL; HTCondor's RPMs need EPEL for dependencies
+ *   and CRB (9) / PowerTools (8).
+ * - HTCondor's own repositories, series 24.0 (LTS), package `condor`: Debian 11/12/13,
+ *   Ubuntu 20.04/22.04/24.04 (https://htcss-downloads.chtc.wisc.edu/repo/{debian,ubuntu}/24.0
+ *   CODENAME main, key .../repo/keys/HTCondor-24.0-Key), EL 8/9/10
+ *   (.../repo/24.0/el$releasever/$basearch/release). 25.x drops Ubuntu 20.04, CANFAR's default
+ *   base image, hence 24.0.
+ *
+ * So the image takes `condor` from HTCondor's 24.0 repository on every distribution: one
+ * version for the whole pool whatever the base image, and the only source for Debian 12,
+ * Ubuntu 20.04/22.04 (IDTOKENS) and Rocky.
+ */
 
+/** The HTCondor packages the worker image needs, per distro, installed at build time when self-hosted. */
+export const HTCONDOR_PACKAGES: Record<Distro, readonly string[]> = {
+  ubuntu: ["condor"],
+  debian: ["condor"],
+  rocky: ["condor"],
+};
+
+/** HTCondor's LTS series whose repository the image installs from (see above). */
+export const HTCONDOR_SERIES = "24.0";
+const DOWNLOADS = "https://htcss-downloads.chtc.wisc.edu/repo";
+/** Where apt finds HTCondor's signing key: fetched over HTTPS at build time, as get_htcondor does. */
+export const HTCONDOR_APT_KEY = "/etc/apt/keyrings/htcondor.asc";
+
+/**
+ * The cloud-config keys that make HTCondor's repository available before packages install,
+ * per distro (merged into the build VM's user-data by components/cloud-init.ts).
+ */
+export function htcondorRepository(distro: Distro): Record<string, unknown> {
+  if (distro === "rocky") {
+    return {
+      yum_repos: {
+        htcondor: {
+          name: `HTCondor ${HTCONDOR_SERIES} for Enterprise Linux $releasever - $basearch`,
+          baseurl: `${DOWNLOADS}/${HTCONDOR_SERIES}/el$releasever/$basearch/release`,
+          enabled: true,
+          gpgcheck: true,
+          gpgkey: `${DOWNLOADS}/keys/HTCondor-${HTCONDOR_SERIES}-Key`,
+        },
+      },
+      // HTCondor's RPMs need packages from CRB (EL 9) or PowerTools (EL 8), off by default;
+      // bootcmd runs before the config stage installs packages.
+      bootcmd: [["sh", "-c", "dnf config-manager --set-enabled crb || dnf config-manager --set-enabled powertools"]],
+    };
+  }
+  // apt needs the key file before `apt-get update`: bootcmd runs in the init stage, before
+  // the config stage's apt configuration and package install. cloud-init-per: once per instance.
+  return {
+    bootcmd: [
+      ["cloud-init-per", "instance", "htcondor-apt-key", "sh", "-c", `mkdir -p /etc/apt/keyrings && curl -fsSL ${DOWNLOADS}/keys/HTCondor-${HTCONDOR_SERIES}-Key -o ${HTCONDOR_APT_KEY}`],
+    ],
+    apt: {
+      sources: {
+        "htcondor.list": { source: `deb [signed-by=${HTCONDOR_APT_KEY}] ${DOWNLOADS}/${distro}/${HTCONDOR_SERIES} $RELEASE main` },
+      },
+    },
+  };
+}
+
+// RFC 1123 label: what Nova and cloud-init accept as a host name, and HTCondor as a machine name.
+const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+// condor's store_cred reads at most this many characters of a pool password.
+const MAX_PASSWORD_LENGTH = 255;
+
+function isHostName(text: string): boolean {
+  return text.length <= 253 && text.split(".").every((label) => DNS_LABEL.test(label)) && !/^[0-9.]+$/.test(text);
+}
+
+/** Throws an Error naming the first bad argument and what was expected; never echoes the password. */
+function validate(args: PoolUserDataArgs): void {
+  if (args.role !== "submit" && args.role !== "worker") {
+    throw new Error(`role '${String(args.role)}': expected 'submit' or 'worker'`);
+  }
+  if (!(DISTROS as readonly string[]).includes(args.distro)) {
+    throw new Error(`distro '${String(args.distro)}': expected one of ${DISTROS.join(", ")}`);
+  }
+  if (!DNS_LABEL.test(args.hostname)) {
+    throw new Error(`hostname '${args.hostname}': expected a DNS label (1-63 letters, digits or '-', not starting or ending with '-')`);
+  }
+  if (!isIPv4(args.centralManager) && !isHostName(args.centralManager)) {
+    throw new Error(`centralManager '${args.centralManager}': expected an IPv4 address or a host name`);
+  }
+  const net = parseCidr(args.poolNetwork);
+  if (typeof net === "string") throw new Error(`poolNetwork: ${net}`);
+  if (net.family !== "IPv4") throw new Error(`poolNetwork '${args.poolNetwork}': expected an IPv4 CIDR (the pool runs with ENABLE_IPV6 = False)`);
+  if (isIPv4(args.centralManager) && !inNetwork(args.centralManager, net.address, net.prefix)) {
+    throw new Error(`centralManager '${args.centralManager}': expected an address inside poolNetwork ${args.poolNetwork}, or no member could reach it under the ALLOW rules`);
+  }
+  if (typeof args.poolPassword !== "string" || args.poolPassword.length === 0) {
+    throw new Error("poolPassword: expected a non-empty secret");
+  }
+  // Printable ASCII only: no line break can end the value early, and the scrambled bytes
+  // (XOR with bytes >= 0x80) never contain the NUL HTCondor would stop reading at.
+  if (!/^[\x20-\x7e]+$/.test(args.poolPassword)) {
+    throw new Error("poolPassword: expected printable ASCII characters only (no line breaks or control characters)");
+  }
+  if (args.poolPassword.length > MAX_PASSWORD_LENGTH) {
+    throw new Error(`poolPassword: expected at most ${MAX_PASSWORD_LENGTH} characters (HTCondor reads no more)`);
+  }
+  if (args.hostKey !== undefined) {
+    if (!/^-----BEGIN OPENSSH PRIVATE KEY-----/.test(args.hostKey.privateKey)) {
+      throw new Error("hostKey.privateKey: expected an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY-----)");
+    }
+    if (!/^ssh-ed25519 [A-Za-z0-9+/=]+( .*)?$/.test(args.hostKey.publicKey.trim())) {
+      throw new Error(`hostKey.publicKey '${args.hostKey.publicKey}': expected 'ssh-ed25519 AAAA...'`);
+    }
+  }
+}
+
+function inNetwork(address: string, network: string, prefix: number): boolean {
+  const n = (a: string): number => a.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+  const size = 2 ** (32 - prefix);
+  return Math.floor(n(address) / size) === Math.floor(n(network) / size);
+}
+
+/**
+ * The pool password file as `condor_store_cred add -c` writes it (store_cred.cpp's
+ * write_password_file): the password XORed with the repeating bytes de ad be ef, no newline,
+ * mode 0600. Checked against the real condor_store_cred in tests/components/pool-user-data.test.ts.
+ * This is obfuscation, not encryption: the file is the secret.
+ */
+export function scramblePoolPassword(password: string): Buffer {
+  const key = [0xde, 0xad, 0xbe, 0xef];
+  const plain = Buffer.from(password, "latin1");
+  return Buffer.from(plain.map((b, i) => b ^ key[i % 4]));
+}
+
+/** Where the pool's signing key (and PASSWORD-method password) lives: HTCondor's default SEC_PASSWORD_FILE. */
+export const POOL_KEY_FILE = "/etc/condor/passwords.d/POOL";
+/** The pool's HTCondor configuration, one file (config.d is read in order; 50 leaves room both sides). */
+export const POOL_CONFIG_FILE = "/etc/condor/config.d/50-canfar-pool.conf";
+
+/** The HTCondor configuration of a pool node (no secret in it). */
+export function poolCondorConfig(args: Pick<PoolUserDataArgs, "role" | "centralManager" | "poolNetwork">): string {
+  const daemons = "condor@*/$(POOL_NETWORK) condor_pool@*/$(POOL_NETWORK)";
+  const common = [
+    `# canfar-batch self-hosted pool: ${args.role === "submit" ? "submit node (central manager and schedd)" : "worker (execute)"}.`,
+    "# Written by cloud-init at first boot (components/pool-user-data.ts).",
+    `CONDOR_HOST = ${args.centralManager}`,
+    `POOL_NETWORK = ${args.poolNetwork}`,
+    "# One domain for the whole pool: jobs run as their submitter on the workers (the image has",
+    "# the CADC user), and every member mints and checks IDTOKENS under the same issuer.",
+    "UID_DOMAIN = $(CONDOR_HOST)",
+    "TRUST_DOMAIN = $(CONDOR_HOST)",
+    "# No DNS on a project network: the submit node's claim to UID_DOMAIN is taken as is",
+    "# (it authenticated with the pool key).",
+    "TRUST_UID_DOMAIN = True",
+    "# Listen on the one address HTCondor advertises (the project network's), not on every",
+    "# interface; IPv4 only, as the ALLOW rules are.",
+    "BIND_ALL_INTERFACES = False",
+    "ENABLE_IPV6 = False",
+    "",
+    "# HTCondor's recommended security: authentication, encryption and integrity required for",
+    "# everything but READ. IDTOKENS signed with the pool key (" + POOL_KEY_FILE + ") between",
+    "# machines, FS for local users (condor_submit on the submit node). Nothing unauthenticated",
+    "# may advertise a daemon (ALLOW_DAEMON) or submit (WRITE needs authentication).",
+    "use SECURITY : RECOMMENDED_V9_0",
+    "SEC_DEFAULT_AUTHENTICATION_METHODS = FS, IDTOKENS",
+    "ALLOW_READ = */$(POOL_NETWORK)",
+    "ALLOW_WRITE = */$(POOL_NETWORK)",
+    `ALLOW_DAEMON = ${daemons}`,
+    `ALLOW_NEGOTIATOR = ${daemons}`,
+    // root on the submit node drains workers (provisioning/batch-host/drain-worker.sh).
+    `ALLOW_ADMINISTRATOR = ${daemons} root@*/$(POOL_NETWORK)`,
+    "",
+    "# A job's x509userproxy is copied, not delegated: HTCondor 23 and 24 on OpenSSL 3 fail to",
+    "# delegate (HTCONDOR-2904, fixed in 25.0) and then reschedule the job for ever.",
+    "DELEGATE_JOB_GSI_CREDENTIALS = False",
+    "",
+  ];
+  const role =
+    args.role === "submit"
+      ? ["use ROLE : CentralManager", "use ROLE : Submit"]
+      : [
+          "use ROLE : Execute",
+          "# One partitionable slot with the whole VM: jobs take the CPUs and memory they request.",
+          "NUM_SLOTS = 1",
+          "NUM_SLOTS_TYPE_1 = 1",
+          "SLOT_TYPE_1 = 100%",
+          "SLOT_TYPE_1_PARTITIONABLE = True",
+          "# A scale-down drains a worker gracefully (condor_drain -graceful): running jobs are",
+          "# promised this long to finish, so none is killed (the default, 0, evicts at once).",
+          "MAXJOBRETIREMENTTIME = 24 * 3600",
+        ];
+  return `${[...common, ...role].join("\n")}\n`;
+}
+
+/**
+ * Renders a pool node's `#cloud-config`. Pure and stable (a change replaces the server). The
+ * result holds the pool secret: callers mark it secret.
+ */
 export function renderPoolUserData(args: PoolUserDataArgs): string {
+  validate(args);
   const doc: Record<string, unknown> = {
+    // The host name is the node's HTCondor machine name (condor_drain names a worker by it).
+    preserve_hostname: false,
     hostname: args.hostname,
+    prefer_fqdn_over_hostname: false,
     ...(args.hostKey
-      ? { ssh_deletekeys: true, ssh_genkeytypes: ["ed25519"], ssh_keys: { ed25519_private: args.hostKey.privateKey, ed25519_public: args.hostKey.publicKey } }
+      ? {
+          ssh_deletekeys: true,
+          // Only the given key: cloud-init generates a type only where no key of it exists (the schema refuses []).
+          ssh_genkeytypes: ["ed25519"],
+          ssh_keys: { ed25519_private: args.hostKey.privateKey, ed25519_public: args.hostKey.publicKey },
+        }
       : {}),
     write_files: [
-      {
-        path: "/etc/condor/config.d/50-canfar-batch-pool.conf",
-        content: `CONDOR_HOST = ${args.centralManager}\nALLOW_WRITE = ${args.poolNetwork}\n# role ${args.role}\n`,
-        permissions: "0644",
-        owner: "root:root",
-      },
-      { path: "/etc/condor/passwords.d/POOL", content: args.poolPassword, permissions: "0600", owner: "root:root" },
+      { path: POOL_CONFIG_FILE, content: poolCondorConfig(args), permissions: "0644", owner: "root:root" },
+      // Root-only, as condor_store_cred leaves it; base64 because the scrambled bytes are not text.
+      { path: POOL_KEY_FILE, encoding: "b64", content: scramblePoolPassword(args.poolPassword).toString("base64"), permissions: "0600", owner: "root:root" },
+    ],
+    runcmd: [
+      // A configuration HTCondor cannot parse turns `cloud-init status` into an error.
+      ["condor_config_val", "CONDOR_HOST"],
+      // The image's condor.service may have started before write_files ran (or not be enabled:
+      // HTCondor's RPMs leave it off); with systemd as init, (re)start it with this configuration.
+      ["sh", "-c", "if [ -d /run/systemd/system ]; then systemctl enable condor && systemctl restart condor; fi"],
     ],
   };
   return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;

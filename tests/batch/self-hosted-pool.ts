@@ -1,0 +1,255 @@
+import type { ChildProcess } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { renderPoolUserData, type PoolRole } from "../../components/pool-user-data";
+import { runCloudInitStages, seedNoCloud } from "../support/cloud-init";
+import { cachedRoot, mountOverlay, type RootHandle, type RootRecipe } from "../support/debian-root";
+import type { ExecResult } from "../support/exec";
+import { writeRootFile } from "../support/root-files";
+
+/**
+ * What a worker image made with `htcondor: true` holds, on Debian 13 (the one Debian with
+ * HTCondor in main): the pipeline's tools, HTCondor, cloud-init and sshd. locales: cloud-init's
+ * locale module sets en_US.UTF-8 and fails where it is not generated (as BUILD_VM_RECIPE).
+ */
+export const POOL_NODE_RECIPE: RootRecipe = {
+  suite: "trixie",
+  include: ["openssh-server", "cloud-init", "locales"],
+  extraSetup:
+    "set -e; sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' /etc/locale.gen && locale-gen; apt-get install -y -q --no-install-recommends htcondor source-extractor libcfitsio-bin",
+};
+
+/** The project network of the test pool: loopback addresses only, none added to any interface. */
+export const POOL_NETWORK = "127.0.10.0/24";
+/** One host directory shared by every root (bind-mounted): CADC's archive, VOSpace, the logs. */
+export const SHARED = "/srv/canfar-test";
+export const ARCHIVE = `${SHARED}/archive`;
+export const VOSPACE = `${SHARED}/vospace`;
+/** The CADC doubles' call log ("vcp ARGS", "vmv ARGS" ...), written by every worker. */
+export const CADC_LOG = `${SHARED}/log/cadc.log`;
+/** One line per job start: "HOSTNAME ID". */
+export const STARTS_LOG = `${SHARED}/log/starts.log`;
+/** A job whose ID has a file here waits at its start until the file goes (bounded). */
+export const GATES = `${SHARED}/gates`;
+
+const CADC_TOOLS = "/usr/local/lib/cadc-doubles";
+const PIPELINE_DIR = resolve(__dirname, "../../provisioning/worker");
+const PIPELINE_CONFIG = ["catalogue.sex", "catalogue.param", "default.conv", "merge-catalogues.awk"];
+const PIPELINE_DOUBLES = resolve(__dirname, "../pipeline/doubles");
+
+// Test instrumentation, on the workers only: records which host starts which job, holds a
+// job at its start while its gate exists (so a test can act while it runs), and puts the
+// CADC doubles on the job's PATH (the image has the real clients).
+const JOB_WRAPPER = `#!/bin/bash
+id="\${*: -1}"
+printf '%s %s\\n' "$(hostname)" "\${id}" >> ${STARTS_LOG}
+for _ in $(seq 600); do [ -e "${GATES}/\${id}" ] || break; sleep 0.5; done
+export CATALOGUE_RETRY_DELAY=1
+export PATH="${CADC_TOOLS}:\${PATH}" CADC_DOUBLE_ROOT=${ARCHIVE} VOS_DOUBLE_ROOT=${VOSPACE} DOUBLES_LOG=${CADC_LOG} CADC_DOUBLE_REQUIRE_CERT=1
+exec "$@"
+`;
+
+// systemd-tmpfiles makes these on a VM (the package's tmpfiles.d); a chroot has no systemd.
+const PREPARE = String.raw`set -eu
+for d in /var/run/condor /var/lock/condor /var/log/condor /var/lib/condor/spool /var/lib/condor/execute; do
+  mkdir -p "$d"; chown condor:condor "$d"
+done
+chmod 755 /var/lib/condor/execute
+install -d -m 755 /usr/local/share/canfar-batch/pipeline
+rm -rf /mnt/scratch
+`;
+
+/** The test-only HTCondor settings of a node: what a chroot on loopback needs, and short intervals. */
+function testConfig(role: PoolRole, address: string): string {
+  return [
+    "# Test only (tests/batch/self-hosted-pool.ts), beside the rendered configuration.",
+    "# The rendered configuration binds the one address HTCondor picks, which on this machine",
+    "# would be the machine's own: each root uses its own loopback address instead.",
+    `NETWORK_INTERFACE = ${address}`,
+    "# All roots share the machine's network namespace, where every 127.x address is local: the",
+    "# daemons would take each other for their own family (same host) and present a family",
+    "# session the other root never made. Separate VMs never look local to each other.",
+    "SEC_USE_FAMILY_SESSION = False",
+    "# A chroot cannot give each job a mount or PID namespace of its own.",
+    "MOUNT_UNDER_SCRATCH =",
+    "USE_PID_NAMESPACES = false",
+    "# Seconds instead of minutes, so the pool forms and matches within a test.",
+    "UPDATE_INTERVAL = 5",
+    "NEGOTIATOR_INTERVAL = 2",
+    "NEGOTIATOR_MIN_INTERVAL = 1",
+    "NEGOTIATOR_CYCLE_DELAY = 1",
+    "SCHEDD_INTERVAL = 5",
+    "STARTER_UPDATE_INTERVAL = 5",
+    ...(role === "submit"
+      ? ["# A worker that vanished gives its job back after 20 s, not 40 min.", "JOB_DEFAULT_LEASE_DURATION = 20"]
+      : [`USER_JOB_WRAPPER = /usr/local/libexec/canfar-test/job-wrapper`]),
+    "",
+  ].join("\n");
+}
+
+export interface NodeSpec {
+  role: PoolRole;
+  hostname: string;
+  /** The node's own 127.0.10.x. */
+  address: string;
+  /** The rendered user-data is built from this password. */
+  poolPassword: string;
+}
+
+/**
+ * One pool member: an overlay on the cached node root, in a mount namespace and a UTS
+ * namespace of its own (cloud-init sets the host name there, never the machine's), with
+ * HTCondor's condor_master started as condor.service does (`condor_master -f`), tracked by pid.
+ */
+export class PoolNode {
+  master: ChildProcess | undefined;
+  readonly masterLog: string[] = [];
+  cloudInit: ExecResult | undefined;
+
+  private constructor(
+    readonly spec: NodeSpec,
+    readonly root: RootHandle,
+    /** A process holding the root's UTS namespace; every command of the node joins it. */
+    private readonly uts: ChildProcess,
+  ) {}
+
+  get hostname(): string {
+    return this.spec.hostname;
+  }
+
+  /** The prefix that puts a command (run as root inside the chroot) into the node's UTS namespace. */
+  private get inUts(): string[] {
+    return ["nsenter", "-t", String(this.uts.pid), "-u", "--"];
+  }
+
+  static async start(spec: NodeSpec, opts: { base: string; shared: string; centralManager: string; user: string }): Promise<PoolNode> {
+    const root = await mountOverlay(opts.base);
+    let node: PoolNode | undefined;
+    try {
+      // The namespace holder: ends with the root (cleanup kills every process in it).
+      const uts = root.spawn(["unshare", "--uts", "--", "sh", "-c", "hostname unset-pool-node && exec sleep infinity"]);
+      node = new PoolNode(spec, root, uts);
+      await waitFor(async () => (await root.run(["nsenter", "-t", String(uts.pid), "-u", "--", "hostname"])).stdout.trim() === "unset-pool-node", 10_000, "UTS namespace");
+      // In the root's own mount namespace: the bind never exists on the host.
+      await root.runOk(["mkdir", "-p", SHARED]);
+      await root.ns.execOk(["mount", "--bind", opts.shared, `${root.dir}${SHARED}`]);
+      await root.runOk(["bash", "-c", PREPARE]);
+      // The image has the CADC user (create-user.sh on the build VM): the same name and uid
+      // on every node, so jobs run as their submitter on the workers (UID_DOMAIN).
+      await root.runOk(["useradd", "-m", "-u", "2001", "-s", "/bin/bash", opts.user]);
+      if (spec.role === "worker") await node.installPipeline();
+      await writeRootFile(root, "/etc/condor/config.d/99-canfar-test.conf", testConfig(spec.role, spec.address));
+      const userData = renderPoolUserData({
+        role: spec.role,
+        distro: "debian",
+        hostname: spec.hostname,
+        centralManager: opts.centralManager,
+        poolPassword: spec.poolPassword,
+        poolNetwork: POOL_NETWORK,
+      });
+      await seedNoCloud(root, userData, `pool-${spec.hostname}`);
+      node.cloudInit = await runCloudInitStages(root, 300_000, node.inUts);
+      if (node.cloudInit.code !== 0) {
+        const status = await node.run("cloud-init status --long; tail -n 30 /var/log/cloud-init.log");
+        throw new Error(`cloud-init failed on ${spec.hostname} (${node.cloudInit.code}):\n${node.cloudInit.stderr}\n${status.stdout}`);
+      }
+      node.master = root.spawn([...node.inUts, "/usr/sbin/condor_master", "-f"]);
+      node.master.stdout?.on("data", (b: Buffer) => node?.masterLog.push(b.toString("utf8")));
+      node.master.stderr?.on("data", (b: Buffer) => node?.masterLog.push(b.toString("utf8")));
+      return node;
+    } catch (e) {
+      await root.cleanup();
+      throw e;
+    }
+  }
+
+  private async installPipeline(): Promise<void> {
+    for (const f of PIPELINE_CONFIG) {
+      await writeRootFile(this.root, `/usr/local/share/canfar-batch/pipeline/${f}`, readFileSync(join(PIPELINE_DIR, f), "utf8"));
+    }
+    for (const f of ["cadcget", "vcp", "vmv", "vrm", "cadc-auth.sh"]) {
+      await writeRootFile(this.root, `${CADC_TOOLS}/${f}`, readFileSync(join(PIPELINE_DOUBLES, f), "utf8"), "755");
+    }
+    await writeRootFile(this.root, "/usr/local/libexec/canfar-test/job-wrapper", JOB_WRAPPER, "755");
+  }
+
+  /** Runs a bash script or argv in the node (its chroot and UTS namespace) as root, or as `user`. */
+  run(cmd: string | readonly string[], opts: { user?: string; stdin?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    const inner = typeof cmd === "string" ? ["bash", "-c", cmd] : [...cmd];
+    // runuser after nsenter: joining a namespace needs root.
+    const argv = opts.user === undefined ? [...this.inUts, ...inner] : [...this.inUts, "/usr/sbin/runuser", "-u", opts.user, "--", ...inner];
+    return this.root.run(argv, { stdin: opts.stdin, timeoutMs: opts.timeoutMs ?? 60_000, cwd: opts.user === undefined ? "/" : `/home/${opts.user}` });
+  }
+
+  async runOk(cmd: string | readonly string[], opts: { user?: string; stdin?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    const r = await this.run(cmd, opts);
+    if (r.code !== 0) throw new Error(`${this.hostname}: ${JSON.stringify(cmd)} exited ${r.code}: ${r.stderr}${r.stdout}`);
+    return r;
+  }
+
+  /** The machine's view of what HTCondor logged (CollectorLog, StartLog ...). */
+  log(name: string): string {
+    try {
+      return readFileSync(this.root.path(`/var/log/condor/${name}`), "utf8");
+    } catch {
+      return "";
+    }
+  }
+
+  /** As the cloud kills a server: SIGKILL to every process of the node, by pid, at once. */
+  kill(): number[] {
+    const pids = this.root.ns.members();
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    return pids;
+  }
+
+  /** `condor_off -master`, then ends by pid whatever is left in the root, then unmounts. Safe to call always. */
+  async stop(): Promise<void> {
+    try {
+      const m = this.master;
+      if (m !== undefined && m.exitCode === null && m.signalCode === null) {
+        const exited = new Promise<void>((r) => m.once("exit", () => r()));
+        await this.run(["condor_off", "-master"], { timeoutMs: 20_000 });
+        await Promise.race([exited, new Promise<void>((r) => setTimeout(r, 15_000))]);
+      }
+    } finally {
+      await this.root.cleanup();
+    }
+  }
+}
+
+/**
+ * The shared stand-ins: one host directory (archive, VOSpace, logs, gates) every root binds
+ * at SHARED, so a catalogue stored from either worker lands in the one VOSpace.
+ */
+export function makeSharedDir(user: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "self-hosted-pool-shared-"));
+  for (const d of ["archive/CFHT", `vospace/${user}/catalogues`, "log", "gates"]) mkdirSync(join(dir, d), { recursive: true });
+  // Written by jobs running as the user on the workers: the uid the roots give the user.
+  for (const d of ["", "archive", "archive/CFHT", "vospace", `vospace/${user}`, `vospace/${user}/catalogues`, "log", "gates"]) chmodSync(join(dir, d), 0o1777);
+  return dir;
+}
+
+export async function removeSharedDir(dir: string): Promise<void> {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export function nodeBase(): Promise<string> {
+  return cachedRoot(POOL_NODE_RECIPE);
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string, pollMs = 1_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
