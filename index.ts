@@ -39,9 +39,8 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     },
     opts,
   );
-  // A self-hosted pool's workers run HTCondor's execute side from the image (renderCloudInit's
-  // `htcondor` option, from branch pool-core; typed here until that branch is merged).
-  const cloudInit: CloudInitArgs & { htcondor?: boolean } = {
+  // A self-hosted pool's nodes run HTCondor from the image, so the image is built with it.
+  const cloudInit: CloudInitArgs = {
     distro: config.distro,
     upgrade: config.upgradePackages,
     extraPackages: config.extraPackages,

@@ -167,22 +167,17 @@ function inNetwork(address: string, network: string, prefix: number): boolean {
   return Math.floor(n(address) / size) === Math.floor(n(network) / size);
 }
 
-/**
- * The pool password file as `condor_store_cred add -c` writes it (store_cred.cpp's
- * write_password_file): the password XORed with the repeating bytes de ad be ef, no newline,
- * mode 0600. Checked against the real condor_store_cred in tests/components/pool-user-data.test.ts.
- * This is obfuscation, not encryption: the file is the secret.
- */
-export function scramblePoolPassword(password: string): Buffer {
-  const key = [0xde, 0xad, 0xbe, 0xef];
-  const plain = Buffer.from(password, "latin1");
-  return Buffer.from(plain.map((b, i) => b ^ key[i % 4]));
-}
-
 /** Where the pool's signing key (and PASSWORD-method password) lives: HTCondor's default SEC_PASSWORD_FILE. */
 export const POOL_KEY_FILE = "/etc/condor/passwords.d/POOL";
 /** The pool's HTCondor configuration, one file (config.d is read in order; 50 leaves room both sides). */
 export const POOL_CONFIG_FILE = "/etc/condor/config.d/50-canfar-pool.conf";
+/**
+ * The pool password as cloud-init writes it, for condor_store_cred to turn into the pool key
+ * at first boot: on tmpfs (gone at the next boot), root-only, removed once stored. Written in
+ * clear rather than pre-scrambled so that the offline render can show it as [secret]; the
+ * scrambling is an obfuscation anyway (XOR with de ad be ef), not a protection.
+ */
+export const POOL_PASSWORD_FILE = "/run/canfar-batch/pool-password";
 
 /** The HTCondor configuration of a pool node (no secret in it). */
 export function poolCondorConfig(args: Pick<PoolUserDataArgs, "role" | "centralManager" | "poolNetwork">): string {
@@ -260,10 +255,12 @@ export function renderPoolUserData(args: PoolUserDataArgs): string {
       : {}),
     write_files: [
       { path: POOL_CONFIG_FILE, content: poolCondorConfig(args), permissions: "0644", owner: "root:root" },
-      // Root-only, as condor_store_cred leaves it; base64 because the scrambled bytes are not text.
-      { path: POOL_KEY_FILE, encoding: "b64", content: scramblePoolPassword(args.poolPassword).toString("base64"), permissions: "0600", owner: "root:root" },
+      { path: POOL_PASSWORD_FILE, content: args.poolPassword, permissions: "0600", owner: "root:root" },
     ],
     runcmd: [
+      // HTCondor's own tool writes the key file in its own format (root-only), then the clear copy goes.
+      ["condor_store_cred", "add", "-c", "-i", POOL_PASSWORD_FILE, "-f", POOL_KEY_FILE],
+      ["rm", "-f", POOL_PASSWORD_FILE],
       // A configuration HTCondor cannot parse turns `cloud-init status` into an error.
       ["condor_config_val", "CONDOR_HOST"],
       // The image's condor.service may have started before write_files ran (or not be enabled:

@@ -9,8 +9,8 @@ import {
   HTCONDOR_PACKAGES,
   POOL_CONFIG_FILE,
   POOL_KEY_FILE,
+  POOL_PASSWORD_FILE,
   renderPoolUserData,
-  scramblePoolPassword,
   type PoolUserDataArgs,
 } from "../../components/pool-user-data";
 import { DISTROS } from "../../domain/distro";
@@ -87,19 +87,18 @@ describe("renderPoolUserData", () => {
     }
   });
 
-  it("writes the pool key root-only, as condor_store_cred does, and the password nowhere in clear", () => {
-    const text = renderPoolUserData(BASE);
-    expect(text.includes(PASSWORD), "the password appears in clear").toBe(false);
-    const key = fileOf(BASE, POOL_KEY_FILE);
-    expect(key).toMatchObject({ encoding: "b64", permissions: "0600", owner: "root:root" });
-    expect(Buffer.from(key.content, "base64").equals(scramblePoolPassword(PASSWORD))).toBe(true);
+  it("hands the password to condor_store_cred through a root-only file on tmpfs, removed once the key is stored", () => {
+    const file = fileOf(BASE, POOL_PASSWORD_FILE);
+    expect(file).toMatchObject({ content: PASSWORD, permissions: "0600", owner: "root:root" });
+    expect(POOL_PASSWORD_FILE.startsWith("/run/")).toBe(true);
+    const runcmd = docOf(BASE).runcmd as unknown[];
+    expect(runcmd.slice(0, 2)).toEqual([
+      ["condor_store_cred", "add", "-c", "-i", POOL_PASSWORD_FILE, "-f", POOL_KEY_FILE],
+      ["rm", "-f", POOL_PASSWORD_FILE],
+    ]);
+    // Only that file holds it: not the configuration, not the commands.
+    expect(renderPoolUserData(BASE).split(PASSWORD).length - 1).toBe(1);
     expect(fileOf(BASE, POOL_CONFIG_FILE).content.includes(PASSWORD)).toBe(false);
-  });
-
-  it("scrambles exactly as HTCondor 23.9's `condor_store_cred add -c -f FILE -p s3cret-pw` wrote it", () => {
-    // Recorded from the real tool in the Debian 13 root (od -An -tx1): 9 bytes, no newline, 0600.
-    // tests/batch/self-hosted-pool.test.ts checks the same against the tool again.
-    expect(scramblePoolPassword("s3cret-pw").toString("hex")).toBe("ad9edd9dbbd9939fa9");
   });
 
   it("sets the host name and, when given, the only SSH host key", () => {
