@@ -50,6 +50,8 @@ const PIPELINE = join(REPO_ROOT, "provisioning", "worker", "do_catalogue.bash");
 const SUBMIT = join(REPO_ROOT, "provisioning", "batch-host", "submit.sh");
 const FOLLOW = join(REPO_ROOT, "provisioning", "batch-host", "follow.sh");
 const CREDENTIALS = join(REPO_ROOT, "provisioning", "shared", "cadc-credentials.sh");
+/** What submit.sh and cadc-credentials.sh source: delivered beside them, where they look first. */
+const CLI = join(REPO_ROOT, "provisioning", "lib", "cli.sh");
 /** The jobs' certificate, in the run directory: the submit file's x509userproxy names it. */
 export const JOB_PROXY = "cadcproxy.pem";
 /** CADC's own default validity; longer runs ask for a day more than they need, up to CADC's 30. */
@@ -101,6 +103,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
       "submit.sh": readFileSync(SUBMIT, "utf8"),
       "follow.sh": readFileSync(FOLLOW, "utf8"),
       "cadc-credentials.sh": readFileSync(CREDENTIALS, "utf8"),
+      "cli.sh": readFileSync(CLI, "utf8"),
     };
     const contents = pulumi.all(files);
     const runHash = pulumi
