@@ -15,7 +15,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/cli.sh" 2>/dev/null || source "$(dirname 
 readonly SHARE_DIR="/usr/local/share/canfar-batch/pipeline"
 readonly BIN_LINK="/usr/local/bin/do_catalogue.bash"
 readonly EXECUTABLES=(do_catalogue.bash)
-readonly DATA_FILES=(catalogue.sex catalogue.param default.conv merge-catalogues.awk)
+# The parts do_catalogue.bash sources from its own directory (domain/pipeline-parts.ts) are
+# read, never run: data here.
+readonly DATA_FILES=(catalogue.sex catalogue.param default.conv merge-catalogues.awk
+  catalogue-settings.bash catalogue-transfer.bash catalogue-extract.bash)
 
 changed=0
 

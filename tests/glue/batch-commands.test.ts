@@ -26,7 +26,7 @@ const BATCH = {
 // As hostile as the config lets a CADC password be (no white space, quotes or backslash):
 // a shell that evaluated it, or a log that kept it, would show.
 const PASSWORD = "pa$(id)`date`!#x;&|<y>*";
-const DELIVERED = ["cadc-credentials.sh", "cli.sh", "do_catalogue.bash", "do_catalogue.sub", "follow.sh", "submit.sh"];
+const DELIVERED = ["cadc-credentials.sh", "catalogue-extract.bash", "catalogue-settings.bash", "catalogue-transfer.bash", "cli.sh", "do_catalogue.bash", "do_catalogue.sub", "follow.sh", "submit.sh"];
 const FLAVOR = "c2-7.5gb-30";
 
 const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "ssh-keygen"], root: true });
