@@ -78,10 +78,14 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(cert.code, cert.stderr).toBe(0);
   }
 
-  it("declares five deliveries with plain stdin, a certificate step with the password as secret stdin and, for csv1 only, a secret stdin for submit", () => {
+  it("declares nine deliveries (the scripts, the pipeline's parts, the library they source, the submit file) with plain stdin, a certificate step with the password as secret stdin and, for csv1 only, a secret stdin for submit", () => {
     for (const d of [csv1, csv2]) {
       expect(d.deliveries.map((x) => x.name).sort()).toEqual([
         "batch-deliver-cadc-credentials-sh",
+        "batch-deliver-catalogue-extract-bash",
+        "batch-deliver-catalogue-settings-bash",
+        "batch-deliver-catalogue-transfer-bash",
+        "batch-deliver-cli-sh",
         "batch-deliver-do-catalogue-bash",
         "batch-deliver-do-catalogue-sub",
         "batch-deliver-follow-sh",
