@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { stringify } from "yaml";
 import type { Distro } from "../domain/distro";
+import { REPO_ROOT } from "../lib/repo-root";
 
 /**
  * The packages of tutorial step 6 ("install source-extractor and libcfitsio-bin"), per
@@ -24,6 +27,13 @@ const EPEL = {
     gpgkey: "https://dl.fedoraproject.org/pub/epel/RPM-GPG-KEY-EPEL-$releasever",
   },
 };
+
+/**
+ * Where the user-data writes provisioning/build-vm/check-tools.sh, which runcmd runs: no
+ * script is staged yet when cloud-init runs, so the user-data carries it.
+ */
+export const CHECK_TOOLS_PATH = "/usr/local/libexec/canfar-batch/check-tools.sh";
+const CHECK_TOOLS = readFileSync(join(REPO_ROOT, "provisioning", "build-vm", "check-tools.sh"), "utf8");
 
 export interface WrittenFile {
   path: string;
@@ -67,19 +77,15 @@ export function renderCloudInit(args: CloudInitArgs): string {
           ssh_keys: { ed25519_private: args.hostKey.privateKey, ed25519_public: args.hostKey.publicKey },
         }
       : {}),
-    ...(args.files && args.files.length > 0
-      ? {
-          write_files: args.files.map((f) => ({
-            path: f.path,
-            content: f.content,
-            permissions: f.permissions ?? "0644",
-            owner: f.owner ?? "root:root",
-          })),
-        }
-      : {}),
+    write_files: [...(args.files ?? []), { path: CHECK_TOOLS_PATH, content: CHECK_TOOLS, permissions: "0755" }].map((f) => ({
+      path: f.path,
+      content: f.content,
+      permissions: f.permissions ?? "0644",
+      owner: f.owner ?? "root:root",
+    })),
     // A package that installs but leaves no tool behind (renamed binary, broken mirror) must
     // turn `cloud-init status` into an error, so provisioning stops before the snapshot.
-    runcmd: [["sh", "-c", "command -v source-extractor >/dev/null || command -v sex >/dev/null"], ["sh", "-c", "command -v funpack >/dev/null"]],
+    runcmd: [["bash", CHECK_TOOLS_PATH]],
   };
   return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
 }
