@@ -1,23 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { execCommand } from "../support/exec";
+import { describe, expect, it } from "vitest";
+import { resolve } from "node:path";
+import { freshFakePath } from "../support/fake-path";
 
 const SCRIPT = resolve(__dirname, "../../provisioning/build-vm/check-tools.sh");
 
 // Fakes on an otherwise empty PATH: which tools exist is the whole input.
 describe("check-tools.sh (cloud-init's runcmd)", () => {
-  let bin: string;
-  beforeEach(() => {
-    bin = mkdtempSync(join(tmpdir(), "check-tools-"));
-    symlinkSync("/bin/cat", join(bin, "cat"));
-  });
-  afterEach(() => rmSync(bin, { recursive: true, force: true }));
-  const tools = (...names: string[]) => {
-    for (const n of names) writeFileSync(join(bin, n), "#!/bin/sh\n", { mode: 0o755 });
-  };
-  const run = (args: string[] = []) => execCommand(["/bin/bash", SCRIPT, ...args], { env: { PATH: bin }, timeoutMs: 20_000 });
+  const path = freshFakePath();
+  const tools = (...names: string[]) => names.forEach((n) => path.fake(n));
+  const run = (args: string[] = []) => path.run(SCRIPT, args);
 
   it.each([["source-extractor"], ["sex"]])("passes with SExtractor as %s and funpack", async (sextractor) => {
     tools(sextractor, "funpack");

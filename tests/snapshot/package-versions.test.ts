@@ -1,23 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { execCommand } from "../support/exec";
+import { describe, expect, it } from "vitest";
+import { resolve } from "node:path";
+import { freshFakePath } from "../support/fake-path";
 
 const SCRIPT = resolve(__dirname, "../../provisioning/build-vm/package-versions.sh");
 
 // Fakes on an otherwise empty PATH: this host has dpkg-query, and the rpm branch must be
 // proven too. Each fake prints how it was called, in the format it was asked for.
 describe("package-versions.sh", () => {
-  let bin: string;
-  beforeEach(() => {
-    bin = mkdtempSync(join(tmpdir(), "package-versions-"));
-    // The usage text is a heredoc printed by cat.
-    symlinkSync("/bin/cat", join(bin, "cat"));
-  });
-  afterEach(() => rmSync(bin, { recursive: true, force: true }));
-  const fake = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
-  const run = (args: string[]) => execCommand(["/bin/bash", SCRIPT, ...args], { env: { PATH: bin }, timeoutMs: 20_000 });
+  const path = freshFakePath();
+  const fake = path.fake;
+  const run = (args: string[]) => path.run(SCRIPT, args);
 
   it("asks dpkg-query for Package=Version of each package where it exists", async () => {
     fake("dpkg-query", `printf '[%s]' "$@"`);
