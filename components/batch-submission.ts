@@ -6,6 +6,7 @@ import { sha256 } from "../lib/sha256";
 import { shellQuote } from "../lib/shell-quote";
 import { renderSubmitFile } from "../domain/submit-file";
 import type { SubmitCommand } from "../domain/batch-system";
+import { PIPELINE_PARTS } from "../domain/pipeline-parts";
 import { REPO_ROOT } from "../lib/repo-root";
 import { connectionAuth, type SshAuth } from "./ssh-auth";
 
@@ -54,10 +55,13 @@ export interface BatchSubmissionArgs {
   expectedRunHours: number;
 }
 
-const PIPELINE = join(REPO_ROOT, "provisioning", "worker", "do_catalogue.bash");
+const WORKER = join(REPO_ROOT, "provisioning", "worker");
+const PIPELINE = join(WORKER, "do_catalogue.bash");
 const SUBMIT = join(REPO_ROOT, "provisioning", "batch-host", "submit.sh");
 const FOLLOW = join(REPO_ROOT, "provisioning", "batch-host", "follow.sh");
 const CREDENTIALS = join(REPO_ROOT, "provisioning", "shared", "cadc-credentials.sh");
+/** What submit.sh and cadc-credentials.sh source: delivered beside them, where they look first. */
+const CLI = join(REPO_ROOT, "provisioning", "lib", "cli.sh");
 /** The jobs' certificate, in the run directory: the submit file's x509userproxy names it. */
 export const JOB_PROXY = "cadcproxy.pem";
 /** CADC's own default validity; longer runs ask for a day more than they need, up to CADC's 30. */
@@ -69,7 +73,12 @@ export function certificateDays(hours: number): number {
   return Math.min(MAX_CERT_DAYS, Math.max(DEFAULT_CERT_DAYS, Math.ceil(hours / 24) + 1));
 }
 
-/** Delivers a file by stdin, written aside then renamed: no CopyToRemote, so paths may be home-relative. */
+/**
+ * Delivers a file by stdin, written aside then renamed: no CopyToRemote, so paths may be
+ * home-relative. The one command line left here on purpose: it is the bootstrap that brings
+ * every script to the batch host, so no script can do it (none is there yet). It stays four
+ * plain commands in a row, private (umask 077) and atomic (rename), with no logic.
+ */
 export function deliverCommand(dir: string, file: string): string {
   const tmp = `${dir}/.${file}.partial`;
   return `umask 077 && mkdir -p ${shellQuote(dir)} && cat > ${shellQuote(tmp)} && mv -f ${shellQuote(tmp)} ${shellQuote(`${dir}/${file}`)}`;
@@ -98,17 +107,25 @@ export class BatchSubmission extends pulumi.ComponentResource {
     const parent = { parent: this };
     const connection: types.input.remote.ConnectionArgs = { host: args.host, port: args.port, user: args.user, hostKey: args.hostKey, ...connectionAuth(args.auth) };
     // Rendered here first so that bad IDs or requests fail before any resource exists.
-    const fileOptions = { ids: args.ids, flavor: args.workerFlavor, environment: args.jobEnvironment, x509UserProxy: JOB_PROXY };
+    const fileOptions = {
+      ids: args.ids,
+      flavor: args.workerFlavor,
+      environment: args.jobEnvironment,
+      x509UserProxy: JOB_PROXY,
+      transferInputFiles: PIPELINE_PARTS,
+    };
     const withoutImage = renderSubmitFile(fileOptions);
     // csv2 names the worker image inside the submit file, so that file waits for the image.
     const submitFile =
       args.mode === "csv2" ? pulumi.output(args.imageName).apply((image) => renderSubmitFile({ ...fileOptions, vmImage: image })) : withoutImage;
     const files: Record<string, pulumi.Input<string>> = {
       "do_catalogue.bash": readFileSync(PIPELINE, "utf8"),
+      ...Object.fromEntries(PIPELINE_PARTS.map((part) => [part, readFileSync(join(WORKER, part), "utf8")])),
       "do_catalogue.sub": submitFile,
       "submit.sh": readFileSync(SUBMIT, "utf8"),
       "follow.sh": readFileSync(FOLLOW, "utf8"),
       "cadc-credentials.sh": readFileSync(CREDENTIALS, "utf8"),
+      "cli.sh": readFileSync(CLI, "utf8"),
     };
     const contents = pulumi.all(files);
     const runHash = pulumi

@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { stringify } from "yaml";
 import type { Distro } from "../domain/distro";
+import { REPO_ROOT } from "../lib/repo-root";
 import { HTCONDOR_PACKAGES, htcondorRepository } from "./pool-user-data";
 
 /**
@@ -25,6 +28,13 @@ const EPEL = {
     gpgkey: "https://dl.fedoraproject.org/pub/epel/RPM-GPG-KEY-EPEL-$releasever",
   },
 };
+
+/**
+ * Where the user-data writes provisioning/build-vm/check-tools.sh, which runcmd runs: no
+ * script is staged yet when cloud-init runs, so the user-data carries it.
+ */
+export const CHECK_TOOLS_PATH = "/usr/local/libexec/canfar-batch/check-tools.sh";
+const CHECK_TOOLS = readFileSync(join(REPO_ROOT, "provisioning", "build-vm", "check-tools.sh"), "utf8");
 
 export interface WrittenFile {
   path: string;
@@ -78,24 +88,16 @@ export function renderCloudInit(args: CloudInitArgs): string {
           ssh_keys: { ed25519_private: args.hostKey.privateKey, ed25519_public: args.hostKey.publicKey },
         }
       : {}),
-    ...(args.files && args.files.length > 0
-      ? {
-          write_files: args.files.map((f) => ({
-            path: f.path,
-            content: f.content,
-            permissions: f.permissions ?? "0644",
-            owner: f.owner ?? "root:root",
-          })),
-        }
-      : {}),
+    write_files: [...(args.files ?? []), { path: CHECK_TOOLS_PATH, content: CHECK_TOOLS, permissions: "0755" }].map((f) => ({
+      path: f.path,
+      content: f.content,
+      permissions: f.permissions ?? "0644",
+      owner: f.owner ?? "root:root",
+    })),
     // A package that installs but leaves no tool behind (renamed binary, broken mirror) must
     // turn `cloud-init status` into an error, so provisioning stops before the snapshot.
-    runcmd: [
-      ["sh", "-c", "command -v source-extractor >/dev/null || command -v sex >/dev/null"],
-      ["sh", "-c", "command -v funpack >/dev/null"],
-      // The execute side (master and startd) must be in the image a pool's workers boot from.
-      ...(htcondor ? [["sh", "-c", "command -v condor_master >/dev/null && command -v condor_startd >/dev/null"]] : []),
-    ],
+    // The execute side (master and startd) must be in the image a pool's workers boot from.
+    runcmd: [["bash", CHECK_TOOLS_PATH, ...(htcondor ? ["--htcondor"] : [])]],
   };
   return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
 }

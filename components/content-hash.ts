@@ -16,6 +16,12 @@ export function contentTag(hash: string): string {
 export const QUIESCE_SCRIPT = join(REPO_ROOT, "provisioning", "build-vm", "quiesce.sh");
 
 /**
+ * Prints the installed packages' versions for the image's properties: a label, not content,
+ * so it is not part of the content hash (as the command it replaced was not).
+ */
+export const PACKAGE_VERSIONS_SCRIPT = join(REPO_ROOT, "provisioning", "build-vm", "package-versions.sh");
+
+/**
  * Everything that decides what the worker image contains: the provisioning plan (every
  * script and argument), the user-data, the base image and the flavor it was built on, and
  * quiesce.sh. Equal inputs give the same image name; any change gives a new image.

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote, types } from "@pulumi/command";
 import { shellQuote } from "../lib/shell-quote";
-import { contentTag, QUIESCE_SCRIPT } from "./content-hash";
+import { contentTag, PACKAGE_VERSIONS_SCRIPT, QUIESCE_SCRIPT } from "./content-hash";
 import { REPO_ROOT } from "../lib/repo-root";
 
 const SCRIPTS = "provisioning/local";
@@ -61,17 +61,23 @@ export class Snapshot extends pulumi.ComponentResource {
     super("canfar:index:Snapshot", name, {}, opts);
     const parent = { parent: this };
     const quiesceScript = `${args.stagingDir}/quiesce.sh`;
+    const versionsScript = `${args.stagingDir}/package-versions.sh`;
     // The prefix too: a new name is a new image (CANFAR finds images by name).
     const triggers = [args.contentHash, args.namePrefix];
 
+    const copyVersions = new remote.CopyToRemote(
+      `${name}-copy-package-versions`,
+      { connection: args.connection, source: new pulumi.asset.FileAsset(PACKAGE_VERSIONS_SCRIPT), remotePath: versionsScript, triggers },
+      { ...parent, dependsOn: [args.after] },
+    );
     const versions = new remote.Command(
       `${name}-package-versions`,
       {
         connection: args.connection,
-        create: packageVersionsCommand(args.packages),
+        create: packageVersionsCommand(versionsScript, args.packages),
         triggers,
       },
-      { ...parent, dependsOn: [args.after] },
+      { ...parent, dependsOn: [args.after, copyVersions] },
     );
     const copy = new remote.CopyToRemote(
       `${name}-copy-quiesce`,
@@ -111,13 +117,10 @@ export class Snapshot extends pulumi.ComponentResource {
       {
         dir: REPO_ROOT,
         environment,
-        // The date and commit are read when the image is made, so they stay what they were.
+        // make-image.sh reads the date and commit when the image is made, so they stay what they were.
         create: [
-          `bash ${SCRIPTS}/create-image.sh --server "$SERVER_ID"`,
-          `--name "$IMAGE_PREFIX-$(date -u +%Y-%m-%d)-$CONTENT_TAG"`,
-          `--property "canfar_batch_content=$CONTENT_HASH"`,
-          `--property "canfar_batch_commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"`,
-          `--property "canfar_batch_packages=$PACKAGES"`,
+          `bash ${SCRIPTS}/make-image.sh --server "$SERVER_ID" --prefix "$IMAGE_PREFIX" --tag "$CONTENT_TAG"`,
+          `--content "$CONTENT_HASH" --packages "$PACKAGES"`,
           ...properties,
           `--timeout "$TIMEOUT" --poll "$POLL"`,
         ].join(" "),
@@ -169,13 +172,9 @@ export class Snapshot extends pulumi.ComponentResource {
   }
 }
 
-/** `pkg=version` for each package, on Debian/Ubuntu or RPM systems. */
-export function packageVersionsCommand(packages: readonly string[]): string {
-  const names = packages.map(shellQuote).join(" ");
-  return [
-    `if command -v dpkg-query >/dev/null; then dpkg-query -W -f='\${Package}=\${Version} ' ${names};`,
-    `else rpm -q --qf '%{NAME}=%{VERSION}-%{RELEASE} ' ${names}; fi`,
-  ].join(" ");
+/** Runs the staged package-versions.sh: `pkg=version` for each package, on Debian/Ubuntu or RPM systems. */
+export function packageVersionsCommand(script: string, packages: readonly string[]): string {
+  return ["bash", script, ...packages].map(shellQuote).join(" ");
 }
 
 export interface CreatedImage {

@@ -36,6 +36,11 @@ export interface SubmitFileOptions {
    * renewed, and points `X509_USER_PROXY` at it; the pipeline's CADC calls use it.
    */
   x509UserProxy?: string;
+  /**
+   * Files sent with each job beside the executable (`transfer_input_files`), relative to the
+   * submit directory: the parts the pipeline sources (domain/pipeline-parts.ts).
+   */
+  transferInputFiles?: readonly string[];
 }
 
 /** All problems with a SubmitFileOptions, reported together. */
@@ -98,6 +103,9 @@ export function renderSubmitFile(opts: SubmitFileOptions): string {
   if (opts.x509UserProxy !== undefined && !PATH_LIKE.test(opts.x509UserProxy)) {
     problems.push(`x509UserProxy '${opts.x509UserProxy}' must be a path of letters, digits and . _ / + -`);
   }
+  for (const file of opts.transferInputFiles ?? []) {
+    if (!PATH_LIKE.test(file)) problems.push(`transferInputFiles: '${file}' must be a path of letters, digits and . _ / + -`);
+  }
   if (opts.vmImage !== undefined && !isImageName(opts.vmImage)) {
     problems.push(`vmImage '${opts.vmImage}' must be an image name: up to 255 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
@@ -121,6 +129,9 @@ export function renderSubmitFile(opts: SubmitFileOptions): string {
     "",
     "should_transfer_files   = YES",
     "when_to_transfer_output = ON_EXIT",
+    ...(opts.transferInputFiles === undefined || opts.transferInputFiles.length === 0
+      ? []
+      : ["# What the executable sources from its own directory: HTCondor copies nothing it is not told to.", `transfer_input_files = ${opts.transferInputFiles.join(", ")}`]),
     ...(opts.x509UserProxy === undefined ? [] : ["# The CADC certificate this submission made: HTCondor sets X509_USER_PROXY to the job's copy.", `x509userproxy = ${opts.x509UserProxy}`]),
     "",
     `request_cpus   = ${resources.cpus}`,

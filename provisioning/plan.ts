@@ -7,7 +7,7 @@ import { shellQuote } from "../lib/shell-quote";
  * Where the scripts of this folder live on the machine running `pulumi up`. Its folders say
  * where each script runs: `local/` on that machine, `build-vm/` on the build VM,
  * `batch-host/` on the batch host, `shared/` on both remote hosts, `worker/` (the pipeline) on
- * the workers made from the image.
+ * the workers made from the image; `lib/` holds what scripts of several of them source.
  */
 export const PROVISIONING_DIR = __dirname;
 
@@ -17,6 +17,8 @@ export const PROVISIONING_DIR = __dirname;
  * content hash, so moving a file here must not make a new worker image.
  */
 const STAGED: Record<string, string> = {
+  // The scripts' shared plumbing, staged beside them: they look for it there first.
+  "cli.sh": "lib/cli.sh",
   "wait-cloud-init.sh": "build-vm/wait-cloud-init.sh",
   "create-user.sh": "build-vm/create-user.sh",
   "setup-scratch.sh": "build-vm/setup-scratch.sh",
@@ -128,21 +130,21 @@ function steps(ctx: PlanContext): StepSpec[] {
       name: "create-user",
       description: `create the CADC user ${cadc}`,
       login: admin,
-      files: ["create-user.sh"],
+      files: ["create-user.sh", "cli.sh"],
       command: (s) => `sudo -n ${command("bash", s("create-user.sh"), cadc)}`,
     },
     {
       name: "setup-scratch",
       description: "mount the ephemeral disk and create /mnt/scratch",
       login: admin,
-      files: ["setup-scratch.sh"],
+      files: ["setup-scratch.sh", "cli.sh"],
       command: (s) => `sudo -n ${command("bash", s("setup-scratch.sh"), "--device", ctx.scratchDevice, "--owner", cadc)}`,
     },
     {
       name: "cadc-credentials",
       description: "write ~/.netrc and get a CADC proxy certificate",
       login: cadc,
-      files: ["cadc-credentials.sh"],
+      files: ["cadc-credentials.sh", "cli.sh"],
       command: (s) => command("bash", s("cadc-credentials.sh"), "--user", cadc),
       stdin: "cadcPassword",
       rerunsAfterStart: true,
@@ -151,7 +153,7 @@ function steps(ctx: PlanContext): StepSpec[] {
       name: "install-pipeline",
       description: "install do_catalogue.bash and its SExtractor configuration",
       login: admin,
-      files: ["install-pipeline.sh", "pipeline"],
+      files: ["install-pipeline.sh", "cli.sh", "pipeline"],
       // The smoke sample is test input, not part of the installed pipeline.
       exclude: ["pipeline/smoke"],
       command: (s) => `sudo -n ${command("bash", s("install-pipeline.sh"), s("pipeline"))}`,
@@ -160,7 +162,7 @@ function steps(ctx: PlanContext): StepSpec[] {
       name: "smoke-test",
       description: "run the installed pipeline on a small sample exposure",
       login: cadc,
-      files: ["smoke-test.sh", "pipeline/smoke"],
+      files: ["smoke-test.sh", "cli.sh", "pipeline/smoke"],
       command: (s) => command("bash", s("smoke-test.sh"), s("pipeline/smoke")),
     },
   ];

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseFlavor } from "../domain/flavor";
 import { OBSERVATION_ID_PATTERN, OBSERVATION_ID_SOURCE } from "../domain/observation-id";
 import { fitResources, renderSubmitFile, SubmitFileError } from "../domain/submit-file";
+import { PIPELINE_PARTS } from "../domain/pipeline-parts";
 
 const TUTORIAL_IDS = ["1056215p", "1056216p", "1056217p", "1056218p"];
 
@@ -89,6 +90,14 @@ describe("renderSubmitFile", () => {
     expect(renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30" })).not.toMatch(/x509/i);
   });
 
+  it("sends the pipeline's parts with each job (transfer_input_files), once, only when given", () => {
+    const text = renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30", transferInputFiles: PIPELINE_PARTS });
+    expect(text.match(/^transfer_input_files.*$/gm)).toEqual([
+      "transfer_input_files = catalogue-settings.bash, catalogue-transfer.bash, catalogue-extract.bash",
+    ]);
+    expect(renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30", transferInputFiles: [] })).not.toMatch(/transfer_input_files/);
+  });
+
   it("never sets what canfar_submit rejects", () => {
     const text = renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30", environment: { A: "b" } });
     expect(text).not.toMatch(/requirements|\+VMAMI|\+VMInstanceType/i);
@@ -135,6 +144,7 @@ describe("renderSubmitFile errors (each names what is wrong)", () => {
     [{ ...base, logDir: "$(HOME)" }, "logDir '$(HOME)' must be a path of letters, digits and . _ / + -"],
     [{ ...base, environment: { "1X": "a" } }, "environment: '1X' is not a variable name (letters, digits and _, not starting with a digit)"],
     [{ ...base, environment: { X: "$(Process)" } }, "environment X: the value must not contain a line break or '$'"],
+    [{ ...base, transferInputFiles: ["a.bash", "b c.bash"] }, "transferInputFiles: 'b c.bash' must be a path of letters, digits and . _ / + -"],
     [{ ...base, x509UserProxy: "$(HOME)/p.pem" }, "x509UserProxy '$(HOME)/p.pem' must be a path of letters, digits and . _ / + -"],
     [{ ...base, vmImage: 'my "image"' }, `vmImage 'my "image"' must be an image name: up to 255 letters, digits, '.', '_' or '-', starting with a letter or digit`],
   ])("%#: %s", (opts, message) => {
@@ -174,6 +184,15 @@ describe("parseFlavor", () => {
     [" c2-7.5gb-30", "' c2-7.5gb-30' is not a flavor name: expected <c|p><vCPUs>-<RAM>gb[-<ephemeral GB>], e.g. c2-7.5gb-30 or p8-12gb"],
   ])("rejects %j", (name, message) => {
     expect(parseFlavor(name)).toBe(message);
+  });
+});
+
+describe("PIPELINE_PARTS", () => {
+  it("are the parts do_catalogue.bash sources, each a file beside it", () => {
+    const dir = join(__dirname, "..", "provisioning", "worker");
+    const parts = /^readonly PARTS=\(([^)]*)\)$/m.exec(readFileSync(join(dir, "do_catalogue.bash"), "utf8"))?.[1]?.split(" ");
+    expect(parts).toEqual([...PIPELINE_PARTS]);
+    for (const part of PIPELINE_PARTS) expect(readFileSync(join(dir, part), "utf8")).toMatch(/^#!\/usr\/bin\/env bash\n# Part of do_catalogue.bash/);
   });
 });
 

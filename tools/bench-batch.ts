@@ -12,6 +12,8 @@ import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { renderSubmitFile } from "../domain/submit-file";
+import { PIPELINE_PARTS } from "../domain/pipeline-parts";
+import { writeRootFile } from "../tests/support/root-files";
 import { ensureSampleExposure } from "./fits/sample-cache";
 import { wholeNumberOption } from "./whole-number-option";
 import { ARCHIVE, HtcondorPool, VOSPACE } from "../tests/batch/htcondor-pool";
@@ -35,13 +37,11 @@ The test pool negotiates every 2 s; a CANFAR pool also boots worker VMs, which t
 
 const USER = "bench";
 const FLAVOR = "c2-7.5gb-30";
-const PIPELINE = resolve(__dirname, "..", "provisioning", "worker", "do_catalogue.bash");
+const WORKER = resolve(__dirname, "..", "provisioning", "worker");
 const JOB = resolve(__dirname, "bench-batch-job.sh");
 /** A day's self-signed certificate and key in one file, owned by the user: what cadc-get-cert leaves. */
-const CERT = String.raw`set -eu
-t="$(mktemp -d)"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$2" -days 1 -keyout "$t/k" -out "$t/c" 2>/dev/null
-cat "$t/c" "$t/k" > "$1"; rm -rf "$t"; chown "$2" "$1"; chmod 600 "$1"`;
+const CERT = resolve(__dirname, "test-certificate.sh");
+const CERT_IN_ROOT = "/usr/local/libexec/canfar-test/test-certificate.sh";
 
 function say(line: string): void {
   process.stderr.write(`bench-batch: ${line}\n`);
@@ -72,15 +72,18 @@ async function main(): Promise<void> {
   try {
     // One copy of the exposure in the archive stand-in; each ID is a link to it.
     copyFileSync(sample.fzPath, pool.root.path(`${ARCHIVE}/CFHT/sample.fits.fz`));
-    await pool.root.runOk(["bash", "-c", 'cd "$1" && for id in "${@:2}"; do ln -sf sample.fits.fz "$id.fits.fz"; done', "link", `${ARCHIVE}/CFHT`, ...ids]);
+    for (const id of ids) await pool.root.runOk(["ln", "-sf", "sample.fits.fz", `${ARCHIVE}/CFHT/${id}.fits.fz`]);
     const dest = (run: string) => `vos:${USER}/${run}`;
     await pool.root.runOk(["install", "-d", "-o", USER, "-g", USER, `${VOSPACE}/${USER}/serial`, `${VOSPACE}/${USER}/pool`, `${VOSPACE}/${USER}/warm-up`]);
     const home = `/home/${USER}`;
-    for (const [file, text] of [["do_catalogue.bash", readFileSync(PIPELINE, "utf8")], ["bench-batch-job.sh", readFileSync(JOB, "utf8")]]) {
+    // The pipeline with the parts it sources from its own directory, and the timed job.
+    const delivered = [...["do_catalogue.bash", ...PIPELINE_PARTS].map((f) => [f, readFileSync(resolve(WORKER, f), "utf8")]), ["bench-batch-job.sh", readFileSync(JOB, "utf8")]];
+    for (const [file, text] of delivered) {
       await pool.ssh(`mkdir -p serial pool && cat > ${file} && chmod 755 ${file}`, text).then(check(`deliver ${file}`));
     }
     // The jobs carry a certificate as the program's submissions do (the CADC stand-ins want one).
-    await pool.root.runOk(["bash", "-c", CERT, "cert", `${home}/cadcproxy.pem`, USER]);
+    await writeRootFile(pool.root, CERT_IN_ROOT, readFileSync(CERT, "utf8"), "755");
+    await pool.root.runOk(["bash", CERT_IN_ROOT, `${home}/cadcproxy.pem`, USER]);
     const jobEnv = (run: string) => ({ CATALOGUE_DEST: dest(run), BENCH_PIPELINE: `${home}/do_catalogue.bash`, BENCH_TIMES: `${home}/${run}-times.log` });
 
     // Back to back: the worker's environment (what the pool's job wrapper sets), no scheduler.

@@ -42,12 +42,15 @@ set -Eeuo pipefail
 set +x
 
 readonly PROG="${0##*/}"
+# The shared command-line plumbing: staged beside this script, in ../lib in the repository.
+# shellcheck source-path=SCRIPTDIR source=../lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli.sh" 2>/dev/null || source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
 readonly SUB="do_catalogue.sub"
 readonly SCRIPT="do_catalogue.bash"
 readonly MARKER=".canfar-submitted"
 readonly REQUIRED_KEYS="OS_AUTH_URL OS_PROJECT_ID OS_PROJECT_NAME OS_USERNAME OS_PASSWORD"
 readonly OPTIONAL_KEYS="OS_USER_DOMAIN_NAME OS_PROJECT_DOMAIN_NAME OS_REGION_NAME"
-readonly EXIT_USAGE=2 EXIT_CREDS=3 EXIT_FAILED=10 EXIT_USAGE_TRAP=11 EXIT_QUOTA=12
+readonly EXIT_CREDS=3 EXIT_FAILED=10 EXIT_USAGE_TRAP=11 EXIT_QUOTA=12
 readonly EXIT_IMAGE=13 EXIT_REFUSED=14 EXIT_TIMEOUT=15 EXIT_NO_CLUSTER=16 EXIT_PROXY=17
 # HTCondor is in the image; cloud-init only configures and starts it: minutes, not more.
 readonly SCHEDD_WAIT=900
@@ -76,15 +79,6 @@ Exit codes: 2 usage, 3 credentials, 10 failed, 11 usage printed (wrong csv mode)
             12 quota, 13 image not found/unique, 14 submit file refused, 15 timeout,
             16 no "submitted to cluster" line, 17 certificate missing or expiring.
 EOF
-}
-
-err() { printf '%s: error: %s\n' "${PROG}" "$*" >&2; }
-log() { printf '%s: %s\n' "${PROG}" "$*" >&2; }
-die() {
-  local code="$1"
-  shift
-  err "$*"
-  exit "${code}"
 }
 
 # Reads KEY=VALUE lines from stdin into CRED_KEYS/CRED_VALUES (arrays, never the
@@ -245,26 +239,9 @@ write_marker() {
 OUT_FILE=""
 main() {
   local run_dir="" mode="" image="" flavor="" timeout=300 proxy="" min_valid=""
-  while (($# > 0)); do
-    case "$1" in
-      --run-dir | --mode | --image | --flavor | --timeout | --proxy | --min-valid)
-        [[ $# -ge 2 && -n "$2" ]] || { err "$1 needs a value"; usage; exit "${EXIT_USAGE}"; }
-        case "$1" in
-          --run-dir) run_dir="$2" ;;
-          --mode) mode="$2" ;;
-          --image) image="$2" ;;
-          --flavor) flavor="$2" ;;
-          --timeout) timeout="$2" ;;
-          --proxy) proxy="$2" ;;
-          --min-valid) min_valid="$2" ;;
-        esac
-        shift 2
-        ;;
-      -h | --help) usage; exit 0 ;;
-      *) err "unknown argument '$1'"; usage; exit "${EXIT_USAGE}" ;;
-    esac
-  done
-  [[ -n "${run_dir}" ]] || { err "--run-dir is required"; usage; exit "${EXIT_USAGE}"; }
+  cli_options --run-dir=run_dir --mode=mode --image=image --flavor=flavor --timeout=timeout \
+    --proxy=proxy --min-valid=min_valid -- "$@"
+  [[ -n "${run_dir}" ]] || usage_error "--run-dir is required"
   [[ "${mode}" == "csv1" || "${mode}" == "csv2" || "${mode}" == "self-hosted" ]] || die "${EXIT_USAGE}" "--mode '${mode}': expected csv1, csv2 or self-hosted"
   # domain/image-name.ts: what create-image.sh names and the submit file's +VMImage holds.
   [[ "${image}" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$ ]] ||

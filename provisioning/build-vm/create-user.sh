@@ -9,6 +9,9 @@
 set -Eeuo pipefail
 
 readonly PROG="create-user"
+# The shared command-line plumbing: staged beside this script, in ../lib in the repository.
+# shellcheck source-path=SCRIPTDIR source=../lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli.sh" 2>/dev/null || source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
 # Debian's useradd rejects capitals and dots; CADC names with them must be lower-cased.
 readonly NAME_RE='^[a-z_][a-z0-9_-]{0,31}$'
 readonly DEFAULT_USERS=(cloud-user debian ubuntu fedora centos rocky ec2-user)
@@ -29,9 +32,6 @@ USAGE
 
 TMP_FILE=""
 cleanup() { if [[ -n "${TMP_FILE}" ]]; then rm -f "${TMP_FILE}"; fi; }
-
-err() { echo "${PROG}: error: $*" >&2; }
-say() { echo "${PROG}: $*" >&2; }
 
 # Exits 2 when USER cannot be ours to manage; touches nothing.
 check_name() {
@@ -71,12 +71,12 @@ ensure_account() {
   local home
   if ! id -u "${user}" >/dev/null 2>&1; then
     useradd -m -s /bin/bash -d "/home/${user}" "${user}"
-    say "created user ${user}"
+    log "created user ${user}"
   else
-    say "user ${user} exists; checking its state"
+    log "user ${user} exists; checking its state"
     if [[ "$(getent passwd "${user}" | cut -d: -f7)" != "/bin/bash" ]]; then
       usermod -s /bin/bash "${user}"
-      say "set ${user}'s shell to /bin/bash"
+      log "set ${user}'s shell to /bin/bash"
     fi
     home="$(getent passwd "${user}" | cut -d: -f6)"
     if [[ ! -d "${home}" ]]; then
@@ -84,13 +84,13 @@ ensure_account() {
       install -d -m 755 -o "${user}" -g "$(id -gn "${user}")" "${home}"
       cp -a /etc/skel/. "${home}/"
       chown -R "${user}:$(id -gn "${user}")" "${home}"
-      say "created ${user}'s missing home ${home}"
+      log "created ${user}'s missing home ${home}"
     fi
   fi
   # A string match, not a pipe into grep -q: with pipefail an early grep exit could read as "not a member".
   if [[ " $(id -nG "${user}") " != *" ${group} "* ]]; then
     usermod -aG "${group}" "${user}"
-    say "added ${user} to group ${group}"
+    log "added ${user} to group ${group}"
   fi
 }
 
@@ -114,7 +114,7 @@ ensure_keys() {
   install -d -m 700 -o "${user}" -g "$(id -gn "${user}")" "${home}/.ssh"
   if [[ -z "${src}" ]]; then
     if [[ -s "${dest}" ]]; then
-      say "no default user's authorized_keys found; keeping ${dest}"
+      log "no default user's authorized_keys found; keeping ${dest}"
       return 0
     fi
     err "no authorized_keys under /home/{$(IFS=,; echo "${DEFAULT_USERS[*]}")}/.ssh: ${user} could not log in over SSH"
@@ -122,13 +122,13 @@ ensure_keys() {
   fi
   if [[ ! -e "${dest}" ]]; then
     install -m 600 -o "${user}" -g "$(id -gn "${user}")" "${src}" "${dest}"
-    say "copied ${src} to ${dest}"
+    log "copied ${src} to ${dest}"
   else
     # Keys added to USER later stay: only the default user's missing keys are appended.
     while IFS= read -r line || [[ -n "${line}" ]]; do
       if [[ -n "${line}" ]] && ! grep -qxF -- "${line}" "${dest}"; then
         printf '%s\n' "${line}" >>"${dest}"
-        say "added a key from ${src} to ${dest}"
+        log "added a key from ${src} to ${dest}"
       fi
     done <"${src}"
     chown "${user}:$(id -gn "${user}")" "${dest}"
@@ -158,19 +158,11 @@ ${user} ALL=(ALL) NOPASSWD:ALL"
     return 1
   fi
   mv -f "${tmp}" "${target}"
-  say "installed ${target}"
+  log "installed ${target}"
 }
 
 main() {
-  if [[ $# -eq 1 && ( "$1" == "--help" || "$1" == "-h" ) ]]; then
-    usage
-    exit 0
-  fi
-  if [[ $# -ne 1 ]]; then
-    usage
-    err "expected exactly one argument, USER; got $#"
-    exit 2
-  fi
+  cli_one_argument USER "$@"
   local user="$1" group
   trap cleanup EXIT
   check_name "${user}"
@@ -183,7 +175,7 @@ main() {
   ensure_keys "${user}"
   ensure_sudoers "${user}"
   visudo -cq >/dev/null || { err "visudo -c reports the sudoers configuration broken"; exit 1; }
-  say "user ${user} ready"
+  log "user ${user} ready"
 }
 
 main "$@"

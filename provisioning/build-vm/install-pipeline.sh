@@ -9,10 +9,16 @@
 set -Eeuo pipefail
 
 readonly PROG="install-pipeline.sh"
+# The shared command-line plumbing: staged beside this script, in ../lib in the repository.
+# shellcheck source-path=SCRIPTDIR source=../lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli.sh" 2>/dev/null || source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
 readonly SHARE_DIR="/usr/local/share/canfar-batch/pipeline"
 readonly BIN_LINK="/usr/local/bin/do_catalogue.bash"
 readonly EXECUTABLES=(do_catalogue.bash)
-readonly DATA_FILES=(catalogue.sex catalogue.param default.conv merge-catalogues.awk)
+# The parts do_catalogue.bash sources from its own directory (domain/pipeline-parts.ts) are
+# read, never run: data here.
+readonly DATA_FILES=(catalogue.sex catalogue.param default.conv merge-catalogues.awk
+  catalogue-settings.bash catalogue-transfer.bash catalogue-extract.bash)
 
 changed=0
 
@@ -29,10 +35,6 @@ Exit codes: 0 installed or already up to date, 1 install failed, 2 bad arguments
 EOF
 }
 
-err() {
-  echo "${PROG}: $*" >&2
-}
-
 # install_file MODE SRC DEST: copies only when the content or mode differs, so that an
 # unchanged file keeps its timestamp and a re-run reports nothing changed.
 install_file() {
@@ -41,20 +43,12 @@ install_file() {
     return 0
   fi
   install -m "${mode}" -- "${src}" "${dest}"
-  echo "${PROG}: installed ${dest}" >&2
+  log "installed ${dest}"
   changed=$((changed + 1))
 }
 
 main() {
-  if [[ $# -eq 1 && ( "$1" == "--help" || "$1" == "-h" ) ]]; then
-    usage
-    exit 0
-  fi
-  if [[ $# -ne 1 ]]; then
-    usage
-    err "expected one argument SRC_DIR, got $#"
-    exit 2
-  fi
+  cli_one_argument SRC_DIR "$@"
   local src="$1" f
   if [[ ! -d "${src}" ]]; then
     err "SRC_DIR '${src}' is not a directory"
@@ -81,13 +75,13 @@ main() {
   done
   if [[ "$(readlink "${root}${BIN_LINK}" 2>/dev/null || true)" != "${SHARE_DIR}/do_catalogue.bash" ]]; then
     ln -sfn -- "${SHARE_DIR}/do_catalogue.bash" "${root}${BIN_LINK}"
-    echo "${PROG}: linked ${root}${BIN_LINK} -> ${SHARE_DIR}/do_catalogue.bash" >&2
+    log "linked ${root}${BIN_LINK} -> ${SHARE_DIR}/do_catalogue.bash"
     changed=$((changed + 1))
   fi
   if ((changed == 0)); then
-    echo "${PROG}: pipeline already up to date in ${root}${SHARE_DIR}" >&2
+    log "pipeline already up to date in ${root}${SHARE_DIR}"
   else
-    echo "${PROG}: ${changed} change(s) in ${root}${SHARE_DIR}" >&2
+    log "${changed} change(s) in ${root}${SHARE_DIR}"
   fi
 }
 

@@ -8,11 +8,13 @@
 set -Eeuo pipefail
 
 readonly PROG="setup-scratch"
+# The shared command-line plumbing: staged beside this script, in ../lib in the repository.
+# shellcheck source-path=SCRIPTDIR source=../lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli.sh" 2>/dev/null || source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
 readonly DEFAULT_DEVICE="/dev/vdb"
 # Nova labels the ephemeral file system it makes; the label holds when the disk is not vdb.
 readonly EPHEMERAL_LABEL_DEVICE="/dev/disk/by-label/ephemeral0"
 readonly DEFAULT_MOUNTPOINT="/mnt"
-readonly EXIT_USAGE=2
 readonly EXIT_NO_DISK=3
 
 usage() {
@@ -24,19 +26,10 @@ owned by USER and USER's group when given (root otherwise). Run as root; safe to
 USAGE
 }
 
-err() { echo "${PROG}: error: $*" >&2; }
-say() { echo "${PROG}: $*" >&2; }
-
-usage_error() {
-  usage
-  err "$*"
-  exit "${EXIT_USAGE}"
-}
-
 ensure_mounted() {
   local device="$1" mountpoint="$2" explicit="$3"
   if mountpoint -q "${mountpoint}"; then
-    say "${mountpoint} is already a mount point; using it"
+    log "${mountpoint} is already a mount point; using it"
     return 0
   fi
   if [[ ! -b "${device}" && "${explicit}" == no && -b "${EPHEMERAL_LABEL_DEVICE}" ]]; then
@@ -48,14 +41,14 @@ ensure_mounted() {
   fi
   mkdir -p "${mountpoint}"
   mount "${device}" "${mountpoint}"
-  say "mounted ${device} on ${mountpoint}"
+  log "mounted ${device} on ${mountpoint}"
 }
 
 ensure_scratch() {
   local dir="$1" owner="$2"
   if [[ ! -d "${dir}" ]]; then
     mkdir "${dir}"
-    say "created ${dir}"
+    log "created ${dir}"
   fi
   if [[ "$(stat -c '%a' "${dir}")" != "1777" ]]; then
     chmod 1777 "${dir}"
@@ -65,26 +58,14 @@ ensure_scratch() {
   if [[ "$(stat -c '%U:%G' "${dir}")" != "${owner_group}" ]]; then
     chown "${owner_group}" "${dir}"
   fi
-  say "${dir} ready (mode 1777, owner ${owner_group})"
+  log "${dir} ready (mode 1777, owner ${owner_group})"
 }
 
 main() {
-  local device="${DEFAULT_DEVICE}" explicit=no mountpoint="${DEFAULT_MOUNTPOINT}" owner="root"
-  while [[ $# -gt 0 ]]; do
-    case "$1" in
-      --help | -h) usage; exit 0 ;;
-      --device | --mountpoint | --owner)
-        [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
-        case "$1" in
-          --device) device="$2"; explicit=yes ;;
-          --mountpoint) mountpoint="$2" ;;
-          --owner) owner="$2" ;;
-        esac
-        shift 2
-        ;;
-      *) usage_error "unknown argument '$1'" ;;
-    esac
-  done
+  local device="" explicit=yes mountpoint="${DEFAULT_MOUNTPOINT}" owner="root"
+  cli_options --device=device --mountpoint=mountpoint --owner=owner -- "$@"
+  # Only a device nobody named falls back to the ephemeral disk's label.
+  [[ -n "${device}" ]] || { device="${DEFAULT_DEVICE}"; explicit=no; }
   [[ "${device}" == /* ]] || usage_error "--device must be an absolute path such as /dev/vdb, got '${device}'"
   [[ "${mountpoint}" == /* ]] || usage_error "--mountpoint must be an absolute path such as /mnt, got '${mountpoint}'"
   id -u "${owner}" >/dev/null 2>&1 || usage_error "--owner: no such user '${owner}'"

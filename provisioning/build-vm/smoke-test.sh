@@ -9,6 +9,9 @@
 set -Eeuo pipefail
 
 readonly PROG="smoke-test.sh"
+# The shared command-line plumbing: staged beside this script, in ../lib in the repository.
+# shellcheck source-path=SCRIPTDIR source=../lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli.sh" 2>/dev/null || source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
 readonly DEFAULT_PIPELINE="/usr/local/bin/do_catalogue.bash"
 
 dest=""
@@ -26,10 +29,6 @@ Exit codes: 0 passed, 1 failed (the pipeline's own exit code is printed), 2 bad 
 EOF
 }
 
-err() {
-  echo "${PROG}: $*" >&2
-}
-
 cleanup() {
   if [[ -n "${dest}" ]]; then
     rm -rf -- "${dest}"
@@ -37,15 +36,7 @@ cleanup() {
 }
 
 main() {
-  if [[ $# -eq 1 && ( "$1" == "--help" || "$1" == "-h" ) ]]; then
-    usage
-    exit 0
-  fi
-  if [[ $# -ne 1 ]]; then
-    usage
-    err "expected one argument SAMPLE_DIR, got $#"
-    exit 2
-  fi
+  cli_one_argument SAMPLE_DIR "$@"
   local sample_dir="$1"
   if [[ ! -d "${sample_dir}" ]]; then
     err "SAMPLE_DIR '${sample_dir}' is not a directory"
@@ -70,7 +61,7 @@ main() {
 
   trap cleanup EXIT
   dest="$(mktemp -d "${TMPDIR:-/tmp}/smoke-test.XXXXXX")"
-  echo "${PROG}: running ${pipeline} ${id} on ${sample_dir}" >&2
+  log "running ${pipeline} ${id} on ${sample_dir}"
   local status=0
   CATALOGUE_SOURCE="${sample_dir}" CATALOGUE_DEST="${dest}" CATALOGUE_RETRIES=1 \
     "${pipeline}" "${id}" || status=$?
@@ -88,7 +79,7 @@ main() {
     err "FAILED: ${catalogue} holds no sources"
     exit 1
   fi
-  echo "${PROG}: passed: ${sources} sources in ${id}.cat" >&2
+  log "passed: ${sources} sources in ${id}.cat"
 }
 
 main "$@"

@@ -164,23 +164,7 @@ wait_active() {
 main() {
   local server="" name="" timeout=1800 poll=10 content=""
   local -a props=()
-  while (($# > 0)); do
-    case "$1" in
-      --server | --name | --property | --timeout | --poll)
-        [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
-        case "$1" in
-          --server) server="$2" ;;
-          --name) name="$2" ;;
-          --property) props+=("$2") ;;
-          --timeout) timeout="$2" ;;
-          --poll) poll="$2" ;;
-        esac
-        shift 2
-        ;;
-      -h | --help) usage; exit 0 ;;
-      *) usage_error "unknown argument '$1'" ;;
-    esac
-  done
+  cli_options --server=server --name=name --property=props[] --timeout=timeout --poll=poll -- "$@"
   [[ -n "${server}" ]] || usage_error "--server is required (the build VM's ID)"
   [[ -n "${name}" ]] || usage_error "--name is required (the image name CANFAR will boot)"
   # domain/image-name.ts: what submit.sh and the submit file's +VMImage accept.

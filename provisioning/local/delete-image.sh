@@ -26,17 +26,7 @@ EOF_USAGE
 
 main() {
   local image=""
-  while (($# > 0)); do
-    case "$1" in
-      --image)
-        [[ $# -ge 2 && -n "$2" ]] || usage_error "--image needs an image ID"
-        image="$2"
-        shift 2
-        ;;
-      -h | --help) usage; exit 0 ;;
-      *) usage_error "unknown argument '$1'" ;;
-    esac
-  done
+  cli_options --image=image -- "$@"
   [[ -n "${image}" ]] || usage_error "--image is required (the image ID)"
   require_image_id "${image}"
   os_cli_init

@@ -37,11 +37,8 @@ EOF_USAGE
 
 require_active_image() {
   local image="$1"
-  if ! os_cli image show "${image}" -f value -c status; then
-    is_not_found "${OS_MSG}" &&
-      die "${EXIT_IMAGE}" "image '${image}' does not exist; keeping the build VM, which holds the only copy of the work"
-    die "${EXIT_CLI}" "Error reading image '${image}': ${OS_MSG}"
-  fi
+  os_status_or_die image "${image}" "${EXIT_IMAGE}" \
+    "image '${image}' does not exist; keeping the build VM, which holds the only copy of the work"
   [[ "${OS_OUT}" == "active" ]] ||
     die "${EXIT_IMAGE}" "image '${image}' is '${OS_OUT}', not active; keeping the build VM until the snapshot is safe"
 }
@@ -60,21 +57,7 @@ wait_gone() {
 
 main() {
   local server="" image="" timeout=600
-  while (($# > 0)); do
-    case "$1" in
-      --server | --image | --timeout)
-        [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
-        case "$1" in
-          --server) server="$2" ;;
-          --image) image="$2" ;;
-          --timeout) timeout="$2" ;;
-        esac
-        shift 2
-        ;;
-      -h | --help) usage; exit 0 ;;
-      *) usage_error "unknown argument '$1'" ;;
-    esac
-  done
+  cli_options --server=server --image=image --timeout=timeout -- "$@"
   [[ -n "${server}" ]] || usage_error "--server is required (the build VM's ID)"
   [[ -n "${image}" ]] || usage_error "--image is required (the snapshot's ID)"
   require_server_id "${server}"

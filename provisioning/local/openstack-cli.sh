@@ -4,26 +4,13 @@
 #   source "$(dirname "${BASH_SOURCE[0]}")/openstack-cli.sh"
 # The sourcing script sets PROG and calls os_cli_init once before the first os_cli.
 
-# Exit code of every usage error (bad or missing option): nothing was touched.
-readonly EXIT_USAGE=2
+# err, log, die, usage_error, EXIT_USAGE and the option reader come from the shared library.
+# shellcheck source-path=SCRIPTDIR source=../lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
 
 # Bound on a single CLI call, so a hung API call cannot hang `pulumi up`.
 readonly CALL_TIMEOUT="${CANFAR_OPENSTACK_CALL_TIMEOUT:-120}"
 
-err() { printf '%s: error: %s\n' "${PROG}" "$*" >&2; }
-log() { printf '%s: %s\n' "${PROG}" "$*" >&2; }
-# Bad usage: says what, shows the sourcing script's usage, exits 2 (nothing touched yet).
-usage_error() {
-  err "$*"
-  usage
-  exit "${EXIT_USAGE}"
-}
-die() {
-  local code="$1"
-  shift
-  err "$*"
-  exit "${code}"
-}
 # Option checks the scripts share; each exits EXIT_USAGE naming the option and its value.
 require_seconds() {
   [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "${EXIT_USAGE}" "$1 '$2': expected a positive number of seconds"
@@ -59,6 +46,17 @@ os_cli() {
   [[ -n "${OS_MSG// /}" ]] || OS_MSG="${OS_OUT}"
   ((rc != 124)) || OS_MSG="no answer within ${CALL_TIMEOUT} s"
   return "${rc}"
+}
+
+# os_status_or_die server|image ID GONE_CODE GONE_MESSAGE: sets OS_OUT to the status of the
+# server or image ID. One that does not exist exits GONE_CODE saying GONE_MESSAGE (what its
+# absence means to the caller); any other failure exits 9 quoting the cloud.
+os_status_or_die() {
+  local kind="$1" id="$2" gone_code="$3" gone_message="$4"
+  if ! os_cli "${kind}" show "${id}" -f value -c status; then
+    is_not_found "${OS_MSG}" && die "${gone_code}" "${gone_message}"
+    die 9 "Error reading ${kind} '${id}': ${OS_MSG}"
+  fi
 }
 
 # The wordings of python-openstackclient / openstacksdk for a missing server or image.

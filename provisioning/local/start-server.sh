@@ -34,30 +34,14 @@ EOF_USAGE
 
 status_of() {
   local server="$1"
-  if ! os_cli server show "${server}" -f value -c status; then
-    is_not_found "${OS_MSG}" &&
-      die "${EXIT_GONE}" "build VM '${server}' no longer exists (deleted after the snapshot?); run \`pulumi refresh\` so Pulumi recreates it, then \`pulumi up\`"
-    die "${EXIT_CLI}" "Error reading server '${server}': ${OS_MSG}"
-  fi
+  os_status_or_die server "${server}" "${EXIT_GONE}" \
+    "build VM '${server}' no longer exists (deleted after the snapshot?); run \`pulumi refresh\` so Pulumi recreates it, then \`pulumi up\`"
   STATUS="${OS_OUT}"
 }
 
 main() {
   local server="" timeout=600
-  while (($# > 0)); do
-    case "$1" in
-      --server | --timeout)
-        [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
-        case "$1" in
-          --server) server="$2" ;;
-          --timeout) timeout="$2" ;;
-        esac
-        shift 2
-        ;;
-      -h | --help) usage; exit 0 ;;
-      *) usage_error "unknown argument '$1'" ;;
-    esac
-  done
+  cli_options --server=server --timeout=timeout -- "$@"
   [[ -n "${server}" ]] || usage_error "--server is required (the build VM's ID)"
   require_server_id "${server}"
   require_seconds --timeout "${timeout}"

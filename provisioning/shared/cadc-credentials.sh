@@ -17,6 +17,9 @@ set -Eeuo pipefail
 { set +x; } 2>/dev/null
 
 readonly PROG="cadc-credentials"
+# The shared command-line plumbing: staged beside this script, in ../lib in the repository.
+# shellcheck source-path=SCRIPTDIR source=../lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli.sh" 2>/dev/null || source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
 # The web service hosts cadcutils and vos use, plus those canfarproc's cadc_dotnetrc writes.
 readonly CADC_HOSTS=(ws-cadc.canfar.net ws-uv.canfar.net www.canfar.net www.cadc-ccda.hia-iha.nrc-cnrc.gc.ca
   www.canfar.phys.uvic.ca)
@@ -26,7 +29,6 @@ readonly DEFAULT_DAYS=10
 readonly MAX_DAYS=30
 # The new certificate must outlive the rest of provisioning and the snapshot by a margin.
 readonly MIN_VALID_SECONDS=3600
-readonly EXIT_USAGE=2
 readonly EXIT_GET_CERT=3
 readonly EXIT_BAD_CERT=4
 
@@ -42,15 +44,6 @@ then get a proxy certificate valid N days (default ${DEFAULT_DAYS}, at most ${MA
                     cadc-get-cert runs, removed on exit
 Run as the CADC user. Safe to re-run: an unchanged ~/.netrc is left as it is.
 USAGE
-}
-
-err() { echo "${PROG}: error: $*" >&2; }
-say() { echo "${PROG}: $*" >&2; }
-
-usage_error() {
-  usage
-  err "$*"
-  exit "${EXIT_USAGE}"
 }
 
 TMP_FILES=()
@@ -90,11 +83,11 @@ write_netrc() {
   done >"${tmp}"
   if [[ -f "${netrc}" ]] && cmp -s "${tmp}" "${netrc}"; then
     chmod 600 "${netrc}"
-    say "${netrc} already up to date"
+    log "${netrc} already up to date"
     return 0
   fi
   mv -f "${tmp}" "${netrc}"
-  say "wrote ${netrc} for ${#CADC_HOSTS[@]} CADC hosts"
+  log "wrote ${netrc} for ${#CADC_HOSTS[@]} CADC hosts"
 }
 
 # The certificate goes to a temp name first: a failed request must neither be mistaken
@@ -105,7 +98,7 @@ get_certificate() {
   dir="$(dirname "${cert}")"
   tmp="$(umask 077 && mktemp "${dir}/${cert##*/}.XXXXXX")"
   TMP_FILES+=("${tmp}")
-  say "requesting a ${days}-day proxy certificate with cadc-get-cert -n"
+  log "requesting a ${days}-day proxy certificate with cadc-get-cert -n"
   if ! HOME="${netrc_home}" cadc-get-cert -n --days-valid "${days}" --cert-filename "${tmp}"; then
     err "cadc-get-cert failed; see its messages above"
     exit "${EXIT_GET_CERT}"
@@ -116,27 +109,14 @@ get_certificate() {
   fi
   chmod 600 "${tmp}"
   mv -f "${tmp}" "${cert}"
-  say "proxy certificate ${cert} valid until $(openssl x509 -enddate -noout -in "${cert}" | cut -d= -f2)"
+  log "proxy certificate ${cert} valid until $(openssl x509 -enddate -noout -in "${cert}" | cut -d= -f2)"
 }
 
 main() {
   local user days="${DEFAULT_DAYS}" cert_only=""
   user="$(id -un)"
-  while [[ $# -gt 0 ]]; do
-    case "$1" in
-      --help | -h) usage; exit 0 ;;
-      --user | --cert-days | --cert-only)
-        [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
-        case "$1" in
-          --user) user="$2" ;;
-          --cert-days) days="$2" ;;
-          --cert-only) cert_only="$2" ;;
-        esac
-        shift 2
-        ;;
-      *) usage_error "unknown argument '$1' (the password is read from standard input, never from arguments)" ;;
-    esac
-  done
+  local CLI_UNKNOWN_HINT=" (the password is read from standard input, never from arguments)"
+  cli_options --user=user --cert-days=days --cert-only=cert_only -- "$@"
   [[ "${user}" =~ ${USER_RE} ]] || usage_error "--user: '${user}' is not a CADC user name (lowercase letters, digits, _ and -, at most 32, not starting with a digit or -)"
   if [[ ! "${days}" =~ ^[1-9][0-9]{0,2}$ ]] || (( days > MAX_DAYS )); then
     usage_error "--cert-days: expected a whole number of days from 1 to ${MAX_DAYS}, got '${days}'"

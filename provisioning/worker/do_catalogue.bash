@@ -6,6 +6,15 @@
 #   (source-extractor, the CCDs in parallel over the cores) -> one catalogue ID.cat ->
 #   upload it whole (vcp + vmv, or a local directory), or leave nothing there.
 # Run `do_catalogue.bash --help` for the settings and exit codes.
+#
+# This file holds the constants, the shared state, the messages, the cleanup and the order of
+# the steps; the steps themselves are in three parts beside it, sourced at start:
+#   catalogue-settings.bash  arguments, settings, certificate, configuration, tools
+#   catalogue-transfer.bash  download and upload, bounded and retried
+#   catalogue-extract.bash   funpack and SExtractor over the CCDs in parallel, the merge
+# The parts travel with it: installed beside it (install-pipeline.sh), and sent with each job
+# (the submit file's transfer_input_files), since HTCondor copies only what it is told to
+# into the job's scratch directory.
 
 set -Eeuo pipefail
 
@@ -15,29 +24,31 @@ readonly INSTALLED_DIR="/usr/local/share/canfar-batch/pipeline"
 # one lowercase letter for the file type (o raw, p Elixir-processed, b bias, f flat, ...).
 readonly ID_PATTERN='^[0-9]{6,8}[a-z]$'
 
-readonly EXIT_INTERNAL=1
-readonly EXIT_USAGE=2
-readonly EXIT_DOWNLOAD=3
-readonly EXIT_UNPACK=4
-readonly EXIT_EXTRACT=5
-readonly EXIT_UPLOAD=6
+readonly EXIT_INTERNAL=1 EXIT_USAGE=2 EXIT_DOWNLOAD=3 EXIT_UNPACK=4 EXIT_EXTRACT=5 EXIT_UPLOAD=6
 
 # Work is cut into about this many chunks of CCDs per job: enough to balance the jobs and
 # report progress, few enough that starting funpack and source-extractor stays cheap.
 readonly CHUNKS_PER_JOB=2
-
-# State shared with the cleanup trap.
-id=""
-work_dir=""
-upload_part=""
-final=""
-declare -a worker_pids=()
 readonly VOS_RE='^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_.+-]+)*$'
-# SExtractor's command: Debian and Ubuntu install it as source-extractor, EPEL's package
-# (Rocky) may install it as sex. Set by require_tools.
-sextractor=""
-# The CADC tools' certificate options: empty means their default, ~/.ssl/cadcproxy.pem.
-declare -a cadc_cert=() vos_cert=()
+readonly PARTS=(catalogue-settings.bash catalogue-transfer.bash catalogue-extract.bash)
+
+# The state the steps share, set once each (the functions say which they read and set):
+id=""                # the exposure, from the argument
+source_spec=""       # cadc:ARCHIVE or an absolute local directory
+dest_spec=""         # vos:CONTAINER or an absolute local directory
+jobs="" download_timeout="" upload_timeout="" retries="" retry_delay=""  # the settings
+declare -a cadc_cert=() vos_cert=()  # the tools' certificate options; empty: ~/.ssl/cadcproxy.pem
+script_dir=""        # where this script really is (through the /usr/local/bin link)
+config_dir=""        # where catalogue.sex and the rest were found
+sextractor=""        # source-extractor (Debian, Ubuntu) or sex (EPEL on Rocky)
+work_dir=""          # the job's own directory, removed on exit
+fz_path=""           # the compressed exposure
+declare -a ext_numbers=()  # its image HDUs
+catalogue=""         # the merged catalogue in work_dir
+final=""             # where it is stored
+# What the cleanup trap undoes: running chunk workers, a half-stored catalogue.
+declare -a worker_pids=()
+upload_part=""
 
 usage() {
   cat >&2 <<EOF
@@ -93,109 +104,27 @@ die() {
   exit "${code}"
 }
 
-# check_count NAME VALUE MIN: dies unless VALUE is a whole number >= MIN.
-check_count() {
-  if [[ ! "$2" =~ ^[0-9]{1,9}$ ]] || (("$2" < "$3")); then
-    die "${EXIT_USAGE}" "$1 '$2' must be a whole number >= $3"
-  fi
-}
-
-# Validates every argument and setting before anything is touched.
-parse_args() {
-  if [[ $# -eq 1 && ( "$1" == "--help" || "$1" == "-h" ) ]]; then
-    usage
-    exit 0
-  fi
-  if [[ $# -ne 1 ]]; then
-    usage
-    die "${EXIT_USAGE}" "expected exactly one argument ID, got $#"
-  fi
-  if [[ ! "$1" =~ ${ID_PATTERN} ]]; then
-    die "${EXIT_USAGE}" "ID '$1' is not a CFHT file id (6-8 digits then one lowercase letter, e.g. 1056213p)"
-  fi
-  id="$1"
-
-  source_spec="${CATALOGUE_SOURCE:-cadc:CFHT}"
-  source_spec="${source_spec%/}"
-  if [[ "${source_spec}" == cadc:* ]]; then
-    [[ "${source_spec}" =~ ^cadc:[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]] ||
-      die "${EXIT_USAGE}" "CATALOGUE_SOURCE '${source_spec}' must be cadc:ARCHIVE (e.g. cadc:CFHT)"
-  elif [[ -d "${source_spec}" ]]; then
-    source_spec="$(cd "${source_spec}" && pwd)"
-  else
-    die "${EXIT_USAGE}" "CATALOGUE_SOURCE '${source_spec}' is neither cadc:ARCHIVE nor an existing directory"
-  fi
-
-  dest_spec="${CATALOGUE_DEST:-}"
-  dest_spec="${dest_spec%/}"
-  if [[ -z "${dest_spec}" ]]; then
-    die "${EXIT_USAGE}" "CATALOGUE_DEST is not set: give vos:CONTAINER or a local directory"
-  elif [[ "${dest_spec}" == vos:* ]]; then
-    # The config's rule (domain/vospace.ts), so what it accepts never fails here.
-    [[ "${dest_spec}" =~ ${VOS_RE} && "${dest_spec}" != *..* && "${dest_spec}/" != */./* ]] ||
-      die "${EXIT_USAGE}" "CATALOGUE_DEST '${dest_spec}' must be vos:CONTAINER (letters, digits, _ . + - between slashes, no '..')"
-  elif [[ -d "${dest_spec}" ]]; then
-    dest_spec="$(cd "${dest_spec}" && pwd)"
-  else
-    die "${EXIT_USAGE}" "CATALOGUE_DEST '${dest_spec}' is neither vos:CONTAINER nor an existing directory"
-  fi
-
-  # nproc honours OMP_NUM_THREADS, which HTCondor sets to the job's request_cpus: on a
-  # worker bigger than one job, the job uses only the cores it was given.
-  jobs="${CATALOGUE_JOBS:-$(nproc)}"
-  download_timeout="${CATALOGUE_DOWNLOAD_TIMEOUT:-1800}"
-  upload_timeout="${CATALOGUE_UPLOAD_TIMEOUT:-600}"
-  retries="${CATALOGUE_RETRIES:-3}"
-  retry_delay="${CATALOGUE_RETRY_DELAY:-30}"
-  check_count CATALOGUE_JOBS "${jobs}" 1
-  check_count CATALOGUE_DOWNLOAD_TIMEOUT "${download_timeout}" 1
-  check_count CATALOGUE_UPLOAD_TIMEOUT "${upload_timeout}" 1
-  check_count CATALOGUE_RETRIES "${retries}" 1
-  check_count CATALOGUE_RETRY_DELAY "${retry_delay}" 0
-  use_job_certificate
-}
-
-# Sets cadc_cert and vos_cert from X509_USER_PROXY: a batch job authenticates with the
-# certificate its submission made, never with one left in the image.
-use_job_certificate() {
-  [[ -n "${X509_USER_PROXY:-}" ]] || return 0
-  [[ -f "${X509_USER_PROXY}" && -r "${X509_USER_PROXY}" ]] ||
-    die "${EXIT_USAGE}" "X509_USER_PROXY '${X509_USER_PROXY}' is not a readable file"
-  if command -v openssl >/dev/null && ! openssl x509 -checkend 0 -noout -in "${X509_USER_PROXY}" >/dev/null 2>&1; then
-    die "${EXIT_USAGE}" "the job's certificate X509_USER_PROXY '${X509_USER_PROXY}' has expired or is not a certificate: submit again for a fresh one"
-  fi
-  cadc_cert=(--cert "${X509_USER_PROXY}")
-  vos_cert=(--certfile "${X509_USER_PROXY}")
-}
-
-find_config() {
-  local here
-  here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
-  if [[ -f "${here}/catalogue.sex" ]]; then
-    config_dir="${here}"
-  elif [[ -f "${INSTALLED_DIR}/catalogue.sex" ]]; then
-    config_dir="${INSTALLED_DIR}"
-  else
-    die "${EXIT_INTERNAL}" "no catalogue.sex beside ${here} nor in ${INSTALLED_DIR}: install the pipeline first"
-  fi
-  local f
-  for f in catalogue.sex catalogue.param default.conv merge-catalogues.awk; do
-    [[ -r "${config_dir}/${f}" ]] || die "${EXIT_INTERNAL}" "missing ${config_dir}/${f}"
+# The parts, beside this script (the repository, the installed copy, a job's scratch
+# directory), else the installed ones, as the configuration is found.
+# Globals: reads PARTS, INSTALLED_DIR; sets script_dir.
+load_parts() {
+  script_dir="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+  local dir="${script_dir}" part
+  [[ -f "${dir}/${PARTS[0]}" ]] || dir="${INSTALLED_DIR}"
+  for part in "${PARTS[@]}"; do
+    [[ -r "${dir}/${part}" ]] ||
+      die "${EXIT_INTERNAL}" "no ${part} beside ${script_dir} nor in ${INSTALLED_DIR}: install the pipeline first"
   done
+  # One line each, so that shellcheck follows every part from here.
+  # shellcheck source-path=SCRIPTDIR source=catalogue-settings.bash
+  source "${dir}/catalogue-settings.bash"
+  # shellcheck source-path=SCRIPTDIR source=catalogue-transfer.bash
+  source "${dir}/catalogue-transfer.bash"
+  # shellcheck source-path=SCRIPTDIR source=catalogue-extract.bash
+  source "${dir}/catalogue-extract.bash"
 }
 
-require_tools() {
-  local tool
-  sextractor="$(command -v source-extractor || command -v sex || true)"
-  [[ -n "${sextractor}" ]] || die "${EXIT_INTERNAL}" "SExtractor is not on PATH (neither 'source-extractor' nor 'sex')"
-  local -a tools=(funpack timeout awk)
-  [[ "${source_spec}" == cadc:* ]] && tools+=(cadcget)
-  [[ "${dest_spec}" == vos:* ]] && tools+=(vcp vmv vrm)
-  for tool in "${tools[@]}"; do
-    command -v "${tool}" >/dev/null || die "${EXIT_INTERNAL}" "'${tool}' is not on PATH"
-  done
-}
-
+# Globals: reads id, _CONDOR_SCRATCH_DIR, TMPDIR; sets work_dir.
 make_work_dir() {
   local base="${_CONDOR_SCRATCH_DIR:-${TMPDIR:-/tmp}}"
   work_dir="$(mktemp -d "${base}/catalogue-${id}.XXXXXX")" ||
@@ -203,6 +132,7 @@ make_work_dir() {
 }
 
 # Undoes whatever a failed or interrupted run left behind; a finished run has nothing left.
+# Globals: reads worker_pids, upload_part, work_dir.
 cleanup() {
   local status=$?
   trap - EXIT
@@ -231,202 +161,8 @@ cleanup() {
   exit "${status}"
 }
 
-# with_retries TIMEOUT PREPARE CMD...: runs PREPARE ATTEMPT (a function, or :), then the
-# command CMD under a timeout, up to $retries times, waiting $retry_delay seconds, doubled
-# each time, between attempts. cadcget exits 255 on any error and vcp retries I/O errors
-# for ever, so only the timeout and the count bound them.
-with_retries() {
-  local limit="$1" prepare="$2"
-  shift 2
-  local attempt=1 delay="${retry_delay}" status
-  while :; do
-    "${prepare}" "${attempt}"
-    if timeout --kill-after=10 "${limit}" "$@"; then
-      return 0
-    else
-      status=$?
-    fi
-    if ((status == 124 || status == 137)); then
-      err "'$1' timed out after ${limit} s (attempt ${attempt}/${retries})"
-    else
-      err "'$1' failed with exit ${status} (attempt ${attempt}/${retries})"
-    fi
-    ((attempt < retries)) || return "${status}"
-    sleep "${delay}"
-    attempt=$((attempt + 1))
-    delay=$((delay * 2))
-  done
-}
-
-# A retried download starts from nothing.
-remove_partial_download() {
-  rm -f -- "${fz_path}"
-}
-
-# Sets fz_path to the compressed exposure, downloaded into the work directory or read in place.
-download() {
-  if [[ "${source_spec}" == cadc:* ]]; then
-    fz_path="${work_dir}/${id}.fits.fz"
-    progress "downloading ${source_spec}/${id}.fits.fz"
-    with_retries "${download_timeout}" remove_partial_download \
-      cadcget "${cadc_cert[@]}" -o "${fz_path}" "${source_spec}/${id}.fits.fz" ||
-      die "${EXIT_DOWNLOAD}" "download of ${source_spec}/${id}.fits.fz failed"
-  else
-    fz_path="${source_spec}/${id}.fits.fz"
-  fi
-  [[ -f "${fz_path}" && -r "${fz_path}" && -s "${fz_path}" ]] ||
-    die "${EXIT_DOWNLOAD}" "${fz_path} is missing, unreadable or empty"
-}
-
-# Sets ext_numbers to the HDU numbers (funpack -E numbering: 0 = primary) holding images.
-list_images() {
-  local listing
-  listing="$(funpack -L "${fz_path}" 2>&1)" || die "${EXIT_UNPACK}" "funpack cannot read ${fz_path}: ${listing}"
-  # funpack reads a truncated file without complaint (the missing bytes come back as
-  # garbage pixels), but lists the size its headers promise: compare it with the real one.
-  local promised actual
-  promised="$(sed -n '1s/.*(\([0-9]*\) bytes)$/\1/p' <<<"${listing}")"
-  actual="$(stat -L -c '%s' "${fz_path}")"
-  # (A funpack that lists no size, should its format change, skips the check.)
-  if [[ -n "${promised}" && "${promised}" != "${actual}" ]]; then
-    die "${EXIT_UNPACK}" "${fz_path} is ${actual} bytes but its headers describe ${promised} bytes: truncated or corrupt"
-  fi
-  local images
-  images="$(awk '$2 == "IMAGE" && $0 ~ /\[[0-9]+x[0-9]+/ { print $1 - 1 }' <<<"${listing}")"
-  [[ -n "${images}" ]] || die "${EXIT_UNPACK}" "${fz_path} holds no image: ${listing}"
-  mapfile -t ext_numbers <<<"${images}"
-}
-
-# extract_chunk N EXT...: unpacks extensions EXT... into one file and runs source-extractor
-# over it, writing chunk-N.cat; exits with the pipeline's code for the step that failed.
-extract_chunk() {
-  local n="$1"
-  shift
-  local fits="${work_dir}/chunk-${n}.fits" list
-  list="$(IFS=,; echo "$*")"
-  if ! funpack -C -E "${list}" -O "${fits}" "${fz_path}" >"${work_dir}/chunk-${n}.log" 2>&1; then
-    err "funpack of extensions ${list} failed: $(grep -v '^ *$' "${work_dir}/chunk-${n}.log" | tail -n 5)"
-    return "${EXIT_UNPACK}"
-  fi
-  if ! "${sextractor}" "${fits}" -c "${config_dir}/catalogue.sex" \
-    -PARAMETERS_NAME "${config_dir}/catalogue.param" -FILTER_NAME "${config_dir}/default.conv" \
-    -CATALOG_NAME "${work_dir}/chunk-${n}.cat" -VERBOSE_TYPE QUIET >>"${work_dir}/chunk-${n}.log" 2>&1 ||
-    [[ ! -s "${work_dir}/chunk-${n}.cat" ]]; then
-    err "source-extractor on extensions ${list} failed: $(grep -v '^ *$' "${work_dir}/chunk-${n}.log" | tail -n 5)"
-    return "${EXIT_EXTRACT}"
-  fi
-  rm -f -- "${fits}"
-  touch "${work_dir}/chunk-${n}.done"
-}
-
-# Splits the images into near-equal consecutive chunks and runs them on a pool of $jobs.
-extract_all() {
-  local total="${#ext_numbers[@]}"
-  local chunks=$((jobs * CHUNKS_PER_JOB))
-  ((chunks > total)) && chunks="${total}"
-  ((jobs == 1)) && chunks=1
-  local -a first=() size=()
-  local c start=0
-  for ((c = 0; c < chunks; c++)); do
-    first+=("${start}")
-    size+=($(((total * (c + 1)) / chunks - start)))
-    start=$(((total * (c + 1)) / chunks))
-  done
-  progress "${total} CCDs in ${chunks} chunks, ${jobs} at a time"
-
-  local next=0 running=0 done_ccds=0 failure=0 status
-  local -a counted=()
-  # Job control puts each worker in its own process group, so cleanup can end it whole.
-  set -m
-  while ((next < chunks || running > 0)); do
-    if ((failure == 0 && next < chunks && running < jobs)); then
-      extract_chunk "${next}" "${ext_numbers[@]:first[next]:size[next]}" &
-      worker_pids+=("$!")
-      next=$((next + 1))
-      running=$((running + 1))
-      continue
-    fi
-    if ((running == 0)); then
-      break
-    fi
-    if wait -n; then status=0; else status=$?; fi
-    running=$((running - 1))
-    if ((status != 0 && failure == 0)); then
-      failure="${status}"
-    fi
-    for ((c = 0; c < next; c++)); do
-      if [[ -z "${counted[c]:-}" && -e "${work_dir}/chunk-${c}.done" ]]; then
-        counted[c]=1
-        done_ccds=$((done_ccds + size[c]))
-        progress "ccd ${done_ccds}/${total} done"
-      fi
-    done
-  done
-  set +m
-  worker_pids=()
-  if ((failure != 0)); then
-    ((failure == EXIT_UNPACK || failure == EXIT_EXTRACT)) || failure="${EXIT_EXTRACT}"
-    die "${failure}" "extraction stopped after ${done_ccds}/${total} CCDs"
-  fi
-
-  local -a merge_args=()
-  for ((c = 0; c < chunks; c++)); do
-    # EXT_NUMBER in a chunk counts from its first image; the whole file's counts from 1.
-    merge_args+=("offset=${first[c]}" "${work_dir}/chunk-${c}.cat")
-  done
-  catalogue="${work_dir}/${id}.cat"
-  awk -f "${config_dir}/merge-catalogues.awk" "${merge_args[@]}" >"${catalogue}" ||
-    die "${EXIT_EXTRACT}" "merging the chunk catalogues failed"
-}
-
-remove_part() {
-  if [[ "$1" == vos:* ]]; then
-    timeout --kill-after=10 "${upload_timeout}" vrm "${vos_cert[@]}" "$1" >/dev/null 2>&1 ||
-      err "could not remove $1 (if it exists, remove it by hand)"
-  else
-    rm -f -- "$1"
-  fi
-}
-
-# A retried vcp starts from nothing, so a half-written part never survives a retry.
-remove_part_before_retry() {
-  if (("$1" > 1)); then
-    remove_part "${upload_part}"
-  fi
-}
-
-# VOSpace refuses to move onto an existing node (DuplicateNode): when a move fails, the old
-# catalogue of an earlier run is removed before trying again, so a re-run replaces it.
-remove_final_before_retry() {
-  if (("$1" > 1)); then
-    timeout --kill-after=10 "${upload_timeout}" vrm "${vos_cert[@]}" "${final}" >/dev/null 2>&1 || true
-  fi
-}
-
-# The catalogue is written under a hidden name unique to this host and process, then
-# renamed in one step, so readers and re-runs see the whole catalogue or none: a local
-# rename is atomic; a VOSpace move (vmv) is one server-side operation, whereas a vcp
-# straight to the final name could leave a truncated node after a timeout or a lost link.
-upload() {
-  final="${dest_spec}/${id}.cat"
-  local part="${dest_spec}/.${id}.cat.part-${HOSTNAME:-host}-$$"
-  progress "uploading to ${final}"
-  upload_part="${part}"
-  if [[ "${dest_spec}" == vos:* ]]; then
-    with_retries "${upload_timeout}" remove_part_before_retry vcp "${vos_cert[@]}" "${catalogue}" "${part}" ||
-      die "${EXIT_UPLOAD}" "upload to ${part} failed"
-    with_retries "${upload_timeout}" remove_final_before_retry vmv "${vos_cert[@]}" "${part}" "${final}" ||
-      die "${EXIT_UPLOAD}" "moving ${part} to ${final} failed"
-  else
-    with_retries "${upload_timeout}" : cp -- "${catalogue}" "${part}" ||
-      die "${EXIT_UPLOAD}" "copy to ${part} failed"
-    mv -f -- "${part}" "${final}" || die "${EXIT_UPLOAD}" "renaming ${part} to ${final} failed"
-  fi
-  upload_part=""
-  progress "stored ${final} ($(awk '!/^#/ { n++ } END { print n + 0 }' "${catalogue}") sources)"
-}
-
 main() {
+  load_parts
   parse_args "$@"
   find_config
   require_tools

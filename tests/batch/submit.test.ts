@@ -8,6 +8,7 @@ import { missing } from "../support/requirements";
 import { BATCH_USER, BatchHost } from "./batch-host";
 
 const SUBMIT = resolve(__dirname, "../../provisioning/batch-host/submit.sh");
+const CLI = resolve(__dirname, "../../provisioning/lib/cli.sh");
 const PIPELINE = resolve(__dirname, "../../provisioning/worker/do_catalogue.bash");
 const IMAGE = "image-reduction-2026-11-24";
 const FLAVOR = "c2-7.5gb-30";
@@ -35,6 +36,8 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     host = await BatchHost.start();
     await host.ssh("mkdir -p canfar-batch runs");
     await host.copy(SUBMIT, "canfar-batch/submit.sh");
+    // As the program delivers it: beside submit.sh, which sources it.
+    await host.copy(CLI, "canfar-batch/cli.sh");
   }, 900_000);
 
   afterAll(async () => {

@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { CloudInitArgs, renderCloudInit } from "../../components/cloud-init";
+import { CHECK_TOOLS_PATH, CloudInitArgs, renderCloudInit } from "../../components/cloud-init";
 import { missing } from "../support/requirements";
 import { renderPoolUserData, type PoolUserDataArgs } from "../../components/pool-user-data";
 
@@ -20,20 +20,27 @@ const VARIANTS: Record<string, CloudInitArgs> = {
 
 describe("renderCloudInit", () => {
   it("renders the tutorial's install for Ubuntu exactly", () => {
-    expect(renderCloudInit(VARIANTS.ubuntu)).toMatchInlineSnapshot(`
+    // The check script, verbatim in the user-data, stands as a placeholder in the snapshot.
+    const rendered = renderCloudInit(VARIANTS.ubuntu);
+    const script = readFileSync(join(__dirname, "../../provisioning/build-vm/check-tools.sh"), "utf8");
+    const block = script.replace(/^(?=.)/gm, "      ");
+    expect(rendered).toContain(block);
+    expect(rendered.replace(block, "      <provisioning/build-vm/check-tools.sh, verbatim>\n")).toMatchInlineSnapshot(`
       "#cloud-config
       package_update: true
       package_upgrade: false
       packages:
         - source-extractor
         - libcfitsio-bin
+      write_files:
+        - path: /usr/local/libexec/canfar-batch/check-tools.sh
+          content: |
+            <provisioning/build-vm/check-tools.sh, verbatim>
+          permissions: "0755"
+          owner: root:root
       runcmd:
-        - - sh
-          - -c
-          - command -v source-extractor >/dev/null || command -v sex >/dev/null
-        - - sh
-          - -c
-          - command -v funpack >/dev/null
+        - - bash
+          - /usr/local/libexec/canfar-batch/check-tools.sh
       "
     `);
   });
@@ -50,6 +57,8 @@ describe("renderCloudInit", () => {
     expect(doc.packages).toEqual(["source-extractor", "libcfitsio-bin", "htop"]);
     expect(doc.write_files).toEqual([
       { path: "/etc/canfar-batch/stack", content: "project: x\n# with: 'quotes' and \"double\"\n", permissions: "0600", owner: "root:root" },
+      // The tools check runcmd runs, as the repository holds it.
+      { path: CHECK_TOOLS_PATH, content: readFileSync(join(__dirname, "../../provisioning/build-vm/check-tools.sh"), "utf8"), permissions: "0755", owner: "root:root" },
     ]);
   });
 

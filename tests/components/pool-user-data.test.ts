@@ -160,7 +160,8 @@ describe("renderCloudInit with htcondor", () => {
     for (const distro of DISTROS) {
       const doc = parse(renderCloudInit({ distro, htcondor: true })) as Record<string, unknown>;
       for (const p of HTCONDOR_PACKAGES[distro]) expect(doc.packages, distro).toContain(p);
-      expect(JSON.stringify(doc.runcmd), distro).toContain("command -v condor_master >/dev/null && command -v condor_startd >/dev/null");
+      // check-tools.sh --htcondor fails cloud-init when condor_master or condor_startd is missing.
+      expect(doc.runcmd, distro).toEqual([["bash", "/usr/local/libexec/canfar-batch/check-tools.sh", "--htcondor"]]);
       if (distro === "rocky") {
         expect(Object.keys(doc.yum_repos as object).sort()).toEqual(["epel", "htcondor"]);
       } else {
@@ -175,7 +176,10 @@ describe("renderCloudInit with htcondor", () => {
   it("leaves the output without htcondor byte-identical", () => {
     for (const distro of DISTROS) {
       expect(renderCloudInit({ distro, htcondor: false })).toBe(renderCloudInit({ distro }));
-      expect(renderCloudInit({ distro })).not.toContain("condor");
+      const doc = parse(renderCloudInit({ distro })) as Record<string, unknown>;
+      expect(doc.packages).not.toContain("condor");
+      expect(doc.runcmd).toEqual([["bash", "/usr/local/libexec/canfar-batch/check-tools.sh"]]);
+      expect(JSON.stringify({ apt: doc.apt, yum: doc.yum_repos, boot: doc.bootcmd })).not.toContain("condor");
     }
   });
 });

@@ -32,6 +32,10 @@ describe("snapshot", () => {
   it("runs only after the pipeline smoke test, quiesces, then images", () => {
     expect(dependsOn(e, "worker-image-package-versions", "provision-smoke-test")).toBe(true);
     expect(dependsOn(e, "worker-image-copy-quiesce", "provision-smoke-test")).toBe(true);
+    expect(dependsOn(e, "worker-image-package-versions", "worker-image-copy-package-versions")).toBe(true);
+    expect(named(e, "worker-image-package-versions").inputs.create).toBe(
+      "'bash' '/home/ubuntu/.canfar-batch/provisioning/package-versions.sh' 'source-extractor' 'libcfitsio-bin'",
+    );
     expect(dependsOn(e, "worker-image-quiesce", "worker-image-package-versions")).toBe(true);
     expect(dependsOn(e, "worker-image-image", "worker-image-quiesce")).toBe(true);
   });
@@ -40,12 +44,13 @@ describe("snapshot", () => {
     const image = named(e, "worker-image-image");
     expect(image.inputs.triggers).toEqual([contentHash(e), "image-reduction"]);
     // The whole chain on the same trigger: quiesce only ever runs right before an image is made.
-    for (const step of ["worker-image-package-versions", "worker-image-copy-quiesce", "worker-image-quiesce"]) {
+    for (const step of ["worker-image-copy-package-versions", "worker-image-package-versions", "worker-image-copy-quiesce", "worker-image-quiesce"]) {
       expect(named(e, step).inputs.triggers, step).toEqual(image.inputs.triggers);
     }
     expect(image.inputs.update).toBe(`printf '%s\\n' "$PULUMI_COMMAND_STDOUT"`);
-    expect(image.inputs.create).toContain(`--name "$IMAGE_PREFIX-$(date -u +%Y-%m-%d)-$CONTENT_TAG"`);
-    expect(image.inputs.create).toContain(`--property "canfar_batch_content=$CONTENT_HASH"`);
+    // make-image.sh names it PREFIX-<UTC date>-TAG and labels it with the content hash.
+    expect(image.inputs.create).toContain(`bash provisioning/local/make-image.sh --server "$SERVER_ID" --prefix "$IMAGE_PREFIX" --tag "$CONTENT_TAG"`);
+    expect(image.inputs.create).toContain(`--content "$CONTENT_HASH"`);
     expect(image.inputs.create).toContain(`--timeout "$TIMEOUT" --poll "$POLL"`);
     expect(image.inputs.environment).toMatchObject({ OS_CLOUD: "arbutus-canfar", IMAGE_PREFIX: "image-reduction", TIMEOUT: "1800" });
   });
@@ -106,7 +111,7 @@ describe("batch submission", () => {
 
   it("submits from the batch host only once the image is active, after delivering the run directory", () => {
     expect(dependsOn(e, "batch-submit", "worker-image-image")).toBe(true);
-    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "submit-sh", "follow-sh", "cadc-credentials-sh"]) {
+    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "submit-sh", "follow-sh", "cadc-credentials-sh", "cli-sh", "catalogue-settings-bash", "catalogue-transfer-bash", "catalogue-extract-bash"]) {
       expect(dependsOn(e, "batch-submit", `batch-deliver-${f}`), f).toBe(true);
       expect(dependsOn(e, "batch-certificate", `batch-deliver-${f}`), f).toBe(true);
     }

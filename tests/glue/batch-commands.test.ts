@@ -26,7 +26,7 @@ const BATCH = {
 // As hostile as the config lets a CADC password be (no white space, quotes or backslash):
 // a shell that evaluated it, or a log that kept it, would show.
 const PASSWORD = "pa$(id)`date`!#x;&|<y>*";
-const DELIVERED = ["cadc-credentials.sh", "do_catalogue.bash", "do_catalogue.sub", "follow.sh", "submit.sh"];
+const DELIVERED = ["cadc-credentials.sh", "catalogue-extract.bash", "catalogue-settings.bash", "catalogue-transfer.bash", "cli.sh", "do_catalogue.bash", "do_catalogue.sub", "follow.sh", "submit.sh"];
 const FLAVOR = "c2-7.5gb-30";
 
 const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "ssh-keygen"], root: true });
@@ -78,10 +78,14 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(cert.code, cert.stderr).toBe(0);
   }
 
-  it("declares five deliveries with plain stdin, a certificate step with the password as secret stdin and, for csv1 only, a secret stdin for submit", () => {
+  it("declares nine deliveries (the scripts, the pipeline's parts, the library they source, the submit file) with plain stdin, a certificate step with the password as secret stdin and, for csv1 only, a secret stdin for submit", () => {
     for (const d of [csv1, csv2]) {
       expect(d.deliveries.map((x) => x.name).sort()).toEqual([
         "batch-deliver-cadc-credentials-sh",
+        "batch-deliver-catalogue-extract-bash",
+        "batch-deliver-catalogue-settings-bash",
+        "batch-deliver-catalogue-transfer-bash",
+        "batch-deliver-cli-sh",
         "batch-deliver-do-catalogue-bash",
         "batch-deliver-do-catalogue-sub",
         "batch-deliver-follow-sh",
@@ -201,15 +205,28 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(r.stderr).toContain("proxy certificate cadcproxy.pem valid until");
 
     // The drain script staged as declared; the worker's delete runs it against HTCondor's tools.
+    // HTCondor's tools as drain-worker.sh meets them on a submit node: the worker's slot is in
+    // the collector until condor_drain was called, then gone. It runs as root (sudo -n).
+    await writeRootFile(host.root, "/etc/sudoers.d/batch", `${BATCH_USER} ALL=(root) NOPASSWD: ALL\n`, "440");
+    await writeRootFile(host.root, "/usr/local/bin/condor_config_val", "#!/bin/sh\necho 10.0.0.20\n", "755");
+    await writeRootFile(host.root, "/usr/local/bin/condor_token_create", "#!/bin/sh\necho token-for-test\n", "755");
     await writeRootFile(host.root, "/usr/local/bin/condor_drain", '#!/bin/sh\necho "condor_drain $*" >> /tmp/condor_drain.calls\n', "755");
-    await writeRootFile(host.root, "/usr/local/bin/condor_status", "#!/bin/sh\nexit 0\n", "755");
+    await writeRootFile(host.root, "/usr/local/bin/condor_q", "#!/bin/sh\nexit 0\n", "755");
+    await writeRootFile(
+      host.root,
+      "/usr/local/bin/condor_status",
+      '#!/bin/sh\n[ -e /tmp/condor_drain.calls ] || echo "slot1@w Unclaimed Idle <10.0.0.21:9618>"\n',
+      "755",
+    );
     const staged = declaredCommand(e, "pool-workers-stage-drain");
     expect((await run(staged)).code).toBe(0);
     const drain = declaredCommand(e, "pool-workers-0-drain");
     expect((await run(drain)).code).toBe(0);
     const drained = await host.ssh(assertPlain(drain.delete ?? "", `${drain.name} delete`));
     expect(drained.code, drained.stderr).toBe(0);
-    expect(readFileSync(host.root.path("/tmp/condor_drain.calls"), "utf8")).toContain("canfar-batch-dev-worker-0");
+    expect(drain.delete).toMatch(/^sudo -n bash /);
+    expect(readFileSync(host.root.path("/tmp/condor_drain.calls"), "utf8")).toBe("condor_drain -graceful -exit-on-completion -reason scale-down by canfar-batch <10.0.0.21:9618>\n");
+    expect(drained.stderr).toContain("is drained and has left the pool");
   });
 
   it("csv2: the declared submit, with no stdin, calls canfar_submit JOB IMAGE", async () => {

@@ -15,8 +15,11 @@ import { missing } from "../support/requirements";
  * that end `killed`, a hung or failing CLI, an image that vanishes while saving.
  */
 const skip = missing({ root: true, commands: ["debootstrap", "unshare", "ip", "nsenter"] });
-const SCRIPTS = resolve(__dirname, "..", "..", "provisioning", "local");
-const IN_ROOT = "/opt/canfar-snapshot";
+const PROVISIONING = resolve(__dirname, "..", "..", "provisioning");
+const SCRIPTS = join(PROVISIONING, "local");
+// The repository's layout, as the scripts run in place: local/ sources ../lib/cli.sh.
+const IN_ROOT = "/opt/canfar-snapshot/local";
+const LIB_IN_ROOT = "/opt/canfar-snapshot/lib/cli.sh";
 const HASH = "sha256-0f1e2d";
 
 type Cloud = import("../support/openstack-cloud").OpenStackCloud;
@@ -64,6 +67,7 @@ describe.skipIf(skip !== undefined)("the snapshot scripts against a real OpenSta
     const { OpenStackCloud } = await import("../support/openstack-cloud");
     cloud = await OpenStackCloud.start();
     for (const f of readdirSync(SCRIPTS).filter((n) => n.endsWith(".sh"))) await cloud.writeFile(`${IN_ROOT}/${f}`, readFileSync(join(SCRIPTS, f), "utf8"));
+    await cloud.writeFile(LIB_IN_ROOT, readFileSync(join(PROVISIONING, "lib", "cli.sh"), "utf8"));
     const r = await cloud.openstack(["server", "create", "--image", "canfar-ubuntu-20.04", "--flavor", "c2-7.5gb-30", "--network", "my-project-network", "--wait", "-f", "value", "-c", "id", "snap-build-vm"]);
     if (r.code !== 0) throw new Error(`server create: ${r.stderr}`);
     server = r.stdout.trim();

@@ -7,10 +7,14 @@ import type { RootHandle } from "../support/root-handle";
 
 const PROVISIONING = join(__dirname, "..", "..", "provisioning");
 
-/** Copies provisioning/<name> (`build-vm/create-user.sh`) into the root's /usr/local/sbin, as the provisioning step delivers it. */
+/**
+ * Copies provisioning/<name> (`build-vm/create-user.sh`) into the root's /usr/local/sbin, as
+ * the provisioning step delivers it: with the library it sources beside it.
+ */
 export async function installScript(root: RootHandle, name: string): Promise<string> {
   const target = `/usr/local/sbin/${basename(name)}`;
   await writeRootFile(root, target, readFileSync(join(PROVISIONING, name), "utf8"), "755");
+  await writeRootFile(root, "/usr/local/sbin/cli.sh", readFileSync(join(PROVISIONING, "lib", "cli.sh"), "utf8"), "644");
   return target;
 }
 

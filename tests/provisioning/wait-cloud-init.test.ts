@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
 import { seedNoCloud, runCloudInitStages } from "../support/cloud-init";
 import type { RootHandle } from "../support/debian-root";
@@ -15,8 +16,12 @@ describe.skipIf(why)("wait-cloud-init.sh with the root's real cloud-init", () =>
   });
 
   it("reports done once cloud-init has run the user-data", async () => {
+    const machine = hostname();
     await seedNoCloud(root, "#cloud-config\nlocale: C.UTF-8\nruncmd:\n  - [sh, -c, 'echo ran > /var/tmp/runcmd-ran']\n");
     await runCloudInitStages(root);
+    // The seed's local-hostname (buildvm) is set in the stages' own UTS namespace, never here.
+    expect(hostname()).toBe(machine);
+    expect((await root.runOk("cat /etc/hostname")).stdout.trim()).toBe("buildvm");
     const r = await root.run([script, "--timeout", "60"]);
     expect(r.stderr).toContain("wait-cloud-init: cloud-init done");
     expect(r.code).toBe(0);

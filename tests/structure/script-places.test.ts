@@ -17,13 +17,13 @@ function tsFiles(dir: string): string[] {
 }
 
 describe("where scripts run", () => {
-  it("copies to the build VM come only from build-vm/, shared/ and worker/", () => {
+  it("copies to the build VM come only from build-vm/, shared/, worker/ and lib/ (what they source)", () => {
     const folders = new Set(
       provisioningPlan(CTX)
         .flatMap((a) => (a.kind === "copy" ? [relative(PROVISIONING_DIR, a.local).split("/")[0]] : []))
         .sort(),
     );
-    expect([...folders]).toEqual(["build-vm", "shared", "worker"]);
+    expect([...folders]).toEqual(["build-vm", "lib", "shared", "worker"]);
   });
 
   it("keeps the VM's staged names as they were before the folders (no new image from a move)", () => {

@@ -27,9 +27,10 @@ printf 'datasource_list: [NoCloud, None]\\n' > /etc/cloud/cloud.cfg.d/99-canfar-
  * (cloud-init's locale module sets en_US.UTF-8 by default: BUILD_VM_RECIPE generates it, as
  * Ubuntu images do; a root without it ends in `status: error`.)
  */
-export function runCloudInitStages(root: RootHandle, timeoutMs = 600_000, prefix: readonly string[] = []): Promise<ExecResult> {
-  // prefix: a command the stages run under, e.g. nsenter into the root's own UTS namespace,
-  // so cloud-init's set_hostname changes the root's host name, never the machine's.
+export function runCloudInitStages(root: RootHandle, timeoutMs = 600_000, prefix: readonly string[] = ["unshare", "--uts"]): Promise<ExecResult> {
+  // prefix: a command the stages run under, so cloud-init's set_hostname (`hostname NAME`)
+  // changes a host name of the root's own, never the machine's: by default a UTS namespace
+  // of the stages' own; the pool's roots pass nsenter into the one each root keeps.
   return root.run(
     [...prefix, "bash", "-c", "rc=0; for stage in 'init --local' 'init' 'modules --mode config' 'modules --mode final'; do cloud-init $stage || rc=$?; done; exit $rc"],
     { timeoutMs },

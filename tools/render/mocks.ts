@@ -38,7 +38,7 @@ function remoteStdout(create: string): string {
     const runDir = /--run-dir '([^']*)'/.exec(create)?.[1] ?? "run";
     return `${JSON.stringify({ cluster: "0", jobs: 0, runDir })}\n`;
   }
-  if (create.includes("dpkg-query")) return "offline-render=0 ";
+  if (create.includes("package-versions.sh")) return "offline-render=0 ";
   return "";
 }
 
@@ -59,7 +59,7 @@ function localStdout(name: string, create: string, environment: unknown): string
   if (create.includes("generate-host-key.sh")) return OFFLINE_HOST_KEY;
   // The base image pin prints the id it was given.
   if (create === `printf '%s' "$BASE_IMAGE_ID"`) return env.BASE_IMAGE_ID ?? "";
-  if (!create.includes("create-image.sh")) return "";
+  if (!create.includes("make-image.sh")) return "";
   // The real name carries the UTC date of creation, which an offline render cannot know.
   const imageName = `${env.IMAGE_PREFIX}-YYYY-MM-DD-${env.CONTENT_TAG}`;
   return `${JSON.stringify({ id: `${name}-id`, name: imageName, status: "active" })}\n`;
