@@ -16,9 +16,10 @@ import { PIPELINE_PARTS } from "../domain/pipeline-parts";
 import { writeRootFile } from "../tests/support/root-files";
 import { ensureSampleExposure } from "./fits/sample-cache";
 import { wholeNumberOption } from "./whole-number-option";
+import { benchSelfHostedPool } from "./bench-batch-pool";
 import { ARCHIVE, HtcondorPool, VOSPACE } from "../tests/batch/htcondor-pool";
 
-const USAGE = `usage: npm run bench:batch -- [--exposures N] [--ccds N] [--seed N]
+const USAGE = `usage: npm run bench:batch -- [--exposures N] [--ccds N] [--seed N] [--pool one-host|self-hosted]
 
 Runs N copies of one synthetic exposure of N full-size (2048x4612) CCDs (made once and
 cached, as for bench:pipeline) through do_catalogue.bash twice, inside a throwaway Debian 13
@@ -30,6 +31,10 @@ per minute of each, the ratio pool / back to back, and where the pool's extra ti
   --exposures N   jobs in the cluster (default 4)
   --ccds N        CCDs per exposure (default 36)
   --seed N        generator seed (default 1)
+  --pool KIND     one-host (default): the one-host test pool above; self-hosted: the pool of
+                  your own HTCondor pool's test (a submit node and two workers, each a root
+                  configured by the pool's user-data), against back to back on one worker;
+                  prints the scheduler's cost per job
   --help          this text
 
 Needs root, debootstrap (the root is built and cached on first use), funpack and fpack.
@@ -49,7 +54,7 @@ function say(line: string): void {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { exposures: { type: "string" }, ccds: { type: "string" }, seed: { type: "string" }, help: { type: "boolean" } },
+    options: { exposures: { type: "string" }, ccds: { type: "string" }, seed: { type: "string" }, pool: { type: "string" }, help: { type: "boolean" } },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -59,9 +64,18 @@ async function main(): Promise<void> {
   const n = int("exposures", values.exposures, 4, 1);
   const ccds = int("ccds", values.ccds, 36, 1);
   const seed = int("seed", values.seed, 1, 0);
+  const kind = values.pool ?? "one-host";
+  if (kind !== "one-host" && kind !== "self-hosted") {
+    process.stderr.write(`bench-batch: --pool '${kind}': expected one-host or self-hosted\n${USAGE}\n`);
+    process.exit(2);
+  }
   if (process.getuid?.() !== 0) {
     process.stderr.write("bench-batch: needs root (it mounts a throwaway Debian root and runs HTCondor in it)\n");
     process.exit(2);
+  }
+  if (kind === "self-hosted") {
+    await benchSelfHostedPool({ n, ccds, seed, say });
+    return;
   }
   const sample = await ensureSampleExposure({ ccds, width: 2048, height: 4612, seed }, say);
   const ids = Array.from({ length: n }, (_, i) => `${3_000_001 + i}p`);
