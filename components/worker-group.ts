@@ -113,7 +113,10 @@ export class WorkerGroup extends pulumi.ComponentResource {
           {
             connection: args.submitNode,
             create: `printf '%s\\n' ${shellQuote(`${hostname} is drained before its server is deleted`)}`,
-            delete: ["bash", shellQuote(`${DRAIN_DIR}/drain-worker.sh`), "--worker", shellQuote(hostname), "--timeout", String(DRAIN_TIMEOUT_SECONDS)].join(" "),
+            // The login is the image's default user; draining is root's (the script refuses
+            // anyone else), and cloud images give that user passwordless sudo. -n: fail, never
+            // wait for a password prompt nobody can answer.
+            delete: ["sudo", "-n", "bash", shellQuote(`${DRAIN_DIR}/drain-worker.sh`), "--worker", shellQuote(hostname), "--timeout", String(DRAIN_TIMEOUT_SECONDS)].join(" "),
             triggers: [server.id],
             logging: "stderr",
           },

@@ -87,7 +87,7 @@ describe("a self-hosted pool of three workers", () => {
     const ds = drains(e);
     expect(ds.map((d) => d.name)).toEqual(["pool-workers-0-drain", "pool-workers-1-drain", "pool-workers-2-drain"]);
     ds.forEach((d, i) => {
-      expect(inputs(d).delete).toBe(`bash 'canfar-batch/pool/drain-worker.sh' --worker 'canfar-batch-dev-worker-${i}' --timeout ${DRAIN_TIMEOUT_SECONDS}`);
+      expect(inputs(d).delete).toBe(`sudo -n bash 'canfar-batch/pool/drain-worker.sh' --worker 'canfar-batch-dev-worker-${i}' --timeout ${DRAIN_TIMEOUT_SECONDS}`);
       expect(short(d.dependencies)).toEqual(expect.arrayContaining([`pool-workers-${i}-server`, "pool-workers-stage-drain"]));
       // The server's id in the triggers: a replaced server replaces (so runs) its drain too.
       expect(inputs(d).triggers).toEqual([`pool-workers-${i}-server-id`]);
