@@ -168,7 +168,8 @@ function inNetwork(address: string, network: string, prefix: number): boolean {
 }
 
 /** Where the pool's signing key (and PASSWORD-method password) lives: HTCondor's default SEC_PASSWORD_FILE. */
-export const POOL_KEY_FILE = "/etc/condor/passwords.d/POOL";
+export const POOL_KEY_DIR = "/etc/condor/passwords.d";
+export const POOL_KEY_FILE = `${POOL_KEY_DIR}/POOL`;
 /** The pool's HTCondor configuration, one file (config.d is read in order; 50 leaves room both sides). */
 export const POOL_CONFIG_FILE = "/etc/condor/config.d/50-canfar-pool.conf";
 /**
@@ -259,6 +260,9 @@ export function renderPoolUserData(args: PoolUserDataArgs): string {
     ],
     runcmd: [
       // HTCondor's own tool writes the key file in its own format (root-only), then the clear copy goes.
+      // condor_store_cred -f makes no directory, and the Debian 13 package ships none
+      // ("error writing password file" and no key, seen in tests/batch/self-hosted-pool.test.ts).
+      ["install", "-d", "-m", "0700", "-o", "root", "-g", "root", POOL_KEY_DIR],
       ["condor_store_cred", "add", "-c", "-i", POOL_PASSWORD_FILE, "-f", POOL_KEY_FILE],
       ["rm", "-f", POOL_PASSWORD_FILE],
       // A configuration HTCondor cannot parse turns `cloud-init status` into an error.

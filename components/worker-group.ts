@@ -113,8 +113,9 @@ export class WorkerGroup extends pulumi.ComponentResource {
           {
             connection: args.submitNode,
             create: `printf '%s\\n' ${shellQuote(`${hostname} is drained before its server is deleted`)}`,
-            // As root: draining is an ADMINISTRATOR operation, which the submitting user's own
-            // jobs must not be able to do; the image's default user has passwordless sudo.
+            // The login is the image's default user; draining is root's (the script refuses
+            // anyone else), and cloud images give that user passwordless sudo. -n: fail, never
+            // wait for a password prompt nobody can answer.
             delete: ["sudo", "-n", "bash", shellQuote(`${DRAIN_DIR}/drain-worker.sh`), "--worker", shellQuote(hostname), "--timeout", String(DRAIN_TIMEOUT_SECONDS)].join(" "),
             triggers: [server.id],
             logging: "stderr",

@@ -7,13 +7,15 @@
  * condor_submit to the first start, from a job's end to the next start on the same worker,
  * and how much longer a job takes under HTCondor.
  */
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { renderSubmitFile } from "../domain/submit-file";
 import { PIPELINE_PARTS } from "../domain/pipeline-parts";
 import { ensureSampleExposure } from "./fits/sample-cache";
-import { makeSharedDir, nodeBase, PoolNode, removeSharedDir, SHARED, waitFor, type NodeSpec } from "../tests/batch/self-hosted-pool";
+import { renderPoolUserData, type PoolRole } from "../components/pool-user-data";
+import { makeSharedDir, nodeBase, PoolNode, POOL_NETWORK, removeSharedDir, SHARED, waitFor, type NodeSpec } from "../tests/batch/self-hosted-pool";
+import { makeSshKey } from "../tests/support/ssh-key";
 
 const USER = "astronomer";
 const FLAVOR = "c2-7.5gb-30";
@@ -22,11 +24,14 @@ const JOB = resolve(__dirname, "bench-batch-job.sh");
 const CERT = resolve(__dirname, "test-certificate.sh");
 // Made up for the bench; never printed.
 const PASSWORD = "bench-pool-secret-5c2e9a71d04b3f86";
-const SUBMIT: NodeSpec = { role: "submit", hostname: "pool-submit", address: "127.0.10.1", poolPassword: PASSWORD };
-const WORKERS: NodeSpec[] = [
-  { role: "worker", hostname: "pool-worker-1", address: "127.0.10.2", poolPassword: PASSWORD },
-  { role: "worker", hostname: "pool-worker-2", address: "127.0.10.3", poolPassword: PASSWORD },
-];
+const CENTRAL_MANAGER = "127.0.10.1";
+/** A node as the pool's user-data makes it (the pool test replays the program's own declaration; the bench needs only the roles). */
+function spec(role: PoolRole, hostname: string, address: string): NodeSpec {
+  const userData = renderPoolUserData({ role, distro: "debian", hostname, centralManager: CENTRAL_MANAGER, poolPassword: PASSWORD, poolNetwork: POOL_NETWORK });
+  return { role, hostname, address, userData };
+}
+const SUBMIT = spec("submit", "pool-submit", CENTRAL_MANAGER);
+const WORKERS = [spec("worker", "pool-worker-1", "127.0.10.2"), spec("worker", "pool-worker-2", "127.0.10.3")];
 
 interface Run {
   start: number;
@@ -64,8 +69,11 @@ export async function benchSelfHostedPool(opts: { n: number; ccds: number; seed:
   const ids = Array.from({ length: n }, (_, i) => `${3_100_001 + i}p`);
   const base = await nodeBase();
   const shared = makeSharedDir(USER);
+  const keys = mkdtempSync(join(tmpdir(), "bench-pool-key-"));
   const nodes: PoolNode[] = [];
   try {
+    // The image's default user: nothing logs in during the bench, but every node has one.
+    const login = { user: "debian", publicKey: (await makeSshKey(keys)).publicKey };
     copyFileSync(sample.fzPath, join(shared, "archive/CFHT/sample.fits.fz"));
     for (const id of ids) copyFileSync(sample.fzPath, join(shared, "archive/CFHT", `${id}.fits.fz`));
     // The pipeline, its parts and the timed job, where every node sees them (the shared bind).
@@ -76,7 +84,7 @@ export async function benchSelfHostedPool(opts: { n: number; ccds: number; seed:
     const inShared = (f: string) => `${SHARED}/gates/${f}`;
 
     say("starting the self-hosted pool (submit node, two workers)");
-    const nodeOpts = { base, shared, centralManager: SUBMIT.address, user: USER };
+    const nodeOpts = { base, shared, user: USER, login };
     const submit = await PoolNode.start(SUBMIT, nodeOpts);
     nodes.push(submit);
     for (const w of WORKERS) nodes.push(await PoolNode.start(w, nodeOpts));
@@ -146,5 +154,6 @@ export async function benchSelfHostedPool(opts: { n: number; ccds: number; seed:
   } finally {
     for (const node of nodes.reverse()) await node.stop();
     await removeSharedDir(shared);
+    rmSync(keys, { recursive: true, force: true });
   }
 }

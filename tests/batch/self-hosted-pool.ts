@@ -2,11 +2,18 @@ import type { ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { renderPoolUserData, type PoolRole } from "../../components/pool-user-data";
+import { parse } from "yaml";
+import type { PoolRole } from "../../components/pool-user-data";
+import { evaluate } from "../../tools/render/evaluate";
+import type { StackConfig } from "../../tools/render/stack-file";
+import { declaredBatch, type DeclaredBatch } from "../glue/declared-batch";
+import { declaredCommand, type DeclaredCommand } from "../glue/declared-command";
 import { runCloudInitStages, seedNoCloud } from "../support/cloud-init";
 import { cachedRoot, mountOverlay, type RootHandle, type RootRecipe } from "../support/debian-root";
 import type { ExecResult } from "../support/exec";
+import { addDefaultUser } from "../support/default-user";
 import { writeRootFile } from "../support/root-files";
+import { startSshd, type SshdHandle } from "../support/sshd";
 
 /**
  * What a worker image made with `htcondor: true` holds, on Debian 13 (the one Debian with
@@ -15,13 +22,25 @@ import { writeRootFile } from "../support/root-files";
  */
 export const POOL_NODE_RECIPE: RootRecipe = {
   suite: "trixie",
-  include: ["openssh-server", "cloud-init", "locales"],
+  // sudo: the image's default user runs the drain as root with it (cloud images have it).
+  include: ["openssh-server", "sudo", "cloud-init", "locales"],
   extraSetup:
     "set -e; sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' /etc/locale.gen && locale-gen; apt-get install -y -q --no-install-recommends htcondor source-extractor libcfitsio-bin",
 };
 
 /** The project network of the test pool: loopback addresses only, none added to any interface. */
 export const POOL_NETWORK = "127.0.10.0/24";
+/**
+ * The fixed IP the offline mocks give each of the program's ports (by resource name), so the
+ * program declares the pool on the test's network: the submit node's port, then the
+ * workers'. pool-workers-2-port is the impostor's, from an evaluation with three workers.
+ */
+export const POOL_PORTS: Readonly<Record<string, string>> = {
+  "pool-submit-access-port": "127.0.10.1",
+  "pool-workers-0-port": "127.0.10.2",
+  "pool-workers-1-port": "127.0.10.3",
+  "pool-workers-2-port": "127.0.10.4",
+};
 /** One host directory shared by every root (bind-mounted): CADC's archive, VOSpace, the logs. */
 export const SHARED = "/srv/canfar-test";
 export const ARCHIVE = `${SHARED}/archive`;
@@ -63,7 +82,8 @@ rm -rf /mnt/scratch
 /** The test-only HTCondor settings of a node: what a chroot on loopback needs, and short intervals. */
 function testConfig(role: PoolRole, address: string): string {
   return [
-    "# Test only (tests/batch/self-hosted-pool.ts), beside the rendered configuration.",
+    "# Test only (tests/batch/self-hosted-pool.ts), beside the configuration the program's",
+    "# user-data wrote: what separate VMs never need, and intervals a test can wait for.",
     "# The rendered configuration binds the one address HTCondor picks, which on this machine",
     "# would be the machine's own: each root uses its own loopback address instead.",
     `NETWORK_INTERFACE = ${address}`,
@@ -83,18 +103,67 @@ function testConfig(role: PoolRole, address: string): string {
     "STARTER_UPDATE_INTERVAL = 5",
     ...(role === "submit"
       ? ["# A worker that vanished gives its job back after 20 s, not 40 min.", "JOB_DEFAULT_LEASE_DURATION = 20"]
-      : [`USER_JOB_WRAPPER = /usr/local/libexec/canfar-test/job-wrapper`]),
+      : [
+          "# The test's instrumentation (JOB_WRAPPER above): the CADC doubles, the start log, the gates.",
+          `USER_JOB_WRAPPER = /usr/local/libexec/canfar-test/job-wrapper`,
+        ]),
     "",
   ].join("\n");
 }
 
+/** One server the program declares for the pool, as its root takes it. */
 export interface NodeSpec {
   role: PoolRole;
+  /** The `hostname` of its user-data: `<prefix>-submit`, `<prefix>-worker-<i>`. */
   hostname: string;
-  /** The node's own 127.0.10.x. */
+  /** The fixed IP of the port its Instance is declared on (a 127.0.10.x of POOL_PORTS). */
   address: string;
-  /** The rendered user-data is built from this password. */
-  poolPassword: string;
+  /** The Instance's userData input, byte for byte. */
+  userData: string;
+}
+
+/** What the program declares for a self-hosted stack, as the pool test replays it. */
+export interface DeclaredPool {
+  submit: NodeSpec;
+  workers: NodeSpec[];
+  batch: DeclaredBatch;
+  /** How every command reaches the submit node: the login and the host key it pins. */
+  connection: { host: string; user: string; hostKey: string };
+  /** The workers' drain commands (their `delete` drains) and the step that puts the script there. */
+  stageDrain: DeclaredCommand;
+  drains: DeclaredCommand[];
+}
+
+/**
+ * Evaluates the program offline for a self-hosted stack with the mocks answering the pool's
+ * ports on POOL_PORTS and the subnet as POOL_NETWORK, secrets as they are (this test replays
+ * them; nothing of it is printed), and the given host key where the program generates one.
+ */
+export async function declaredPool(stack: StackConfig, hostKey: string): Promise<DeclaredPool> {
+  const e = await evaluate("canfar-batch", "self-hosted", stack, {
+    revealSecrets: true,
+    localStdout: (_name, create) => (create.includes("generate-host-key.sh") ? hostKey : undefined),
+    network: { subnetCidr: POOL_NETWORK, fixedIp: (port) => POOL_PORTS[port] },
+  });
+  const node = (role: PoolRole, r: (typeof e.resources)[number]): NodeSpec => {
+    const inputs = r.inputs as { name?: unknown; userData?: unknown; networks?: Array<{ port?: unknown }> };
+    const port = inputs.networks?.[0]?.port;
+    const address = typeof port === "string" ? POOL_PORTS[port.replace(/-id$/, "")] : undefined;
+    if (typeof inputs.userData !== "string" || address === undefined) throw new Error(`${r.name}: no user-data, or a port outside POOL_PORTS (${String(port)})`);
+    const hostname = (parse(inputs.userData) as { hostname?: unknown }).hostname;
+    if (typeof hostname !== "string" || hostname !== inputs.name) throw new Error(`${r.name}: user-data hostname ${String(hostname)} is not the server name ${String(inputs.name)}`);
+    return { role, hostname, address, userData: inputs.userData };
+  };
+  const servers = e.resources.filter((r) => r.type === "openstack:compute/instance:Instance" && r.name.startsWith("pool-"));
+  const submit = servers.filter((r) => r.name === "pool-submit-server").map((r) => node("submit", r));
+  // In the program's order (worker-0, worker-1 ...), whatever order the engine recorded.
+  const workers = servers.filter((r) => /^pool-workers-\d+-server$/.test(r.name)).sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true })).map((r) => node("worker", r));
+  if (submit[0] === undefined) throw new Error("the program declared no submit node");
+  const submitInputs = e.resources.find((r) => r.name === "batch-submit")?.inputs as { connection?: { host?: unknown; user?: unknown; hostKey?: unknown } } | undefined;
+  const c = submitInputs?.connection;
+  if (typeof c?.host !== "string" || typeof c.user !== "string" || typeof c.hostKey !== "string") throw new Error("batch-submit declares no connection");
+  const drains = e.resources.filter((r) => /^pool-workers-\d+-drain$/.test(r.name)).sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true })).map((r) => declaredCommand(e, r.name));
+  return { submit: submit[0], workers, batch: declaredBatch(e), connection: { host: c.host, user: c.user, hostKey: c.hostKey }, stageDrain: declaredCommand(e, "pool-workers-stage-drain"), drains };
 }
 
 /**
@@ -123,7 +192,9 @@ export class PoolNode {
     return ["nsenter", "-t", String(this.uts.pid), "-u", "--"];
   }
 
-  static async start(spec: NodeSpec, opts: { base: string; shared: string; centralManager: string; user: string }): Promise<PoolNode> {
+  private sshd: SshdHandle | undefined;
+
+  static async start(spec: NodeSpec, opts: { base: string; shared: string; user: string; login: { user: string; publicKey: string } }): Promise<PoolNode> {
     const root = await mountOverlay(opts.base);
     let node: PoolNode | undefined;
     try {
@@ -138,17 +209,14 @@ export class PoolNode {
       // The image has the CADC user (create-user.sh on the build VM): the same name and uid
       // on every node, so jobs run as their submitter on the workers (UID_DOMAIN).
       await root.runOk(["useradd", "-m", "-u", "2001", "-s", "/bin/bash", opts.user]);
+      // The image's default user, whom the program's commands log in as: on a VM cloud-init
+      // makes it at first boot (one uid on every node of one image) and Nova gives it the
+      // stack's key pair. The test makes it here, with the test's key, before cloud-init.
+      await root.runOk(["useradd", "-m", "-u", "2002", "-s", "/bin/bash", opts.login.user]);
+      await addDefaultUser(root, opts.login.user, opts.login.publicKey);
       if (spec.role === "worker") await node.installPipeline();
       await writeRootFile(root, "/etc/condor/config.d/99-canfar-test.conf", testConfig(spec.role, spec.address));
-      const userData = renderPoolUserData({
-        role: spec.role,
-        distro: "debian",
-        hostname: spec.hostname,
-        centralManager: opts.centralManager,
-        poolPassword: spec.poolPassword,
-        poolNetwork: POOL_NETWORK,
-      });
-      await seedNoCloud(root, userData, `pool-${spec.hostname}`);
+      await seedNoCloud(root, spec.userData, `pool-${spec.hostname}`);
       node.cloudInit = await runCloudInitStages(root, 300_000, node.inUts);
       if (node.cloudInit.code !== 0) {
         const status = await node.run("cloud-init status --long; tail -n 30 /var/log/cloud-init.log");
@@ -162,6 +230,12 @@ export class PoolNode {
       await root.cleanup();
       throw e;
     }
+  }
+
+  /** The node's sshd (in its UTS namespace), as the image starts it; its port on 127.0.0.1. */
+  async startSshd(): Promise<SshdHandle> {
+    this.sshd = await startSshd(this.root, { wrap: this.inUts });
+    return this.sshd;
   }
 
   private async installPipeline(): Promise<void> {
@@ -213,6 +287,7 @@ export class PoolNode {
   /** `condor_off -master`, then ends by pid whatever is left in the root, then unmounts. Safe to call always. */
   async stop(): Promise<void> {
     try {
+      await this.sshd?.stop();
       const m = this.master;
       if (m !== undefined && m.exitCode === null && m.signalCode === null) {
         const exited = new Promise<void>((r) => m.once("exit", () => r()));

@@ -92,7 +92,8 @@ describe("renderPoolUserData", () => {
     expect(file).toMatchObject({ content: PASSWORD, permissions: "0600", owner: "root:root" });
     expect(POOL_PASSWORD_FILE.startsWith("/run/")).toBe(true);
     const runcmd = docOf(BASE).runcmd as unknown[];
-    expect(runcmd.slice(0, 2)).toEqual([
+    expect(runcmd.slice(0, 3)).toEqual([
+      ["install", "-d", "-m", "0700", "-o", "root", "-g", "root", "/etc/condor/passwords.d"],
       ["condor_store_cred", "add", "-c", "-i", POOL_PASSWORD_FILE, "-f", POOL_KEY_FILE],
       ["rm", "-f", POOL_PASSWORD_FILE],
     ]);

@@ -19,10 +19,12 @@ export interface SshdHandle {
  * refused. UsePAM stays on as on Ubuntu images: without it sshd refuses users whose
  * password is locked, which is every user useradd makes.
  */
-export async function startSshd(root: RootHandle, opts: { port?: number; options?: readonly string[] } = {}): Promise<SshdHandle> {
+export async function startSshd(root: RootHandle, opts: { port?: number; options?: readonly string[]; wrap?: readonly string[] } = {}): Promise<SshdHandle> {
   await root.runOk("ssh-keygen -A >/dev/null && mkdir -p -m 755 /run/sshd");
   const port = opts.port ?? (await freePort());
+  // wrap: what runs sshd, e.g. nsenter into a root's UTS namespace (it execs sshd: same pid).
   const child = root.spawn([
+    ...(opts.wrap ?? []),
     "/usr/sbin/sshd", "-D", "-e",
     "-o", "ListenAddress=127.0.0.1",
     "-o", `Port=${port}`,

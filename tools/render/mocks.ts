@@ -12,7 +12,7 @@ const COMPUTED: Record<string, (name: string, inputs: Record<string, unknown>) =
   "openstack:compute/keypair:Keypair": () => ({ fingerprint: "SHA256:offline-render" }),
   "openstack:networking/secGroup:SecGroup": () => ({}),
   "openstack:networking/secGroupRule:SecGroupRule": () => ({}),
-  "openstack:networking/port:Port": (name) => ({ allFixedIps: [fixedIp(name)] }),
+  "openstack:networking/port:Port": (name) => ({ allFixedIps: [defaultFixedIp(name)] }),
   // The build VM's address as it always was; the submit node's another.
   "openstack:networking/floatingIp:FloatingIp": (name) => ({ address: name === "access-fip" ? "203.0.113.10" : "203.0.113.11" }),
   "openstack:networking/floatingIpAssociate:FloatingIpAssociate": (_n, i) => ({ floatingIp: i.floatingIp }),
@@ -26,7 +26,7 @@ const COMPUTED: Record<string, (name: string, inputs: Record<string, unknown>) =
  * The build VM's port has 10.0.0.10, as it always had; the pool's ports get addresses of
  * their own, from their names, so the workers' central manager is visibly the submit node.
  */
-function fixedIp(portName: string): string {
+function defaultFixedIp(portName: string): string {
   if (portName === "access-port") return "10.0.0.10";
   const digest = [...portName].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 200, 7);
   return `10.0.0.${20 + digest}`;
@@ -69,14 +69,23 @@ const CALLS: Record<string, (inputs: Record<string, unknown>) => Record<string, 
   "openstack:images/getImage:getImage": (i) => ({ id: `image-${String(i.name)}`, name: i.name, status: "active" }),
   "openstack:networking/getNetwork:getNetwork": (i) => ({ id: `network-${String(i.name)}`, name: i.name }),
   // The project network's one IPv4 subnet, holding the ports' addresses above.
-  "openstack:networking/getSubnet:getSubnet": (i) => ({ id: `subnet-of-${String(i.networkId)}`, networkId: i.networkId, cidr: "10.0.0.0/24", ipVersion: 4 }),
+  "openstack:networking/getSubnet:getSubnet": (i) => ({ id: `subnet-of-${String(i.networkId)}`, networkId: i.networkId, cidr: DEFAULT_SUBNET_CIDR, ipVersion: 4 }),
   "openstack:networking/getFloatingIp:getFloatingIp": (i) => ({ id: `fip-${String(i.address)}`, address: i.address }),
 };
+
+/** The project network's one IPv4 subnet, as the offline render has always shown it. */
+export const DEFAULT_SUBNET_CIDR = "10.0.0.0/24";
 
 /** What a test may answer instead of the stand-ins (a real generated host key, say). */
 export interface MockOverrides {
   /** The stdout of a local.Command, or undefined for the default stand-in. */
   localStdout?: (name: string, create: string, environment: Record<string, string>) => string | undefined;
+  /**
+   * The project network as a test's hosts have it (the self-hosted pool test's roots live on
+   * 127.0.10.x): the subnet's CIDR, and a port's fixed IP by the port's resource name
+   * (undefined for the default). Unset, the render answers DEFAULT_SUBNET_CIDR and 10.0.0.x.
+   */
+  network?: { subnetCidr: string; fixedIp: (portName: string) => string | undefined };
 }
 
 export const offlineMocks: pulumi.runtime.Mocks = withOverrides({});
@@ -84,6 +93,8 @@ export const offlineMocks: pulumi.runtime.Mocks = withOverrides({});
 export function withOverrides(overrides: MockOverrides): pulumi.runtime.Mocks {
   return {
     newResource(args: pulumi.runtime.MockResourceArgs) {
+      const ip = args.type === "openstack:networking/port:Port" ? overrides.network?.fixedIp(args.name) : undefined;
+      if (ip !== undefined) return { id: `${args.name}-id`, state: { ...(args.inputs as Record<string, unknown>), allFixedIps: [ip] } };
       if (args.type === "command:local:Command" && overrides.localStdout) {
         const inputs = args.inputs as Record<string, unknown>;
         const stdout = overrides.localStdout(args.name, String(inputs.create ?? ""), (inputs.environment ?? {}) as Record<string, string>);
@@ -91,7 +102,11 @@ export function withOverrides(overrides: MockOverrides): pulumi.runtime.Mocks {
       }
       return defaultNewResource(args);
     },
-    call: defaultCall,
+    call(args: pulumi.runtime.MockCallArgs) {
+      const answer = defaultCall(args);
+      if (args.token !== "openstack:networking/getSubnet:getSubnet" || overrides.network === undefined) return answer;
+      return { ...answer, cidr: overrides.network.subnetCidr };
+    },
   };
 }
 
