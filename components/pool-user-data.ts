@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
 import { isIPv4 } from "node:net";
+import { join } from "node:path";
 import { stringify } from "yaml";
+import { REPO_ROOT } from "../lib/repo-root";
 import { parseCidr } from "../domain/cidr";
 import { DISTROS, type Distro } from "../domain/distro";
 
@@ -179,6 +182,12 @@ export const POOL_CONFIG_FILE = "/etc/condor/config.d/50-canfar-pool.conf";
  * scrambling is an obfuscation anyway (XOR with de ad be ef), not a protection.
  */
 export const POOL_PASSWORD_FILE = "/run/canfar-batch/pool-password";
+/**
+ * The first-boot step of a pool node (provisioning/pool-node/start-htcondor.sh), carried by
+ * the user-data as check-tools.sh is by the build VM's: it runs before anything is staged.
+ */
+export const START_HTCONDOR_PATH = "/usr/local/libexec/canfar-batch/start-htcondor.sh";
+const START_HTCONDOR = readFileSync(join(REPO_ROOT, "provisioning", "pool-node", "start-htcondor.sh"), "utf8");
 
 /** The HTCondor configuration of a pool node (no secret in it). */
 export function poolCondorConfig(args: Pick<PoolUserDataArgs, "role" | "centralManager" | "poolNetwork">): string {
@@ -257,20 +266,12 @@ export function renderPoolUserData(args: PoolUserDataArgs): string {
     write_files: [
       { path: POOL_CONFIG_FILE, content: poolCondorConfig(args), permissions: "0644", owner: "root:root" },
       { path: POOL_PASSWORD_FILE, content: args.poolPassword, permissions: "0600", owner: "root:root" },
+      { path: START_HTCONDOR_PATH, content: START_HTCONDOR, permissions: "0755", owner: "root:root" },
     ],
-    runcmd: [
-      // HTCondor's own tool writes the key file in its own format (root-only), then the clear copy goes.
-      // condor_store_cred -f makes no directory, and the Debian 13 package ships none
-      // ("error writing password file" and no key, seen in tests/batch/self-hosted-pool.test.ts).
-      ["install", "-d", "-m", "0700", "-o", "root", "-g", "root", POOL_KEY_DIR],
-      ["condor_store_cred", "add", "-c", "-i", POOL_PASSWORD_FILE, "-f", POOL_KEY_FILE],
-      ["rm", "-f", POOL_PASSWORD_FILE],
-      // A configuration HTCondor cannot parse turns `cloud-init status` into an error.
-      ["condor_config_val", "CONDOR_HOST"],
-      // The image's condor.service may have started before write_files ran (or not be enabled:
-      // HTCondor's RPMs leave it off); with systemd as init, (re)start it with this configuration.
-      ["sh", "-c", "if [ -d /run/systemd/system ]; then systemctl enable condor && systemctl restart condor; fi"],
-    ],
+    // One command, so a failing step fails the boot (separate runcmd lines do not): the pool
+    // key written by HTCondor's own condor_store_cred, the clear copy removed, the
+    // configuration checked, condor (re)started.
+    runcmd: [["bash", START_HTCONDOR_PATH, POOL_PASSWORD_FILE]],
   };
   return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
 }

@@ -1,3 +1,4 @@
+import { PIPELINE_PARTS } from "../../domain/pipeline-parts";
 import type { ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,7 +55,9 @@ export const GATES = `${SHARED}/gates`;
 
 const CADC_TOOLS = "/usr/local/lib/cadc-doubles";
 const PIPELINE_DIR = resolve(__dirname, "../../provisioning/worker");
-const PIPELINE_CONFIG = ["catalogue.sex", "catalogue.param", "default.conv", "merge-catalogues.awk"];
+// What install-pipeline.sh leaves in the image: the configuration and the pipeline's parts,
+// so a job whose submission sent only do_catalogue.bash finds them installed.
+const PIPELINE_CONFIG = ["catalogue.sex", "catalogue.param", "default.conv", "merge-catalogues.awk", ...PIPELINE_PARTS];
 const PIPELINE_DOUBLES = resolve(__dirname, "../pipeline/doubles");
 
 // Test instrumentation, on the workers only: records which host starts which job, holds a

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -8,13 +8,14 @@ import { renderCloudInit } from "../../components/cloud-init";
 import {
   HTCONDOR_PACKAGES,
   POOL_CONFIG_FILE,
-  POOL_KEY_FILE,
   POOL_PASSWORD_FILE,
+  START_HTCONDOR_PATH,
   renderPoolUserData,
   type PoolUserDataArgs,
 } from "../../components/pool-user-data";
 import { DISTROS } from "../../domain/distro";
 import { missing } from "../support/requirements";
+const START_HTCONDOR = join(__dirname, "..", "..", "provisioning", "pool-node", "start-htcondor.sh");
 
 // A made-up pool password: never printed (assertion messages name the argument only).
 const PASSWORD = "Ex4mple-pool-pass/word+0123456789";
@@ -87,33 +88,16 @@ describe("renderPoolUserData", () => {
     }
   });
 
-  it("hands the password to condor_store_cred through a root-only file on tmpfs, removed once the key is stored", () => {
+  it("hands the password to start-htcondor.sh through a root-only file on tmpfs, and runs it as the one runcmd", () => {
     const file = fileOf(BASE, POOL_PASSWORD_FILE);
     expect(file).toMatchObject({ content: PASSWORD, permissions: "0600", owner: "root:root" });
     expect(POOL_PASSWORD_FILE.startsWith("/run/")).toBe(true);
-    const runcmd = docOf(BASE).runcmd as unknown[];
-    expect(runcmd.slice(0, 3)).toEqual([
-      ["install", "-d", "-m", "0700", "-o", "root", "-g", "root", "/etc/condor/passwords.d"],
-      ["condor_store_cred", "add", "-c", "-i", POOL_PASSWORD_FILE, "-f", POOL_KEY_FILE],
-      ["rm", "-f", POOL_PASSWORD_FILE],
-    ]);
+    // One command: a failing step (condor_store_cred, the configuration check) fails the boot.
+    expect(docOf(BASE).runcmd).toEqual([["bash", START_HTCONDOR_PATH, POOL_PASSWORD_FILE]]);
+    expect(fileOf(BASE, START_HTCONDOR_PATH)).toMatchObject({ content: readFileSync(START_HTCONDOR, "utf8"), permissions: "0755", owner: "root:root" });
     // Only that file holds it: not the configuration, not the commands.
     expect(renderPoolUserData(BASE).split(PASSWORD).length - 1).toBe(1);
     expect(fileOf(BASE, POOL_CONFIG_FILE).content.includes(PASSWORD)).toBe(false);
-  });
-
-  it("sets the host name and, when given, the only SSH host key", () => {
-    const doc = docOf({ ...BASE, hostKey: HOST_KEY });
-    expect(doc.hostname).toBe("canfar-worker-1");
-    expect(doc.preserve_hostname).toBe(false);
-    expect(doc.ssh_deletekeys).toBe(true);
-    expect(doc.ssh_genkeytypes).toEqual(["ed25519"]);
-    expect(doc.ssh_keys).toEqual({ ed25519_private: HOST_KEY.privateKey, ed25519_public: HOST_KEY.publicKey });
-    expect(docOf(BASE).ssh_keys).toBeUndefined();
-  });
-
-  it("fails cloud-init when HTCondor cannot parse the configuration", () => {
-    expect(docOf(BASE).runcmd).toContainEqual(["condor_config_val", "CONDOR_HOST"]);
   });
 
   it("is stable: equal input, equal bytes (a change would replace the server)", () => {

@@ -31,10 +31,21 @@ describe("check-tools.sh (cloud-init's runcmd)", () => {
     expect(r.stderr).toContain("check-tools.sh: error: funpack is not on PATH");
   });
 
-  it("--help exits 0; an argument is refused with exit 2", async () => {
+  it("--help exits 0; any argument but --htcondor is refused with exit 2", async () => {
     expect((await run(["--help"])).code).toBe(0);
     const r = await run(["extra"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("check-tools.sh: error: expected no arguments, got 1");
+    expect(r.stderr).toContain("check-tools.sh: error: expected no arguments or --htcondor, got 1: 'extra'");
+  });
+
+  it("with --htcondor also asks for HTCondor's execute side, naming what is missing", async () => {
+    tools("sex", "funpack", "condor_master");
+    const r = await run(["--htcondor"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("check-tools.sh: error: condor_startd is not on PATH: the image would have no HTCondor execute side for the pool's workers\n");
+    tools("condor_startd");
+    expect((await run(["--htcondor"])).code).toBe(0);
+    // Without the option a build VM for CANFAR's batch service needs no HTCondor.
+    expect((await run()).code).toBe(0);
   });
 });
