@@ -170,9 +170,12 @@ function inNetwork(address: string, network: string, prefix: number): boolean {
   return Math.floor(n(address) / size) === Math.floor(n(network) / size);
 }
 
-/** Where the pool's signing key (and PASSWORD-method password) lives: HTCondor's default SEC_PASSWORD_FILE. */
-export const POOL_KEY_DIR = "/etc/condor/passwords.d";
-export const POOL_KEY_FILE = `${POOL_KEY_DIR}/POOL`;
+/**
+ * Where the pool's signing key (and PASSWORD-method password) lives: HTCondor's default
+ * SEC_PASSWORD_FILE. Named here for the configuration's comment only: start-htcondor.sh
+ * writes it (KEY_FILE there), and the pool test checks the file on every node.
+ */
+const POOL_KEY_FILE = "/etc/condor/passwords.d/POOL";
 /** The pool's HTCondor configuration, one file (config.d is read in order; 50 leaves room both sides). */
 export const POOL_CONFIG_FILE = "/etc/condor/config.d/50-canfar-pool.conf";
 /**
