@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PlannedResource } from "../../tools/render/capture";
 import { stepsFromEngineJson } from "../../tools/preview/engine-json";
@@ -17,6 +19,7 @@ interface JsonStep {
   deleteBeforeReplace: boolean | null;
 }
 
+const ROOT = join(__dirname, "..", "..");
 const row = (s: JsonStep) => `${s.op} ${s.urn} deleteFirst=${String(s.deleteBeforeReplace)}`;
 const edgesOf = (r: PlannedResource) => new Set([...r.dependencies, ...Object.values(r.propertyDependencies ?? {}).flat()]);
 
@@ -78,5 +81,27 @@ describe("the preview against the real engine (extraPackages [] -> [htop])", () 
       expect(deleted, `${s.name} deleted`).toBeGreaterThan(0);
       expect(deleted < created, `${s.name}: deleted first?`).toBe(s.deleteBeforeReplace);
     }
+  });
+
+  it("reads the engine's reasons where it puts them, and they are the predicted ones", () => {
+    const reasonsOf = (steps: readonly JsonStep[]) => Object.fromEntries(steps.filter((s) => s.op === "replace").map((s) => [s.urn, s.replaceReasons]));
+    const read = reasonsOf(engine);
+    expect(Object.keys(read)).toHaveLength(34);
+    // On the replace step (the server), the create-replacement step (the provisioning it took
+    // down) and only in detailedDiff (a command's replaceOnChanges: the worker image).
+    expect(read[engine.find((s) => s.name === "build-server")?.urn ?? ""]).toEqual(["userData"]);
+    expect(read[engine.find((s) => s.name === "provision-smoke-test")?.urn ?? ""]).toEqual(["triggers"]);
+    expect(read[engine.find((s) => s.name === "worker-image-image")?.urn ?? ""]).toEqual(["triggers"]);
+    expect(read).toEqual(reasonsOf(predicted));
+  });
+
+  it("`npm run preview -- --engine-json` of the engine's file prints a reason on every replacement", () => {
+    const r = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "tools", "preview.ts"), "--engine-json", ENGINE_PREVIEW], { encoding: "utf8", cwd: ROOT, timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const replaces = r.stdout.split("\n").filter((l) => l.startsWith("  replace "));
+    expect(replaces).toHaveLength(34);
+    for (const line of replaces) expect(line).toMatch(/ \((\w+)(, \w+)*, (delete|create) first\)$/);
+    expect(r.stdout).toContain("replace command:remote:Command provision-smoke-test (triggers, delete first)");
+    expect(r.stdout).toContain("replace command:local:Command worker-image-image (triggers, create first)");
   });
 });
