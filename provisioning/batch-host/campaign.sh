@@ -54,7 +54,8 @@ marker_field() {
   sed -n "s/^$2=//p" "$1" | head -n 1
 }
 
-# The stack's run directories that recorded a submission, newest first: "SUBMITTED DIR" lines.
+# The stack's run directories that recorded a submission, newest first: "TIME DIR" lines,
+# TIME the marker's modification (to the nanosecond: two submissions may share a second).
 # Globals: reads MARKER.
 submissions() {
   local runs="$1" stack="$2" dir name
@@ -63,8 +64,8 @@ submissions() {
     name="${dir##*/}"
     # Another stack whose name starts with this one's (dev, dev-2) is not this campaign.
     [[ "${name}" =~ ${RUN_RE} && "${BASH_REMATCH[1]}" == "${stack}" && -f "${dir}/${MARKER}" ]] || continue
-    printf '%s %s\n' "$(marker_field "${dir}/${MARKER}" submitted)" "${dir}"
-  done | sort -r
+    printf '%s %s\n' "$(find "${dir}/${MARKER}" -maxdepth 0 -printf '%T@')" "${dir}"
+  done | sort -k1,1nr
 }
 
 # One listing of the destination, names one a line, with the jobs' certificate if there.
