@@ -231,7 +231,8 @@ list_destination() {
 # with a catalogue of another pipeline (or by hand) only.
 pick_exposures() {
   awk -v p="$3" -v policy="$4" -v queue="$5" '
-    FNR == NR {
+    # (Not FNR == NR: an empty listing would make the exposures the listing.)
+    FILENAME == ARGV[1] {
       have[$0] = 1
       # ID.cat by hand, ID.P.cat by pipeline P: any catalogue of ID (never a hidden part).
       if ($0 ~ /\.cat$/ && $0 !~ /^\./) { split($0, part, "."); any[part[1]] = 1 }
