@@ -443,7 +443,11 @@ main() {
       for field in cluster jobs total "done" pipeline; do
         recorded+=("$(marker_field "${marker}" "${field}")")
       done
-      log "already submitted (${marker}: cluster ${recorded[0]:-none}, ${recorded[1]} job(s)); not listing or submitting again"
+      if [[ -n "${recorded[0]}" ]]; then
+        log "already submitted as cluster ${recorded[0]} (${recorded[1]} job(s), ${marker}); not listing or submitting again"
+      else
+        log "already submitted, queueing nothing (${marker}); not listing or submitting again"
+      fi
       json_result "${recorded[@]}" "${run_dir}"
       return 0
     fi
