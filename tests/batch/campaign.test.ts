@@ -202,15 +202,15 @@ describe.skipIf(why)("a campaign converging on a real HTCondor pool, submission 
   });
 
   it("(e) the exposure made available, a new submission queues only it; releasing the held job then does no work twice", async () => {
+    // The command campaign.sh prints for the held job.
+    const command = /run just these again with:\n {2}(.+)\n/.exec((await view(steps.e)).stdout)?.[1] ?? "";
+    expect(command).toBe(`condor_release ${steps.e.json.cluster}`);
     archive(LATE);
     const again = await up(run([...ALL, LATE], "image-e", p2));
     expect(again.result.stderr).toContain(`queued 1 of 6 (5 already catalogued by pipeline ${p2})`);
     expect(catalogues()).toContain(`${LATE}.${p2}.cat`);
     const downloads = cadcgets(LATE);
     const startsBefore = starts(LATE);
-    // The command campaign.sh printed for the held job.
-    const command = /run just these again with:\n {2}(.+)\n/.exec((await view(steps.e)).stdout)?.[1] ?? "";
-    expect(command).toBe(`condor_release ${steps.e.json.cluster}`);
     expect((await pool.ssh(command)).code).toBe(0);
     await settle(steps.e.json.cluster ?? "");
     expect(starts(LATE)).toBe(startsBefore + 1);

@@ -154,10 +154,11 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     expect(JSON.parse(again.stdout)).toEqual(JSON.parse(r.stdout));
     expect(again.stderr).toContain("already submitted as cluster 1234");
     expect(condorSubmits()).toHaveLength(1);
-    // A new image is a new submission, though condor_submit never sees the image's name.
-    const newImage = await host.ssh(`bash canfar-batch/submit.sh --run-dir ${dir} --mode self-hosted --image ${IMAGE}-b`);
-    expect(newImage.code).toBe(0);
-    expect(JSON.parse(newImage.stdout)).toMatchObject({ cluster: "1235" });
+    // A new image is a new submission decision (listed again), though condor_submit never sees
+    // the image's name: nothing was catalogued meanwhile, so all are queued again.
+    const newImage = await host.ssh(`bash canfar-batch/submit.sh --run-dir ${dir} --mode self-hosted --image ${IMAGE}-b --dest ${DEST} --pipeline ${P}`);
+    expect(newImage.code, newImage.stderr).toBe(0);
+    expect(JSON.parse(newImage.stdout)).toMatchObject({ cluster: "1235", jobs: 4 });
   });
 
   it("self-hosted: a condor_submit failure is quoted with exit 10 and leaves no marker", async () => {
