@@ -86,12 +86,13 @@ async function main(argv: string[]): Promise<number> {
     fail(`--base: ${(err as Error).message}`, 2);
   }
 
+  const out = values.out === undefined ? undefined : cli.outDir(values.out);
   const started = Date.now();
   const evaluation = await cli.evaluate(stack, path);
   const rendered = Date.now();
-  if (values.out) {
+  if (out !== undefined) {
     const { renderFiles, writeAtomically } = await import("./render/write");
-    writeAtomically(values.out, await renderFiles(evaluation));
+    writeAtomically(out, await renderFiles(evaluation), cli.outContext);
   }
   const prediction = predict(base, relativeToRoot(evaluation.resources, CHECKOUT), `${stack} against ${values.base}`);
   process.stdout.write(formatPrediction(prediction, format));

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ConfigError } from "../config/config-error";
 import type { Evaluation } from "./render/evaluate";
+import { OutDirError, outDirProblem, userPath, type OutDirContext } from "./render/out-dir";
 
 /** The checkout the commands run from. */
 export const CHECKOUT = join(__dirname, "..");
@@ -29,11 +30,25 @@ export class StackCommand {
     }
   }
 
+  /** Where the user ran the command and the checkout: what --out must not replace. */
+  readonly outContext: OutDirContext = { cwd: userPath("."), checkout: CHECKOUT };
+
+  /**
+   * --out as an absolute path (relative to where the user ran npm), checked before anything
+   * is evaluated: a directory a render must not replace is a usage error.
+   */
+  outDir(out: string): string {
+    const target = userPath(out);
+    const problem = outDirProblem(target, this.outContext);
+    if (problem !== undefined) this.fail(`--out: ${problem} (nothing written)`, 2);
+    return target;
+  }
+
   /** The stack file to read: --config, or Pulumi.<stack>.yaml; it must exist. */
   configPath(stack: string | undefined, config: string | undefined): { stack: string; path: string } {
     if (!stack) this.fail(`--stack is required\n\n${this.usage}`, 2);
     if (!/^[A-Za-z0-9._-]+$/.test(stack)) this.fail(`--stack '${stack}': expected letters, digits, '.', '_' or '-'`, 2);
-    const path = config ?? join(CHECKOUT, `Pulumi.${stack}.yaml`);
+    const path = config === undefined ? join(CHECKOUT, `Pulumi.${stack}.yaml`) : userPath(config);
     if (!existsSync(path)) this.fail(`--config: '${path}' does not exist`, 2);
     return { stack, path };
   }
@@ -56,7 +71,11 @@ export class StackCommand {
   run(main: () => Promise<number>): void {
     main().then(
       (code) => process.exit(code),
-      (err: unknown) => this.fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1),
+      (err: unknown) => {
+        // The directory changed between the check and the write: still the user's to fix.
+        if (err instanceof OutDirError) this.fail(err.message, 2);
+        this.fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1);
+      },
     );
   }
 }
