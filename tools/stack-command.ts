@@ -56,11 +56,22 @@ export class StackCommand {
   /** Evaluates the stack offline; a configuration mistake ends it with exit 2, nothing written. */
   async evaluate(stack: string, path: string): Promise<Evaluation> {
     // Loaded only now: the Pulumi SDK takes a second to load, which --help and usage errors skip.
-    const [{ evaluate }, { readProjectName, readStackConfig }] = await Promise.all([import("./render/evaluate"), import("./render/stack-file")]);
+    const [{ evaluate }, { readProjectName, readStackConfig }, { StackFileError }] = await Promise.all([
+      import("./render/evaluate"),
+      import("./render/stack-file"),
+      import("./render/stack-file-error"),
+    ]);
     const project = readProjectName(join(CHECKOUT, "Pulumi.yaml"));
+    let config;
+    try {
+      config = readStackConfig(path);
+    } catch (err) {
+      if (err instanceof StackFileError) this.fail(`${path} is not a valid stack file:\n${err.message}\n(nothing written)`, 2);
+      throw err;
+    }
     process.stderr.write(`${this.prog}: evaluating ${project}/${stack} from ${path}\n`);
     try {
-      return await evaluate(project, stack, readStackConfig(path));
+      return await evaluate(project, stack, config);
     } catch (err) {
       if (err instanceof ConfigError) this.fail(`${err.message}\n(nothing written)`, 2);
       throw err;

@@ -254,6 +254,23 @@ describe("render with a bad stack config", () => {
     expect(readFileSync(join(out, "plan.json"), "utf8")).toBe("old");
   });
 
+  it("a tab-indented stack file: exit 2, FILE:LINE:COLUMN and what is wrong, no trace, --out untouched", () => {
+    const config = join(work, "tab.yaml");
+    writeFileSync(config, readFileSync(join(ROOT, "Pulumi.dev.yaml"), "utf8").replace("  canfar:flavor:", "\tcanfar:flavor:"));
+    const line = readFileSync(config, "utf8").split("\n").findIndex((l) => l.startsWith("\tcanfar:flavor:")) + 1;
+    const out = join(work, "kept-tab");
+    mkdirSync(out);
+    writeFileSync(join(out, ".canfar-batch-render"), "");
+    const result = render(["--stack", "dev", "--config", config, "--out", out]);
+    process.stdout.write(`\n--- npm run render -- --stack dev --config tab.yaml (a tab-indented stack file)\nexit ${result.status}\n${result.stderr}`);
+    expect(result.status).toBe(2);
+    const [head, problem, more, ...rest] = result.stderr.split("\n");
+    expect([head, problem]).toEqual([`render: ${config} is not a valid stack file:`, `${config}:${line}:1: a tab indents this line; YAML indents with spaces only`]);
+    expect(more).toMatch(/^\(and \d+ more after it, which may all follow from it: fix this one first\)$/);
+    expect(rest).toEqual(["(nothing written)", ""]);
+    expect(readdirSync(out)).toEqual([".canfar-batch-render"]);
+  });
+
   it("exits 2 with usage for a missing --out, and --help explains the outputs", () => {
     const missingOut = render(["--stack", "dev"]);
     expect(missingOut.status).toBe(2);
