@@ -17,7 +17,8 @@ configuration, and writes what \`pulumi up\` would declare, without a cloud or t
   ssh/<step>/...       the files provisioning delivers over SSH, as delivered
 
 Options:
-  --stack <name>    stack name (reads Pulumi.<name>.yaml unless --config is given)
+  --stack <name>    stack name, or ORG/PROJECT/STACK as PULUMI_STACK holds it (reads
+                    Pulumi.<name>.yaml unless --config is given)
   --config <file>   stack configuration file to use instead of Pulumi.<stack>.yaml
   --out <dir>       output directory, relative to where you run npm; replaced as a whole
                     only when the render succeeds, and only if it is new, empty or an

@@ -4,6 +4,9 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ConfigError } from "../config/config-error";
 import type { Evaluation } from "./render/evaluate";
 import { OutDirError, outDirProblem, userPath, type OutDirContext } from "./render/out-dir";
+import { readProjectName, readStackConfig } from "./render/stack-file";
+import { StackFileError } from "./render/stack-file-error";
+import { optionsNpmTook, stackNameOf, stacksIn } from "./stack-name";
 
 /** The checkout the commands run from. */
 export const CHECKOUT = join(__dirname, "..");
@@ -23,6 +26,13 @@ export class StackCommand {
 
   /** node:util's parseArgs, a mistake reported with the usage and exit 2. */
   parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T) {
+    // `help` aside: npm's own --help is npm's to answer.
+    const took = optionsNpmTook(Object.keys(options).filter((o) => o !== "help"), argv);
+    if (took.length > 0) {
+      const names = took.map((o) => `--${o}`);
+      const listed = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+      this.fail(`npm took ${listed} for its own settings, so this command never saw ${took.length === 1 ? "it" : "them"}: put \`--\` between \`npm run ${this.prog}\` and the options, as in \`npm run ${this.prog} -- --stack dev ...\``, 2);
+    }
     try {
       return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
     } catch (err) {
@@ -45,22 +55,29 @@ export class StackCommand {
   }
 
   /** The stack file to read: --config, or Pulumi.<stack>.yaml; it must exist. */
-  configPath(stack: string | undefined, config: string | undefined): { stack: string; path: string } {
-    if (!stack) this.fail(`--stack is required\n\n${this.usage}`, 2);
-    if (!/^[A-Za-z0-9._-]+$/.test(stack)) this.fail(`--stack '${stack}': expected letters, digits, '.', '_' or '-'`, 2);
-    const path = config === undefined ? join(CHECKOUT, `Pulumi.${stack}.yaml`) : userPath(config);
-    if (!existsSync(path)) this.fail(`--config: '${path}' does not exist`, 2);
+  configPath(given: string | undefined, config: string | undefined): { stack: string; path: string } {
+    if (!given) this.fail(`--stack is required\n\n${this.usage}`, 2);
+    const named = stackNameOf(given, readProjectName(join(CHECKOUT, "Pulumi.yaml")));
+    if ("problem" in named) this.fail(named.problem, 2);
+    const { stack } = named;
+    if (config !== undefined) {
+      const path = userPath(config);
+      if (!existsSync(path)) this.fail(`--config: '${path}' does not exist`, 2);
+      return { stack, path };
+    }
+    const path = join(CHECKOUT, `Pulumi.${stack}.yaml`);
+    if (!existsSync(path)) {
+      const stacks = stacksIn(CHECKOUT);
+      const here = stacks.length === 0 ? "there is no stack file here" : `the stacks here are ${stacks.join(", ")}`;
+      this.fail(`--stack '${given}': '${path}' does not exist; ${here} (or give a stack file with --config)`, 2);
+    }
     return { stack, path };
   }
 
   /** Evaluates the stack offline; a configuration mistake ends it with exit 2, nothing written. */
   async evaluate(stack: string, path: string): Promise<Evaluation> {
     // Loaded only now: the Pulumi SDK takes a second to load, which --help and usage errors skip.
-    const [{ evaluate }, { readProjectName, readStackConfig }, { StackFileError }] = await Promise.all([
-      import("./render/evaluate"),
-      import("./render/stack-file"),
-      import("./render/stack-file-error"),
-    ]);
+    const { evaluate } = await import("./render/evaluate");
     const project = readProjectName(join(CHECKOUT, "Pulumi.yaml"));
     let config;
     try {

@@ -13,9 +13,9 @@ const TSX = join(ROOT, "node_modules", ".bin", "tsx");
  * The render as `npm run render` starts it: from the checkout, with INIT_CWD saying where the
  * user was (the checkout itself unless said).
  */
-function render(args: string[], opts: { checkout?: string; initCwd?: string } = {}) {
+function render(args: string[], opts: { checkout?: string; initCwd?: string; env?: Record<string, string> } = {}) {
   const checkout = opts.checkout ?? ROOT;
-  const env = { ...process.env, INIT_CWD: opts.initCwd ?? checkout };
+  const env = { ...process.env, INIT_CWD: opts.initCwd ?? checkout, ...opts.env };
   return spawnSync(TSX, [join(checkout, "tools", "render.ts"), ...args], { encoding: "utf8", cwd: checkout, env, timeout: 120_000 });
 }
 
@@ -246,8 +246,10 @@ describe("render with a bad stack config", () => {
     // An earlier render, which a successful render would replace.
     writeFileSync(join(out, ".canfar-batch-render"), "");
     writeFileSync(join(out, "plan.json"), "old");
-    const result = render(["--stack", "dev", "--config", config, "--out", out]);
+    // The stack as PULUMI_STACK names it in CI: the last part is the stack.
+    const result = render(["--stack", "my-org/canfar-batch/dev", "--config", config, "--out", out]);
     expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`render: evaluating canfar-batch/dev from ${config}\n`);
     expect(result.stderr).toContain("canfar:flavor: 'p8-12gb' has no ephemeral disk");
     expect(result.stderr).toContain("canfar:sshIngressCidrs[0]: '0.0.0.0/0' opens SSH to the whole Internet");
     expect(readdirSync(out).sort()).toEqual([".canfar-batch-render", "plan.json"]);
@@ -282,10 +284,28 @@ describe("render with a bad stack config", () => {
     expect(help.stdout).toContain("--detail          also draw the full resource graph");
   });
 
-  it("exits 2 for a stack without a config file", () => {
+  it("exits 2 for a stack without a config file, naming the stacks there are", () => {
     const result = render(["--stack", "nosuchstack", "--out", join(work, "none")]);
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain("Pulumi.nosuchstack.yaml' does not exist");
+    expect(result.stderr).toBe(
+      `render: --stack 'nosuchstack': '${join(ROOT, "Pulumi.nosuchstack.yaml")}' does not exist; the stacks here are dev, self-hosted (or give a stack file with --config)\n`,
+    );
+    expect(existsSync(join(work, "none"))).toBe(false);
+  });
+
+  it("exits 2 for another project's ORG/PROJECT/STACK", () => {
+    const result = render(["--stack", "my-org/other-project/dev", "--out", join(work, "none")]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("render: --stack 'my-org/other-project/dev' is a stack of project 'other-project'; this checkout is project 'canfar-batch' (Pulumi.yaml)\n");
+  });
+
+  it("`npm run render --stack dev --out out` (the `--` forgotten): says npm took the options", () => {
+    // What npm hands the tool then: its settings npm_config_stack and npm_config_out, the values as arguments.
+    const result = render(["dev", "none"], { initCwd: work, env: { npm_config_stack: "true", npm_config_out: "true" } });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      "render: npm took --stack and --out for its own settings, so this command never saw them: put `--` between `npm run render` and the options, as in `npm run render -- --stack dev ...`\n",
+    );
     expect(existsSync(join(work, "none"))).toBe(false);
   });
 });
