@@ -273,6 +273,27 @@ describe("render with a bad stack config", () => {
     expect(readdirSync(out)).toEqual([".canfar-batch-render"]);
   });
 
+  it("a public key wrapped over two lines: exit 2 naming canfar:sshPublicKey, --out untouched", () => {
+    const dev = readFileSync(join(ROOT, "Pulumi.dev.yaml"), "utf8");
+    const line = /^  canfar:sshPublicKey: (ssh-ed25519) (\S+) (\S+)$/m.exec(dev);
+    expect(line).not.toBeNull();
+    const [whole, type, b64, comment] = line as unknown as [string, string, string, string];
+    // As a mail or a narrow terminal breaks it: the base64 goes on, indented, on the next line.
+    const config = join(work, "wrapped.yaml");
+    writeFileSync(config, dev.replace(whole, `  canfar:sshPublicKey: ${type} ${b64.slice(0, 40)}\n    ${b64.slice(40)} ${comment}`));
+    const out = join(work, "kept-wrapped");
+    mkdirSync(out);
+    writeFileSync(join(out, ".canfar-batch-render"), "");
+    const result = render(["--stack", "dev", "--config", config, "--out", out]);
+    process.stdout.write(`\n--- npm run render -- --stack dev --config wrapped.yaml (a public key wrapped over two lines)\nexit ${result.status}\n${result.stderr}`);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      "\n  - canfar:sshPublicKey: has a space inside its base64 (was it wrapped over two lines?); expected the whole key on one line, as `cat ~/.ssh/id_ed25519.pub` prints it\n",
+    );
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(readdirSync(out)).toEqual([".canfar-batch-render"]);
+  });
+
   it("exits 2 with usage for a missing --out, and --help explains the outputs", () => {
     const missingOut = render(["--stack", "dev"]);
     expect(missingOut.status).toBe(2);
