@@ -54,6 +54,8 @@ describe("npm run render", () => {
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toContain(`render: 61 resources, 36 files written to ${out}\n`);
     expect(existsSync(join(out, "plan.json"))).toBe(true);
+    // The example's own values: a warning, not a failure (config/placeholders.ts).
+    expect(result.stderr).toContain("values are still the example stack's placeholders");
     expect(readFileSync(join(out, ".canfar-batch-render"), "utf8")).toMatch(/^Written by `npm run render`/);
   });
 
