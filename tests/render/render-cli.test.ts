@@ -260,8 +260,8 @@ describe("render with a bad stack config", () => {
 
   it("a tab-indented stack file: exit 2, FILE:LINE:COLUMN and what is wrong, no trace, --out untouched", () => {
     const config = join(work, "tab.yaml");
-    writeFileSync(config, readFileSync(join(ROOT, "Pulumi.dev.yaml"), "utf8").replace("  canfar:flavor:", "\tcanfar:flavor:"));
-    const line = readFileSync(config, "utf8").split("\n").findIndex((l) => l.startsWith("\tcanfar:flavor:")) + 1;
+    writeFileSync(config, readFileSync(join(ROOT, "Pulumi.dev.yaml"), "utf8").replace("  canfar:network:", "\tcanfar:network:"));
+    const line = readFileSync(config, "utf8").split("\n").findIndex((l) => l.startsWith("\tcanfar:network:")) + 1;
     const out = join(work, "kept-tab");
     mkdirSync(out);
     writeFileSync(join(out, ".canfar-batch-render"), "");

@@ -28,7 +28,7 @@ describe("a stack file that is not YAML: FILE:LINE:COLUMN and what is wrong", ()
 
   it("a key missing its colon", () => {
     expect(problemsOf("config:\n  canfar:flavor c2-7.5gb-30\n  canfar:network: my-net\n")).toEqual([
-      "FILE:2:3: Implicit keys need to be on a single line; is a ': ' missing after a key?",
+      "FILE:2:3: 'canfar:flavor' is followed by a value without ': ' between them; write `canfar:flavor: ...`",
     ]);
   });
 
@@ -42,11 +42,15 @@ describe("a stack file that is not YAML: FILE:LINE:COLUMN and what is wrong", ()
 
   it("the first problem, and how many follow (one tab makes every later line look misplaced)", () => {
     const dev = readFileSync(join(__dirname, "..", "..", "Pulumi.dev.yaml"), "utf8");
-    const problems = problemsOf(dev.replace("  canfar:flavor:", "\tcanfar:flavor:"));
+    const problems = problemsOf(dev.replace("  canfar:network:", "\tcanfar:network:"));
     expect(problems[0]).toMatch(/^FILE:\d+:1: a tab indents this line; YAML indents with spaces only$/);
     expect(problems[1]).toMatch(/^\(and \d+ more after it, which may all follow from it: fix this one first\)$/);
     expect(problems).toHaveLength(2);
-    expect(problemsOf(dev.replace("canfar:flavor: ", "canfar:flavor "))).toEqual([expect.stringMatching(/^FILE:\d+:3: .*; is a ': ' missing after a key\?$/)]);
+    // The parser reports a missing ': ' lines later, where the map goes on: the line itself is named.
+    const line = dev.split("\n").findIndex((l) => l.startsWith("  canfar:network: ")) + 1;
+    expect(problemsOf(dev.replace("canfar:network: ", "canfar:network "))).toEqual([
+      `FILE:${line}:3: 'canfar:network' is followed by a value without ': ' between them; write \`canfar:network: ...\``,
+    ]);
   });
 
   it("a document or a config section that is not a map", () => {

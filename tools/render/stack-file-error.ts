@@ -34,6 +34,18 @@ function explain(error: YAMLError, text: string): string {
   }
 }
 
+/**
+ * Lines that read `canfar:network my-net`: a key and its value without the ': ' between
+ * them. The parser takes such a line for part of a longer text and reports the error lines
+ * later, where the map goes on; this names the line the user has to fix.
+ */
+function missingColons(text: string, path: string): string[] {
+  return text.split("\n").flatMap((line, i) => {
+    const m = /^(\s+)([A-Za-z][\w-]*:[A-Za-z]\w*)\s+[^\s#:]/.exec(line);
+    return m ? [`${path}:${i + 1}:${(m[1] as string).length + 1}: '${m[2]}' is followed by a value without ': ' between them; write \`${m[2]}: ...\``] : [];
+  });
+}
+
 /** The YAML document in `text`, or a StackFileError naming every syntax problem by line and column. */
 export function parseYamlFile(text: string, path: string): unknown {
   const lines = new LineCounter();
@@ -46,6 +58,8 @@ export function parseYamlFile(text: string, path: string): unknown {
   // every later line "not at the same column". The first is the one to fix.
   const [first, ...rest] = doc.errors;
   if (first !== undefined) {
+    const colons = missingColons(text, path);
+    if (colons.length > 0) throw new StackFileError(colons);
     const more = rest.length === 0 ? [] : [`(and ${rest.length} more after it, which may all follow from it: fix this one first)`];
     throw new StackFileError([`${at(first.pos[0])}: ${explain(first, text)}`, ...more]);
   }
