@@ -218,7 +218,7 @@ describe("a corpus of broken stack files, each rendered with npm run render", ()
   beforeAll(async () => {
     broken = await renderAll(BROKEN.map((c, i) => writeStack(`broken-${i}`, c.edit)));
     good = await renderAll(GOOD.map((c, i) => writeStack(`good-${i}`, c.edit)));
-  }, 1_200_000);
+  }, 1_800_000);
 
   it("has at least 60 cases and touches every key", async () => {
     const { KNOWN_KEYS } = await import("../../config/schema");
