@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { REPO_ROOT } from "../lib/repo-root";
 import { parseCidr } from "../domain/cidr";
+import { POOL_PASSWORD_MAX } from "../domain/batch-system";
 import { DISTROS, type Distro } from "../domain/distro";
 
 /*
@@ -116,8 +117,6 @@ export function htcondorRepository(distro: Distro): Record<string, unknown> {
 
 // RFC 1123 label: what Nova and cloud-init accept as a host name, and HTCondor as a machine name.
 const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-// condor's store_cred reads at most this many characters of a pool password.
-const MAX_PASSWORD_LENGTH = 255;
 
 function isHostName(text: string): boolean {
   return text.length <= 253 && text.split(".").every((label) => DNS_LABEL.test(label)) && !/^[0-9.]+$/.test(text);
@@ -151,8 +150,8 @@ function validate(args: PoolUserDataArgs): void {
   if (!/^[\x20-\x7e]+$/.test(args.poolPassword)) {
     throw new Error("poolPassword: expected printable ASCII characters only (no line breaks or control characters)");
   }
-  if (args.poolPassword.length > MAX_PASSWORD_LENGTH) {
-    throw new Error(`poolPassword: expected at most ${MAX_PASSWORD_LENGTH} characters (HTCondor reads no more)`);
+  if (args.poolPassword.length > POOL_PASSWORD_MAX) {
+    throw new Error(`poolPassword: expected at most ${POOL_PASSWORD_MAX} characters (HTCondor reads no more)`);
   }
   if (args.hostKey !== undefined) {
     if (!/^-----BEGIN OPENSSH PRIVATE KEY-----/.test(args.hostKey.privateKey)) {
