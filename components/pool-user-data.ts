@@ -5,6 +5,7 @@ import { stringify } from "yaml";
 import { REPO_ROOT } from "../lib/repo-root";
 import { parseCidr } from "../domain/cidr";
 import { POOL_PASSWORD_MAX } from "../domain/batch-system";
+import { hostKeyCloudConfig } from "./host-key-cloud-config";
 import { DISTROS, type Distro } from "../domain/distro";
 
 /*
@@ -257,14 +258,7 @@ export function renderPoolUserData(args: PoolUserDataArgs): string {
     preserve_hostname: false,
     hostname: args.hostname,
     prefer_fqdn_over_hostname: false,
-    ...(args.hostKey
-      ? {
-          ssh_deletekeys: true,
-          // Only the given key: cloud-init generates a type only where no key of it exists (the schema refuses []).
-          ssh_genkeytypes: ["ed25519"],
-          ssh_keys: { ed25519_private: args.hostKey.privateKey, ed25519_public: args.hostKey.publicKey },
-        }
-      : {}),
+    ...(args.hostKey ? hostKeyCloudConfig(args.hostKey) : {}),
     write_files: [
       { path: POOL_CONFIG_FILE, content: poolCondorConfig(args), permissions: "0644", owner: "root:root" },
       { path: POOL_PASSWORD_FILE, content: args.poolPassword, permissions: "0600", owner: "root:root" },
