@@ -6,7 +6,7 @@ import { isAnywhere, parseCidr } from "../domain/cidr";
 import { DEFAULT_USER, DISTROS, inferDistro, type Distro } from "../domain/distro";
 import type { FloatingIpChoice } from "../domain/floating-ip";
 import { SUBMIT_MODES } from "../domain/submit-mode";
-import { BATCH_SYSTEMS, MAX_WORKERS, POOL_PASSWORD_MIN, batchSystemProblems } from "../domain/batch-system";
+import { BATCH_SYSTEMS, MAX_WORKERS, POOL_PASSWORD_MAX, POOL_PASSWORD_MIN, batchSystemProblems } from "../domain/batch-system";
 import { isSystemAccount, USER_NAME_ERE } from "../domain/user-name";
 import { isVospacePath } from "../domain/vospace";
 import { listItemProblems, valueProblem } from "./value-checks";
@@ -174,6 +174,8 @@ const schema = z
     poolPassword: z
       .string()
       .min(POOL_PASSWORD_MIN, { error: `expected at least ${POOL_PASSWORD_MIN} characters; make one with \`openssl rand -base64 32 | pulumi config set --secret canfar:poolPassword\`` })
+      // What the pool's user-data can hold: condor_store_cred reads no more.
+      .max(POOL_PASSWORD_MAX, { error: `expected at most ${POOL_PASSWORD_MAX} characters (HTCondor reads no more of a pool password); \`openssl rand -base64 32\` makes one of 44` })
       // HTCondor reads the pool password from a file up to its first line break; white space
       // at either end would be a different password on different nodes' tools.
       .regex(/^[\x21-\x7e]+$/, { error: "expected printable ASCII without spaces (`openssl rand -base64 32` makes one)" })

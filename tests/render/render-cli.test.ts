@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { missing } from "../support/requirements";
 
 const ROOT = join(__dirname, "..", "..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
@@ -172,16 +171,6 @@ describe("npm run render --stack self-hosted", () => {
 
   it("never writes a secret: secure values appear as [secret]", () => {
     expectNoSecret(out);
-  });
-
-  // The build VM's user-data is left out: its `ssh_genkeytypes: []` (components/cloud-init.ts)
-  // is refused by cloud-init 22.4's schema ("too short"), a finding reported, not changed
-  // here (changing it would replace every stack's build VM).
-  it.skipIf(missing({ commands: ["cloud-init"] }))("each pool member's rendered user-data passes the real `cloud-init schema`", () => {
-    for (const file of roles.slice(1)) {
-      const check = spawnSync("cloud-init", ["schema", "--config-file", join(out, "cloud-init", file)], { encoding: "utf8" });
-      expect(check.stdout + check.stderr, file).toContain("Valid cloud-config");
-    }
   });
 });
 
