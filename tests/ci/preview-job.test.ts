@@ -38,6 +38,13 @@ async function job(args: string[], name: string) {
   return { ...r, comment: text };
 }
 
+/** The example stack with canfar:flavor set (the example leaves it at its default, commented out). */
+function withFlavor(stack: string, flavor: string): string {
+  const edited = stack.replace(/^config:\n/m, `config:\n  canfar:flavor: ${flavor}\n`);
+  if (edited === stack) throw new Error("the example stack has no config: section");
+  return edited;
+}
+
 describe("tools/ci/preview-job.sh", () => {
   beforeAll(() => {
     copyCheckout(good);
@@ -45,7 +52,7 @@ describe("tools/ci/preview-job.sh", () => {
     mkdirSync(fakes);
     // The edited checkout: a p* flavor the config refuses, and a stack the good one lacks.
     const dev = readFileSync(join(good, "Pulumi.dev.yaml"), "utf8");
-    writeFileSync(join(edited, "Pulumi.dev.yaml"), dev.replace("canfar:flavor: c2-7.5gb-30", "canfar:flavor: p2-3gb"));
+    writeFileSync(join(edited, "Pulumi.dev.yaml"), withFlavor(dev, "p2-3gb"));
     writeFileSync(join(edited, "Pulumi.ci-new.yaml"), dev);
   }, 120_000);
 
