@@ -93,7 +93,7 @@ describe("renderSubmitFile", () => {
   it("sends the pipeline's parts with each job (transfer_input_files), once, only when given", () => {
     const text = renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30", transferInputFiles: PIPELINE_PARTS });
     expect(text.match(/^transfer_input_files.*$/gm)).toEqual([
-      "transfer_input_files = catalogue-settings.bash, catalogue-transfer.bash, catalogue-extract.bash",
+      "transfer_input_files = catalogue-settings.bash, catalogue-transfer.bash, catalogue-headers.bash, catalogue-extract.bash, catalogue-check.bash",
     ]);
     expect(renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30", transferInputFiles: [] })).not.toMatch(/transfer_input_files/);
   });
