@@ -48,7 +48,8 @@ describe("renderSubmitFile", () => {
           ifThenElse(ExitCode == 4, "decompression failed (funpack: corrupt or not a FITS file)", \\
           ifThenElse(ExitCode == 5, "source extraction failed (source-extractor)", \\
           ifThenElse(ExitCode == 6, "upload failed (nothing is left at the destination)", \\
-          "see the job's .err file"))))))))
+          ifThenElse(ExitCode == 7, "catalogue check failed (blank or implausible: nothing is stored)", \\
+          "see the job's .err file")))))))))
 
       queue arguments from (
       1056215p

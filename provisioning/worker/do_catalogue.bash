@@ -34,8 +34,7 @@ readonly EXIT_CHECK=7
 # report progress, few enough that starting funpack and source-extractor stays cheap.
 readonly CHUNKS_PER_JOB=2
 readonly VOS_RE='^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_.+-]+)*$'
-readonly PARTS=(catalogue-settings.bash catalogue-transfer.bash catalogue-headers.bash catalogue-extract.bash
-  catalogue-check.bash)
+readonly PARTS=(catalogue-settings.bash catalogue-transfer.bash catalogue-headers.bash catalogue-extract.bash catalogue-check.bash)
 
 # The state the steps share, set once each (the functions say which they read and set):
 id=""                # the exposure, from the argument
