@@ -12,8 +12,8 @@
 # shellcheck disable=SC2154
 
 readonly FITS_BLOCK=2880
-# Header blocks read at first per HDU: a processed MegaCam CCD's header fits in about ten;
-# a longer one is read again with twice as many.
+# Header blocks read at first per HDU (576 cards, 46 KB); a longer header is read again
+# with twice as many, so any length works, a long one at the cost of another dd.
 readonly HEADER_BLOCKS=16
 
 # Writes the header cards of every HDU of the compressed exposure to file $1, one card a
@@ -140,7 +140,6 @@ function number(key, h,    v) {
   return v ~ /^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$/ ? v : ""
 }
 function hv(key, h) { return (h SUBSEP key) in kv ? kv[h, key] : "" }
-function text(key, h) { return (h SUBSEP key) in kv ? kv[h, key] : ((0 SUBSEP key) in kv ? kv[0, key] : "") }
 function from(key, h) {
   if (!((h SUBSEP key) in kv)) primary = primary (primary == "" ? "" : ", ") key
   return ""
@@ -171,7 +170,9 @@ $0 != "END" {
   else next
   if (axes + 0 < 2 || pixels <= 0) next
   ext = ++images
-  name = text("EXTNAME", h)
+  # EXTNAME goes into a tab-separated line and the catalogue: header text, so kept tame.
+  name = hv("EXTNAME", h)
+  gsub(/[^A-Za-z0-9_.+-]/, "?", name)
   c = number("PHOT_C", h); t = number("EXPTIME", h); k = number("PHOT_K", h); a = number("AIRMASS", h)
   label = "EXT_NUMBER " ext (name == "" ? "" : " (" name ")")
   primary = ""

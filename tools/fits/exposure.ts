@@ -38,6 +38,8 @@ export interface ExposureOptions {
    * one zero point for all CCDs. null writes none, as in a raw (`o`) file.
    */
   photometry?: Photometry | null;
+  /** More cards for CCD `ccd`'s header, after the others (tests of header readers). */
+  extraCards?: (ccd: number) => Card[];
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -200,7 +202,7 @@ export async function writeExposure(o: ExposureOptions): Promise<ExposureResult>
       }
       const pixels = renderCcd(field, stars, table, seed ^ 0x5bd1e995);
       const raw = join(work, `ccd${ccd}.fits`);
-      writeFileSync(raw, Buffer.concat([primaryOnly, headerBytes(extensionCards(o, ccd, wcs, photometry === null ? [] : photometryCards(photometry, ccd)))]));
+      writeFileSync(raw, Buffer.concat([primaryOnly, headerBytes([...extensionCards(o, ccd, wcs, photometry === null ? [] : photometryCards(photometry, ccd)), ...(o.extraCards?.(ccd) ?? [])])]));
       appendFileSync(raw, pixels);
       appendFileSync(raw, dataPadding(pixels.length));
       const packing = fpackExtension(raw, join(work, `ccd${ccd}.fz`));
