@@ -9,7 +9,8 @@ import { Catalogue, EXIT, readCatalogue, readStars, runPipeline, tempDir, TOOLS 
 // The headers as they may come: a CCD header longer than the 16 blocks read at first (600
 // COMMENT cards), a keyword in the CCD's header winning over the primary's (EXPTIME), one
 // only in the primary (AIRMASS), a CCD without PHOT_K (no airmass term), and odd characters
-// in EXTNAME, which goes into a tab-separated line and the catalogue.
+// in EXTNAME, which goes into a tab-separated line and the catalogue. And SATURATE, which
+// SExtractor reads from each CCD's header itself: low on the second CCD only.
 const why = missing({ commands: TOOLS });
 const ID = "3000301p";
 
@@ -36,7 +37,8 @@ describe.skipIf(why)("zero points from headers of every shape", () => {
             { key: "EXPTIME", value: 50 },
           ]
         : [{ key: "PHOT_C", value: 26.0 }, { key: "EXTNAME", value: "ccd 01;rm" }];
-    await writeExposure({ id: ID, outDir: source, ccds: 2, width: 1024, height: 2048, seed: 31, starsPerCcd: 80, exptime: 300, airmass: 1.2, photometry: null, extraCards: extra });
+    await writeExposure({ id: ID, outDir: source, ccds: 2, width: 1024, height: 2048, seed: 31, starsPerCcd: 80, exptime: 300, airmass: 1.2, photometry: null, extraCards: extra,
+      saturate: (ccd) => (ccd === 0 ? 65000 : 3000) });
     const r = runPipeline(ID, { CATALOGUE_SOURCE: source, CATALOGUE_DEST: dest, CATALOGUE_JOBS: "2" });
     stderr = r.stderr;
     expect(r.status, r.stderr).toBe(EXIT.ok);
@@ -55,6 +57,13 @@ describe.skipIf(why)("zero points from headers of every shape", () => {
       "# zero point: EXT_NUMBER 2 (ccd?01?rm): MAG_ZEROPOINT 32.1928 = PHOT_C 26 + 2.5 log10(EXPTIME 300), no airmass term (PHOT_K or AIRMASS missing) " +
         "(Elixir calibration; EXPTIME from the primary header); SEEING_FWHM 0.650 (IQMEASUR of the primary header)",
     ]);
+  });
+
+  it("flags saturated stars (FLAGS bit 4) by each CCD's own SATURATE: on the second CCD, never on the first", () => {
+    const col = (n: string): number => cat.columns.indexOf(n);
+    const saturated = (ext: number): number => cat.rows.filter((r) => r[col("EXT_NUMBER")] === ext && (r[col("FLAGS")] & 4) !== 0).length;
+    expect(saturated(1)).toBe(0);
+    expect(saturated(2)).toBeGreaterThan(5);
   });
 
   it("applies them: MAG_AUTO minus the stars' instrumental magnitude is each CCD's zero point", () => {

@@ -38,6 +38,8 @@ export interface ExposureOptions {
    * one zero point for all CCDs. null writes none, as in a raw (`o`) file.
    */
   photometry?: Photometry | null;
+  /** SATURATE written into CCD `ccd`'s header, ADU. Default 65000 on every CCD. */
+  saturate?: (ccd: number) => number;
   /** More cards for CCD `ccd`'s header, after the others (tests of header readers). */
   extraCards?: (ccd: number) => Card[];
   onProgress?: (done: number, total: number) => void;
@@ -93,7 +95,7 @@ function extensionCards(o: ExposureOptions, ccd: number, wcs: Wcs, photometry: C
     { key: "EXTNAME", value: `ccd${String(ccd).padStart(2, "0")}` },
     { key: "CCDNUM", value: ccd },
     { key: "GAIN", value: 1.0, comment: "e-/ADU" },
-    { key: "SATURATE", value: 65000, comment: "ADU" },
+    { key: "SATURATE", value: o.saturate?.(ccd) ?? 65000, comment: "ADU" },
     ...photometry,
     { key: "RADESYS", value: "ICRS" },
     { key: "EQUINOX", value: 2000.0 },
