@@ -61,7 +61,9 @@ usage() {
 usage: ${PROG} ID
        ${PROG} --help
 
-Makes the source catalogue ID.cat of CFHT exposure ID and stores it at CATALOGUE_DEST.
+Makes the source catalogue ID.cat of CFHT exposure ID and stores it at CATALOGUE_DEST,
+its magnitudes calibrated with each CCD's Elixir zero point where the header has one
+(a "# zero point:" line per CCD says which), after checking it.
 ID is a CFHT file id: 6-8 digits then one lowercase letter (e.g. 1056213p), matching
 ${ID_PATTERN}.
 
