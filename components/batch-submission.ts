@@ -9,6 +9,7 @@ import type { SubmitCommand } from "../domain/batch-system";
 import { PIPELINE_PARTS } from "../domain/pipeline-parts";
 import { REPO_ROOT } from "../lib/repo-root";
 import { connectionAuth, type SshAuth } from "./ssh-auth";
+import { LOG_BOTH, SAME_AS_UNSET_LOGGING } from "./command-logging";
 
 
 /** What canfar_submit csv1 reads from the environment (the tutorial's sourced RC file). */
@@ -147,8 +148,10 @@ export class BatchSubmission extends pulumi.ComponentResource {
             create: runDir.apply((d) => deliverCommand(d, file)),
             stdin: content,
             triggers: [runHash, pulumi.output(content).apply((c) => sha256(c))],
+            // The command prints nothing on success, and its stdin is never logged.
+            logging: LOG_BOTH,
           },
-          args.dependsOn ? { ...parent, dependsOn: args.dependsOn } : parent,
+          { ...parent, ignoreChanges: [...SAME_AS_UNSET_LOGGING], ...(args.dependsOn ? { dependsOn: args.dependsOn } : {}) },
         ),
     );
 

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
 import { local } from "@pulumi/command";
+import { LOG_BOTH, SAME_AS_UNSET_LOGGING } from "./command-logging";
 
 export interface BuildVmArgs {
   /** Server name as shown in the dashboard. */
@@ -50,8 +51,10 @@ export class BuildVm extends pulumi.ComponentResource {
         create: `printf '%s' "$BASE_IMAGE_ID"`,
         update: `printf '%s' "$PULUMI_COMMAND_STDOUT"`,
         triggers: [args.image, args.cloud],
+        // The pinned id, worth seeing: which base image the server is built from.
+        logging: LOG_BOTH,
       },
-      { parent: this, ignoreChanges: ["environment"] },
+      { parent: this, ignoreChanges: ["environment", ...SAME_AS_UNSET_LOGGING] },
     );
     this.imageId = this.baseImage.stdout;
     this.instance = new openstack.compute.Instance(

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import type { Distro } from "../domain/distro";
 import { REPO_ROOT } from "../lib/repo-root";
+import { hostKeyCloudConfig } from "./host-key-cloud-config";
 import { HTCONDOR_PACKAGES, htcondorRepository } from "./pool-user-data";
 
 /**
@@ -81,13 +82,7 @@ export function renderCloudInit(args: CloudInitArgs): string {
     package_update: true,
     package_upgrade: args.upgrade ?? false,
     packages: unique,
-    ...(args.hostKey
-      ? {
-          ssh_deletekeys: true,
-          ssh_genkeytypes: [],
-          ssh_keys: { ed25519_private: args.hostKey.privateKey, ed25519_public: args.hostKey.publicKey },
-        }
-      : {}),
+    ...(args.hostKey ? hostKeyCloudConfig(args.hostKey) : {}),
     write_files: [...(args.files ?? []), { path: CHECK_TOOLS_PATH, content: CHECK_TOOLS, permissions: "0755" }].map((f) => ({
       path: f.path,
       content: f.content,

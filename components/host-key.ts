@@ -44,6 +44,9 @@ export class HostKey extends pulumi.ComponentResource {
         create: "bash provisioning/local/generate-host-key.sh",
         // An update (the program's command text changed) keeps the key it made.
         update: `printf '%s' "$PULUMI_COMMAND_STDOUT"`,
+        // stdout is the private key: the engine would print every line of it to the console
+        // (and CI logs), which additionalSecretOutputs does not prevent. stderr has only errors.
+        logging: "stderr",
       },
       { parent: this, additionalSecretOutputs: ["stdout"] },
     );

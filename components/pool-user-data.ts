@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { REPO_ROOT } from "../lib/repo-root";
 import { parseCidr } from "../domain/cidr";
+import { POOL_PASSWORD_MAX } from "../domain/batch-system";
+import { hostKeyCloudConfig } from "./host-key-cloud-config";
 import { DISTROS, type Distro } from "../domain/distro";
 
 /*
@@ -116,8 +118,6 @@ export function htcondorRepository(distro: Distro): Record<string, unknown> {
 
 // RFC 1123 label: what Nova and cloud-init accept as a host name, and HTCondor as a machine name.
 const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-// condor's store_cred reads at most this many characters of a pool password.
-const MAX_PASSWORD_LENGTH = 255;
 
 function isHostName(text: string): boolean {
   return text.length <= 253 && text.split(".").every((label) => DNS_LABEL.test(label)) && !/^[0-9.]+$/.test(text);
@@ -151,8 +151,8 @@ function validate(args: PoolUserDataArgs): void {
   if (!/^[\x20-\x7e]+$/.test(args.poolPassword)) {
     throw new Error("poolPassword: expected printable ASCII characters only (no line breaks or control characters)");
   }
-  if (args.poolPassword.length > MAX_PASSWORD_LENGTH) {
-    throw new Error(`poolPassword: expected at most ${MAX_PASSWORD_LENGTH} characters (HTCondor reads no more)`);
+  if (args.poolPassword.length > POOL_PASSWORD_MAX) {
+    throw new Error(`poolPassword: expected at most ${POOL_PASSWORD_MAX} characters (HTCondor reads no more)`);
   }
   if (args.hostKey !== undefined) {
     if (!/^-----BEGIN OPENSSH PRIVATE KEY-----/.test(args.hostKey.privateKey)) {
@@ -258,14 +258,7 @@ export function renderPoolUserData(args: PoolUserDataArgs): string {
     preserve_hostname: false,
     hostname: args.hostname,
     prefer_fqdn_over_hostname: false,
-    ...(args.hostKey
-      ? {
-          ssh_deletekeys: true,
-          // Only the given key: cloud-init generates a type only where no key of it exists (the schema refuses []).
-          ssh_genkeytypes: ["ed25519"],
-          ssh_keys: { ed25519_private: args.hostKey.privateKey, ed25519_public: args.hostKey.publicKey },
-        }
-      : {}),
+    ...(args.hostKey ? hostKeyCloudConfig(args.hostKey) : {}),
     write_files: [
       { path: POOL_CONFIG_FILE, content: poolCondorConfig(args), permissions: "0644", owner: "root:root" },
       { path: POOL_PASSWORD_FILE, content: args.poolPassword, permissions: "0600", owner: "root:root" },

@@ -3,6 +3,7 @@ import { local, remote, types } from "@pulumi/command";
 import { REPO_ROOT } from "../lib/repo-root";
 import { Action, StdinSecret } from "../provisioning/plan";
 import { authSecrets, connectionAuth, type SshAuth } from "./ssh-auth";
+import { LOG_BOTH, SAME_AS_UNSET_LOGGING } from "./command-logging";
 
 export interface ProvisioningArgs {
   /** Address the VM answers SSH on (the floating IP). */
@@ -93,8 +94,12 @@ export class Provisioning extends pulumi.ComponentResource {
                 create: action.command,
                 triggers,
                 ...(action.stdin ? { stdin: pulumi.secret(args.stdin[action.stdin]) } : {}),
+                // Both streams are the scripts' progress (and cadc-get-cert's "DONE" on
+                // stdout); the one that reads a secret (cadc-credentials.sh) takes it on
+                // stdin, which is never logged, and prints no part of it.
+                logging: LOG_BOTH,
               },
-              { ...child, additionalSecretOutputs: ["stdin"] },
+              { ...child, additionalSecretOutputs: ["stdin"], ignoreChanges: [...SAME_AS_UNSET_LOGGING] },
             );
       created.set(action.id, resource);
     }

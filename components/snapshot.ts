@@ -3,6 +3,7 @@ import { local, remote, types } from "@pulumi/command";
 import { shellQuote } from "../lib/shell-quote";
 import { contentTag, PACKAGE_VERSIONS_SCRIPT, QUIESCE_SCRIPT } from "./content-hash";
 import { REPO_ROOT } from "../lib/repo-root";
+import { LOG_BOTH, SAME_AS_UNSET_LOGGING } from "./command-logging";
 
 const SCRIPTS = "provisioning/local";
 // Glance takes minutes to save an image; a poll every 10 s costs nothing and overshoots the
@@ -76,8 +77,10 @@ export class Snapshot extends pulumi.ComponentResource {
         connection: args.connection,
         create: packageVersionsCommand(versionsScript, args.packages),
         triggers,
+        // The versions the image records: no secret, worth seeing.
+        logging: LOG_BOTH,
       },
-      { ...parent, dependsOn: [args.after, copyVersions] },
+      { ...parent, dependsOn: [args.after, copyVersions], ignoreChanges: [...SAME_AS_UNSET_LOGGING] },
     );
     const copy = new remote.CopyToRemote(
       `${name}-copy-quiesce`,
@@ -93,8 +96,10 @@ export class Snapshot extends pulumi.ComponentResource {
         // before an image is made, never on a VM that stays as it is.
         update: "true",
         triggers,
+        // quiesce.sh's report of what it removed; it prints no file's content.
+        logging: LOG_BOTH,
       },
-      { ...parent, dependsOn: [versions, copy] },
+      { ...parent, dependsOn: [versions, copy], ignoreChanges: [...SAME_AS_UNSET_LOGGING] },
     );
 
     const environment: Record<string, pulumi.Input<string>> = {
@@ -148,8 +153,10 @@ export class Snapshot extends pulumi.ComponentResource {
           create: `printf 'pulumi destroy will delete image %s\\n' "$IMAGE_ID"`,
           update: `printf 'pulumi destroy will delete image %s (the one it replaced is kept)\\n' "$IMAGE_ID"`,
           delete: `bash ${SCRIPTS}/delete-image.sh --image "$IMAGE_ID"`,
+          // What destroy will do, and delete-image.sh's progress: ids only.
+          logging: LOG_BOTH,
         },
-        { ...parent, dependsOn: [image] },
+        { ...parent, dependsOn: [image], ignoreChanges: [...SAME_AS_UNSET_LOGGING] },
       );
     }
 
@@ -164,8 +171,10 @@ export class Snapshot extends pulumi.ComponentResource {
           // after a key change, say, without a new image) are the only reasons to run again.
           update: "true",
           triggers: [this.imageId, args.serverId],
+          // delete-server.sh's progress: ids only.
+          logging: LOG_BOTH,
         },
-        { ...parent, dependsOn: [image] },
+        { ...parent, dependsOn: [image], ignoreChanges: [...SAME_AS_UNSET_LOGGING] },
       );
     }
     this.registerOutputs({ imageId: this.imageId, imageName: this.imageName });

@@ -10,6 +10,7 @@ import { shellQuote } from "../lib/shell-quote";
 import { deliverCommand } from "./batch-submission";
 import { poolServer } from "./pool-server";
 import { renderPoolUserData } from "./pool-user-data";
+import { LOG_BOTH, SAME_AS_UNSET_LOGGING } from "./command-logging";
 
 const DRAIN = join(REPO_ROOT, "provisioning", "batch-host", "drain-worker.sh");
 /** Where the drain script lives on the submit node: one place, whatever submissions come and go. */
@@ -75,8 +76,15 @@ export class WorkerGroup extends pulumi.ComponentResource {
     const script = readFileSync(DRAIN, "utf8");
     const staged = new remote.Command(
       `${name}-stage-drain`,
-      { connection: args.submitNode, create: deliverCommand(DRAIN_DIR, "drain-worker.sh"), stdin: script, triggers: [sha256(script), args.submitNodeId] },
-      { ...child, dependsOn: args.submitNodeReady },
+      {
+        connection: args.submitNode,
+        create: deliverCommand(DRAIN_DIR, "drain-worker.sh"),
+        stdin: script,
+        triggers: [sha256(script), args.submitNodeId],
+        // The command prints nothing on success, and its stdin is never logged.
+        logging: LOG_BOTH,
+      },
+      { ...child, dependsOn: args.submitNodeReady, ignoreChanges: [...SAME_AS_UNSET_LOGGING] },
     );
     for (let i = 0; i < args.count; i++) {
       const hostname = workerName(args.namePrefix, i);

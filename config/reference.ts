@@ -1,6 +1,6 @@
 import { effectText } from "./change-effects";
 import { DEFAULTS, KNOWN_KEYS, MAX_RUN_HOURS, NAMESPACE, SECRET_KEYS } from "./schema";
-import { MAX_WORKERS, POOL_PASSWORD_MIN } from "../domain/batch-system";
+import { MAX_WORKERS, POOL_PASSWORD_MAX, POOL_PASSWORD_MIN } from "../domain/batch-system";
 
 /**
  * What each key is for, its default and what changing it after the build does (Magic
@@ -64,7 +64,7 @@ export const REFERENCE: Record<string, KeyReference> = {
   batchSystem: { what: "`canfar` (CANFAR's batch service, from `batchHost`) or `self-hosted` (the stack's own HTCondor pool: a submit node and `workerCount` workers from the worker image; see *Your own HTCondor pool*); each refuses the other's keys", default: code("canfar"), changes: ["build-vm-replaced", "provisioning-from:create-user", "new-image", "pool-created", "new-submission"], note: "to self-hosted (the image gains HTCondor, so a new build VM and image); back to canfar deletes the pool" },
   workerCount: { what: `workers of the self-hosted pool, \`<prefix>-worker-<i>\`: 0 (none, nothing billed for workers) to ${MAX_WORKERS}`, default: `${code(String(DEFAULTS.workerCount))} (self-hosted only)`, changes: ["workers-drained-removed"], note: "fewer workers (2 to 1 here); more workers only adds the new ones" },
   submitNodeFlavor: { what: "flavor of the self-hosted pool's submit node (central manager and schedd; runs no jobs, so a small `p*` flavor will do)", default: "`flavor` (self-hosted only)", changes: ["submit-node-replaced", "new-submission"], note: "the queue of the old node goes with it" },
-  poolPassword: { what: `the self-hosted pool's secret, at least ${POOL_PASSWORD_MIN} characters: \`openssl rand -base64 32 | pulumi config set --secret canfar:poolPassword\``, default: "required for self-hosted", changes: ["submit-node-replaced", "workers-replaced", "new-submission"], note: "every node gets it in its user-data" },
+  poolPassword: { what: `the self-hosted pool's secret, ${POOL_PASSWORD_MIN} to ${POOL_PASSWORD_MAX} printable characters without spaces: \`openssl rand -base64 32 | pulumi config set --secret canfar:poolPassword\``, default: "required for self-hosted", changes: ["submit-node-replaced", "workers-replaced", "new-submission"], note: "every node gets it in its user-data" },
 };
 
 /** The "changing it later" cell: the effects in words, then the note. */

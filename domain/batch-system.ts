@@ -42,6 +42,12 @@ export const MAX_WORKERS = 100;
 /** `openssl rand -base64 32` prints 44 characters; 24 is well above what can be guessed. */
 export const POOL_PASSWORD_MIN = 24;
 
+/**
+ * condor_store_cred reads at most this many characters of a pool password: the config
+ * refuses a longer one by key, and the pool's user-data renderer will not write one.
+ */
+export const POOL_PASSWORD_MAX = 255;
+
 /** One message per key that belongs to the other batch system, among those given. */
 export function batchSystemProblems(system: BatchSystem, given: ReadonlySet<string>): Array<[key: string, message: string]> {
   if (system === "self-hosted") {

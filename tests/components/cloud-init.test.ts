@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CHECK_TOOLS_PATH, CloudInitArgs, renderCloudInit } from "../../components/cloud-init";
 import { missing } from "../support/requirements";
+import { schemaComplaint } from "../support/cloud-init-schema";
 import { renderPoolUserData, type PoolUserDataArgs } from "../../components/pool-user-data";
 
 const VARIANTS: Record<string, CloudInitArgs> = {
@@ -15,6 +16,11 @@ const VARIANTS: Record<string, CloudInitArgs> = {
     distro: "debian",
     extraPackages: ["htop", "source-extractor"],
     files: [{ path: "/etc/canfar-batch/stack", content: "project: x\n# with: 'quotes' and \"double\"\n", permissions: "0600" }],
+  },
+  // As the program renders it for the build VM: with the host key it pins.
+  "ubuntu-with-host-key": {
+    distro: "ubuntu",
+    hostKey: { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9mZmxpbmUtcmVuZGVyLWhvc3Qta2V5LTAwMDAwMDAw" },
   },
 };
 
@@ -76,8 +82,7 @@ describe.skipIf(why)("rendered user-data passes the real `cloud-init schema`", (
   it.each(Object.keys(VARIANTS))("%s", (variant) => {
     const file = join(dir, `${variant}.yaml`);
     writeFileSync(file, renderCloudInit(VARIANTS[variant]));
-    const out = execFileSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
-    expect(out).toContain("Valid cloud-config");
+    expect(schemaComplaint(file)).toBeUndefined();
   });
 
   // The self-hosted pool's two roles, as the program renders them (with a stand-in host key
@@ -98,8 +103,7 @@ describe.skipIf(why)("rendered user-data passes the real `cloud-init schema`", (
   it.each(Object.keys(POOL))("%s", (variant) => {
     const file = join(dir, `${variant}.yaml`);
     writeFileSync(file, renderPoolUserData(POOL[variant] as PoolUserDataArgs));
-    const out = execFileSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
-    expect(out).toContain("Valid cloud-config");
+    expect(schemaComplaint(file)).toBeUndefined();
   });
 
   it("and the check itself rejects a broken document", () => {

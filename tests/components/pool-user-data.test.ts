@@ -15,6 +15,7 @@ import {
 } from "../../components/pool-user-data";
 import { DISTROS } from "../../domain/distro";
 import { missing } from "../support/requirements";
+import { schemaComplaint } from "../support/cloud-init-schema";
 const START_HTCONDOR = join(__dirname, "..", "..", "provisioning", "pool-node", "start-htcondor.sh");
 
 // A made-up pool password: never printed (assertion messages name the argument only).
@@ -185,10 +186,8 @@ describe.skipIf(why)("pool user-data passes the real `cloud-init schema`", () =>
   it.each(cases)("%s", (name, text) => {
     const file = join(dir, `${name.replace(/ /g, "-")}.yaml`);
     writeFileSync(file, text);
-    const r = spawnSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
     // Only cloud-init's verdict is shown on failure: the file itself holds the pool key.
-    expect(`${r.stdout}${r.stderr}`.replace(/\n.*ed25519_private.*\n/g, "\n"), name).toContain("Valid cloud-config");
-    expect(r.status).toBe(0);
+    expect(schemaComplaint(file)?.replace(/\n.*ed25519_private.*\n/g, "\n"), name).toBeUndefined();
   });
 
   it("and the check itself rejects a broken document", () => {

@@ -64,8 +64,8 @@ export interface Catalogue {
   text: string;
 }
 
-/** SExtractor's ASCII_HEAD column lines: "#   7 MAG_AUTO   Kron-like ...". */
-const COLUMN_LINE = /^# +[0-9]+ [A-Za-z]/;
+/** SExtractor's ASCII_HEAD column lines: `#   1 NUMBER   Running object number`. */
+const COLUMN_LINE = /^#\s+\d+\s+(\S+)/;
 
 export function readCatalogue(path: string): Catalogue {
   const text = readFileSync(path, "utf8");
@@ -73,7 +73,9 @@ export function readCatalogue(path: string): Catalogue {
   const rows: number[][] = [];
   const notes: string[] = [];
   for (const line of text.split("\n")) {
-    if (COLUMN_LINE.test(line)) columns.push(line.trim().split(/\s+/)[2]);
+    const column = COLUMN_LINE.exec(line);
+    if (column) columns.push(column[1]);
+    else if (line.startsWith("# canfar-batch ")) continue;
     else if (line.startsWith("#")) notes.push(line);
     else if (line.trim()) rows.push(line.trim().split(/\s+/).map(Number));
   }
@@ -86,6 +88,22 @@ export function withoutZeroPoints(text: string): string {
     .split("\n")
     .filter((l) => !l.startsWith("# zero point:"))
     .join("\n");
+}
+
+/** The pipeline's provenance lines (`# canfar-batch KEY: VALUE`) at the head of a stored catalogue, by key. */
+export function provenance(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^# canfar-batch ([a-z]+): (.*)$/.exec(line);
+    if (!m) break;
+    out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** A stored catalogue without its provenance lines: SExtractor's header and rows, as merged. */
+export function withoutProvenance(text: string): string {
+  return text.replace(/^(# canfar-batch [a-z]+: .*\n)+/, "");
 }
 
 export interface InjectedStar {

@@ -68,7 +68,7 @@ describe("day two: changing a running stack", () => {
     // The state holds the id resolved at the first `up`; today the name resolves to another.
     const older = base.map((r) => (r.name === "build-base-image" ? clone(r) : r));
     (byName(older, "build-base-image").inputs as { environment: Record<string, string> }).environment.BASE_IMAGE_ID = "image-published-last-month";
-    expect(byName(base, "build-base-image").options?.ignoreChanges).toEqual(["environment"]);
+    expect(byName(base, "build-base-image").options?.ignoreChanges).toContain("environment");
     const p = predict(older, base);
     expect(p.steps.filter((s) => s.op !== "same")).toEqual([]);
     const renamed = predict(base, await renderDev({ set: { image: "canfar-ubuntu-22.04" } }));

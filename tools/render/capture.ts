@@ -38,6 +38,8 @@ export interface PlannedOptions {
   protect?: boolean;
   /** Names (same type and parent) the resource was known by before: a rename must not recreate it. */
   aliases?: string[];
+  /** Outputs the state keeps encrypted (a command's stdout that holds a key, say). */
+  additionalSecretOutputs?: string[];
 }
 
 /** One resource as the program declared it, before any cloud saw it. */
@@ -126,6 +128,8 @@ async function plannedOptions(opts: pulumi.ResourceOptions): Promise<PlannedOpti
   // The program gives its old names as `{ name }` aliases (same type, same parent).
   const aliases = (opts.aliases ?? []).flatMap((a) => (typeof a === "object" && a !== null && typeof (a as pulumi.Alias).name === "string" ? [String((a as pulumi.Alias).name)] : []));
   if (aliases.length > 0) out.aliases = aliases;
+  const secretOutputs = (opts as pulumi.CustomResourceOptions).additionalSecretOutputs;
+  if (secretOutputs?.length) out.additionalSecretOutputs = [...secretOutputs];
   return out;
 }
 
