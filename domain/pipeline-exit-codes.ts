@@ -10,4 +10,5 @@ export const PIPELINE_EXIT_CODES: ReadonlyMap<number, string> = new Map([
   [4, "decompression failed (funpack: corrupt or not a FITS file)"],
   [5, "source extraction failed (source-extractor)"],
   [6, "upload failed (nothing is left at the destination)"],
+  [7, "catalogue check failed (blank or implausible: nothing is stored)"],
 ]);

@@ -48,7 +48,8 @@ describe("renderSubmitFile", () => {
           ifThenElse(ExitCode == 4, "decompression failed (funpack: corrupt or not a FITS file)", \\
           ifThenElse(ExitCode == 5, "source extraction failed (source-extractor)", \\
           ifThenElse(ExitCode == 6, "upload failed (nothing is left at the destination)", \\
-          "see the job's .err file"))))))))
+          ifThenElse(ExitCode == 7, "catalogue check failed (blank or implausible: nothing is stored)", \\
+          "see the job's .err file")))))))))
 
       queue arguments from (
       1056215p
@@ -93,7 +94,7 @@ describe("renderSubmitFile", () => {
   it("sends the pipeline's parts with each job (transfer_input_files), once, only when given", () => {
     const text = renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30", transferInputFiles: PIPELINE_PARTS });
     expect(text.match(/^transfer_input_files.*$/gm)).toEqual([
-      "transfer_input_files = catalogue-settings.bash, catalogue-transfer.bash, catalogue-extract.bash",
+      "transfer_input_files = catalogue-settings.bash, catalogue-transfer.bash, catalogue-headers.bash, catalogue-extract.bash, catalogue-check.bash",
     ]);
     expect(renderSubmitFile({ ids: TUTORIAL_IDS, flavor: "c2-7.5gb-30", transferInputFiles: [] })).not.toMatch(/transfer_input_files/);
   });

@@ -66,7 +66,7 @@ function bare(fzPath: string, id: string): Timing {
       execFileSync(
         "source-extractor",
         [join(work, `${id}.fits`), "-c", join(PIPELINE_DIR, "catalogue.sex"), "-PARAMETERS_NAME", join(PIPELINE_DIR, "catalogue.param"),
-          "-FILTER_NAME", join(PIPELINE_DIR, "default.conv"), "-CATALOG_NAME", join(work, `${id}.cat`), "-VERBOSE_TYPE", "QUIET"],
+          "-FILTER_NAME", join(PIPELINE_DIR, "default.conv"), "-STARNNW_NAME", join(PIPELINE_DIR, "default.nnw"), "-CATALOG_NAME", join(work, `${id}.cat`), "-VERBOSE_TYPE", "QUIET"],
         { stdio: "inherit" },
       );
     });

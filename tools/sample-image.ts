@@ -14,7 +14,11 @@ const USAGE = `usage: npm run sample-image -- --id ID --out DIR [options]
 Writes DIR/ID.fits.fz, a synthetic MegaCam-like exposure (primary HDU plus one
 BITPIX 16 / BZERO 32768 image extension per CCD with a TAN WCS, Gaussian stars on a
 Poisson sky, compressed with fpack), and DIR/ID.stars.tsv, the injected stars
-(ext, x, y in FITS 1-based pixels as SExtractor's X_IMAGE/Y_IMAGE, ra, dec, flux, snr).
+(ext, x, y in FITS 1-based pixels as SExtractor's X_IMAGE/Y_IMAGE, ra, dec, flux, snr,
+mag). The headers carry an Elixir-like calibration (tools/fits/photometry.ts): EXPTIME
+300, AIRMASS 1.2 and IQMEASUR in the primary header, PHOT_C 26.4, PHOT_K -0.1 and their
+companions in each CCD's, GAIN and SATURATE too; mag is each star's true magnitude,
+PHOT_C + 2.5 log10(EXPTIME) + PHOT_K (AIRMASS - 1) - 2.5 log10(flux).
 The same options and seed always give the same pixels.
 
   --id ID        CFHT exposure id, digits then one lowercase letter (e.g. 1056213p)

@@ -17,8 +17,9 @@ readonly BIN_LINK="/usr/local/bin/do_catalogue.bash"
 readonly EXECUTABLES=(do_catalogue.bash)
 # The parts do_catalogue.bash sources from its own directory (domain/pipeline-parts.ts) are
 # read, never run: data here.
-readonly DATA_FILES=(catalogue.sex catalogue.param default.conv merge-catalogues.awk
-  catalogue-settings.bash catalogue-transfer.bash catalogue-extract.bash)
+readonly DATA_FILES=(catalogue.sex catalogue.param default.conv default.nnw merge-catalogues.awk
+  catalogue-settings.bash catalogue-transfer.bash catalogue-headers.bash catalogue-extract.bash
+  catalogue-check.bash)
 
 changed=0
 

@@ -103,7 +103,7 @@ find_config() {
     die "${EXIT_INTERNAL}" "no catalogue.sex beside ${script_dir} nor in ${INSTALLED_DIR}: install the pipeline first"
   fi
   local f
-  for f in catalogue.sex catalogue.param default.conv merge-catalogues.awk; do
+  for f in catalogue.sex catalogue.param default.conv default.nnw merge-catalogues.awk; do
     [[ -r "${config_dir}/${f}" ]] || die "${EXIT_INTERNAL}" "missing ${config_dir}/${f}"
   done
 }

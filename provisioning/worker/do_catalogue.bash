@@ -2,19 +2,22 @@
 #
 # do_catalogue.bash ID: the CANFAR batch tutorial's catalogue pipeline for one CFHT MegaCam
 # exposure, made safe to run as one of thousands of HTCondor jobs:
-#   download ID.fits.fz (cadcget, or a local directory) -> unpack (funpack) -> detect sources
-#   (source-extractor, the CCDs in parallel over the cores) -> one catalogue, headed by
-#   what made it -> upload it whole as ID.P.cat, P the pipeline's identity (ID.cat when run
-#   by hand without one) (vcp + vmv, or a local directory), or leave nothing there.
+#   download ID.fits.fz (cadcget, or a local directory) -> read each CCD's zero point from
+#   its header -> unpack (funpack) -> detect sources (source-extractor, the CCDs in parallel
+#   over the cores) -> one catalogue, checked, headed by what made it -> upload it whole as
+#   ID.P.cat, P the pipeline's identity (ID.cat when run by hand without one) (vcp + vmv, or
+#   a local directory), or leave nothing there.
 # A job whose pipeline already stored ID.P.cat does nothing: a released or re-run job never
 # does the work twice.
 # Run `do_catalogue.bash --help` for the settings and exit codes.
 #
 # This file holds the constants, the shared state, the messages, the cleanup and the order of
-# the steps; the steps themselves are in three parts beside it, sourced at start:
+# the steps; the steps themselves are in parts beside it, sourced at start:
 #   catalogue-settings.bash  arguments, settings, certificate, configuration, tools
 #   catalogue-transfer.bash  download and upload, bounded and retried
+#   catalogue-headers.bash   the exposure's image HDUs and each CCD's zero point and seeing
 #   catalogue-extract.bash   funpack and SExtractor over the CCDs in parallel, the merge
+#   catalogue-check.bash     the catalogue checked before it is stored
 # The parts travel with it: installed beside it (install-pipeline.sh), and sent with each job
 # (the submit file's transfer_input_files), since HTCondor copies only what it is told to
 # into the job's scratch directory.
@@ -28,6 +31,7 @@ readonly INSTALLED_DIR="/usr/local/share/canfar-batch/pipeline"
 readonly ID_PATTERN='^[0-9]{6,8}[a-z]$'
 
 readonly EXIT_INTERNAL=1 EXIT_USAGE=2 EXIT_DOWNLOAD=3 EXIT_UNPACK=4 EXIT_EXTRACT=5 EXIT_UPLOAD=6
+readonly EXIT_CHECK=7
 
 # Work is cut into about this many chunks of CCDs per job: enough to balance the jobs and
 # report progress, few enough that starting funpack and source-extractor stays cheap.
@@ -37,7 +41,7 @@ readonly VOS_RE='^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_.+-]+)*$'
 # catalogue's content. domain/image-name.ts: the worker image's name.
 readonly PIPELINE_RE='^[0-9a-f]{12}$'
 readonly IMAGE_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$'
-readonly PARTS=(catalogue-settings.bash catalogue-transfer.bash catalogue-extract.bash)
+readonly PARTS=(catalogue-settings.bash catalogue-transfer.bash catalogue-headers.bash catalogue-extract.bash catalogue-check.bash)
 
 # The state the steps share, set once each (the functions say which they read and set):
 id=""                # the exposure, from the argument
@@ -54,6 +58,8 @@ sextractor=""        # source-extractor (Debian, Ubuntu) or sex (EPEL on Rocky)
 work_dir=""          # the job's own directory, removed on exit
 fz_path=""           # the compressed exposure
 declare -a ext_numbers=()  # its image HDUs
+# For the i-th image: "MAG_ZEROPOINT SEEING_FWHM", pixels, the catalogue's "# zero point:" line.
+declare -a ccd_settings=() ccd_pixels=() zero_point_notes=()
 catalogue=""         # the merged catalogue in work_dir
 final=""             # where it is stored
 # What the cleanup trap undoes: running chunk workers, a half-stored catalogue.
@@ -68,7 +74,9 @@ usage: ${PROG} ID
 Makes the source catalogue of CFHT exposure ID and stores it at CATALOGUE_DEST as ID.P.cat,
 P the pipeline's identity (CATALOGUE_PIPELINE), or as ID.cat without one. The catalogue
 starts with '# canfar-batch ...' lines saying what made it (exposure, pipeline, image, tool
-versions, UTC time), then SExtractor's header. With CATALOGUE_PIPELINE set, an ID.P.cat
+versions, UTC time), then one '# zero point: ...' line per CCD (its magnitudes are
+calibrated with the CCD's Elixir zero point where the header has one), then SExtractor's
+header; it is checked before it is stored. With CATALOGUE_PIPELINE set, an ID.P.cat
 already there means the work is done: the job exits 0 without downloading.
 ID is a CFHT file id: 6-8 digits then one lowercase letter (e.g. 1056213p), matching
 ${ID_PATTERN}.
@@ -92,7 +100,7 @@ Environment:
                               by HTCondor from the submit file's x509userproxy); unset,
                               they use ~/.ssl/cadcproxy.pem
 Work happens in a new directory under \$_CONDOR_SCRATCH_DIR (in batch), else \$TMPDIR or
-/tmp, removed on exit. Configuration (catalogue.sex, catalogue.param, default.conv) is read
+/tmp, removed on exit. Configuration (catalogue.sex, catalogue.param, default.conv, default.nnw) is read
 beside this script, else from ${INSTALLED_DIR}.
 
 Exit codes:
@@ -103,6 +111,7 @@ Exit codes:
   ${EXIT_UNPACK}  decompression failed (funpack: corrupt or not a FITS file)
   ${EXIT_EXTRACT}  source extraction failed (source-extractor)
   ${EXIT_UPLOAD}  upload failed (nothing is left at the destination)
+  ${EXIT_CHECK}  catalogue check failed (blank or implausible: nothing is stored)
 EOF
 }
 
@@ -137,8 +146,12 @@ load_parts() {
   source "${dir}/catalogue-settings.bash"
   # shellcheck source-path=SCRIPTDIR source=catalogue-transfer.bash
   source "${dir}/catalogue-transfer.bash"
+  # shellcheck source-path=SCRIPTDIR source=catalogue-headers.bash
+  source "${dir}/catalogue-headers.bash"
   # shellcheck source-path=SCRIPTDIR source=catalogue-extract.bash
   source "${dir}/catalogue-extract.bash"
+  # shellcheck source-path=SCRIPTDIR source=catalogue-check.bash
+  source "${dir}/catalogue-check.bash"
 }
 
 # Globals: reads id, _CONDOR_SCRATCH_DIR, TMPDIR; sets work_dir.
@@ -199,6 +212,7 @@ main() {
   download
   list_images
   extract_all
+  check_catalogue
   add_provenance
   upload
 }

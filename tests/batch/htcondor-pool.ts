@@ -111,7 +111,7 @@ rm -rf /mnt/scratch
 `;
 
 const PIPELINE_DIR = resolve(__dirname, "../../provisioning/worker");
-const PIPELINE_CONFIG = ["catalogue.sex", "catalogue.param", "default.conv", "merge-catalogues.awk"];
+const PIPELINE_CONFIG = ["catalogue.sex", "catalogue.param", "default.conv", "default.nnw", "merge-catalogues.awk"];
 const PIPELINE_DOUBLES = resolve(__dirname, "../pipeline/doubles");
 
 export interface PoolOptions {

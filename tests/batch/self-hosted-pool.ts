@@ -59,7 +59,7 @@ const CADC_TOOLS = "/usr/local/lib/cadc-doubles";
 const PIPELINE_DIR = resolve(__dirname, "../../provisioning/worker");
 // What install-pipeline.sh leaves in the image: the configuration and the pipeline's parts,
 // so a job whose submission sent only do_catalogue.bash finds them installed.
-const PIPELINE_CONFIG = ["catalogue.sex", "catalogue.param", "default.conv", "merge-catalogues.awk", ...PIPELINE_PARTS];
+const PIPELINE_CONFIG = ["catalogue.sex", "catalogue.param", "default.conv", "default.nnw", "merge-catalogues.awk", ...PIPELINE_PARTS];
 const PIPELINE_DOUBLES = resolve(__dirname, "../pipeline/doubles");
 
 // Test instrumentation, on the workers only: records which host starts which job, holds a

@@ -67,8 +67,9 @@ describe.skipIf(why)("do_catalogue.bash in a campaign (CATALOGUE_PIPELINE)", () 
     const made = Date.parse(head.made);
     expect(made).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
     expect(made).toBeLessThanOrEqual(Date.now());
-    // SExtractor's own header follows, and readers still find every column and row.
-    expect(text.split("\n")[5]).toMatch(/^# {3}1 NUMBER/);
+    // Then a zero point line per CCD and SExtractor's own header; readers still find every
+    // column and row.
+    expect(text.split("\n").slice(5).join("\n")).toMatch(/^(# zero point: .*\n)+# {3}1 NUMBER/);
     const cat = readCatalogue(join(local, `${ID}.${P}.cat`));
     expect(cat.columns[0]).toBe("NUMBER");
     expect(cat.rows.length).toBeGreaterThan(20);

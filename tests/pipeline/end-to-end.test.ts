@@ -9,7 +9,8 @@ import { Catalogue, EXIT, filesUnder, readCatalogue, readStars, RunResult, runPi
 // pipeline with two jobs: the catalogue must find the injected stars where they were put.
 const why = missing({ commands: TOOLS });
 
-const REQUIRED_COLUMNS = ["NUMBER", "EXT_NUMBER", "X_IMAGE", "Y_IMAGE", "ALPHA_J2000", "DELTA_J2000", "MAG_AUTO", "MAGERR_AUTO", "FLUX_AUTO", "FLAGS"];
+const REQUIRED_COLUMNS = ["NUMBER", "EXT_NUMBER", "X_IMAGE", "Y_IMAGE", "ALPHA_J2000", "DELTA_J2000", "MAG_AUTO", "MAGERR_AUTO", "FLUX_AUTO", "FLAGS",
+  "MAG_APER", "MAGERR_APER", "FWHM_IMAGE", "ELONGATION", "CLASS_STAR"];
 
 describe.skipIf(why)("do_catalogue.bash end to end on a 36-CCD exposure", () => {
   let sample: CachedExposure;
@@ -33,9 +34,11 @@ describe.skipIf(why)("do_catalogue.bash end to end on a 36-CCD exposure", () => 
     expect(filesUnder(dest)).toEqual([`${sample.id}.cat`]);
   });
 
-  it("writes the position and magnitude columns in an ASCII_HEAD header", () => {
+  it("writes the position, magnitude, size and stellarity columns in an ASCII_HEAD header, behind a zero point line per CCD", () => {
     for (const c of REQUIRED_COLUMNS) expect(cat.columns).toContain(c);
-    expect(withoutProvenance(cat.text).startsWith("#   1 NUMBER")).toBe(true);
+    expect(cat.notes.length).toBe(36);
+    for (const n of cat.notes) expect(n).toMatch(/^# zero point: EXT_NUMBER [0-9]+ \(ccd[0-9]{2}\): MAG_ZEROPOINT 32\.5728 = PHOT_C 26\.4 /);
+    expect(withoutProvenance(cat.text).split("\n")[36]).toMatch(/^# {3}1 NUMBER /);
     const ext = cat.columns.indexOf("EXT_NUMBER");
     expect(new Set(cat.rows.map((r) => r[ext]))).toEqual(new Set(Array.from({ length: 36 }, (_, i) => i + 1)));
   });

@@ -21,7 +21,7 @@ describe.skipIf(why)("do_catalogue.bash failures", () => {
     source = tempDir("fail-src");
     copyFileSync(join(SMOKE_DIR, `${GOOD}.fits.fz`), join(source, `${GOOD}.fits.fz`));
     const fz = readFileSync(join(source, `${GOOD}.fits.fz`));
-    // Headers intact, compressed pixels cut short: funpack fails while unpacking.
+    // Headers intact, compressed pixels cut short: the headers describe more bytes than the file has.
     writeFileSync(join(source, "1000001p.fits.fz"), fz.subarray(0, Math.floor(fz.length * 0.6)));
     writeFileSync(join(source, "1000002p.fits.fz"), Buffer.from("this is not a FITS file\n".repeat(200)));
     writeFileSync(join(source, "1000003p.fits.fz"), "");

@@ -25,12 +25,15 @@ describe.skipIf(why)("install-pipeline.sh and smoke-test.sh", () => {
     expect(first.status, first.stderr).toBe(0);
     expect(filesUnder(root)).toEqual([
       "usr/local/bin/do_catalogue.bash",
+      `${SHARE}/catalogue-check.bash`,
       `${SHARE}/catalogue-extract.bash`,
+      `${SHARE}/catalogue-headers.bash`,
       `${SHARE}/catalogue-settings.bash`,
       `${SHARE}/catalogue-transfer.bash`,
       `${SHARE}/catalogue.param`,
       `${SHARE}/catalogue.sex`,
       `${SHARE}/default.conv`,
+      `${SHARE}/default.nnw`,
       `${SHARE}/do_catalogue.bash`,
       `${SHARE}/merge-catalogues.awk`,
     ].sort());

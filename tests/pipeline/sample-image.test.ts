@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { missing } from "../support/requirements";
 import { readData, readHdus } from "../../tools/fits/reader";
 import { ccdWcs, pixelToSky } from "../../tools/fits/mosaic";
+import { DEFAULT_AIRMASS, DEFAULT_EXPTIME, DEFAULT_PHOTOMETRY } from "../../tools/fits/photometry";
 import { readStars, REPO, run, SMOKE_DIR, tempDir } from "./support";
 
 // The committed smoke fixture must stay reproducible: regenerating it with the same options
@@ -51,6 +52,18 @@ describe.skipIf(why)("sample-image", () => {
     expect(ext.get("CTYPE1")).toBe("RA---TAN");
     expect(Math.abs(Number(ext.get("CD1_1")) * 3600)).toBeCloseTo(0.187, 6);
     expect(ext.get("EXTNAME")).toBe("ccd00");
+  });
+
+  it("writes an Elixir-like photometric calibration: EXPTIME, AIRMASS, IQMEASUR in the primary header, PHOT_C and companions in each CCD's, and each star's true magnitude", () => {
+    const [primary, ext] = readHdus(fresh).map((h) => h.header);
+    expect(Number(primary.get("EXPTIME"))).toBe(DEFAULT_EXPTIME);
+    expect(Number(primary.get("AIRMASS"))).toBe(DEFAULT_AIRMASS);
+    expect(Number(primary.get("IQMEASUR"))).toBe(0.65);
+    expect(Number(ext.get("PHOT_C"))).toBe(DEFAULT_PHOTOMETRY.photC);
+    expect(Number(ext.get("PHOT_K"))).toBe(DEFAULT_PHOTOMETRY.photK);
+    for (const key of ["PHOT_CS", "PHOT_C0", "PHOT_X", "GAIN", "SATURATE"]) expect(ext.has(key), key).toBe(true);
+    const zp = Number(ext.get("PHOT_C")) + 2.5 * Math.log10(DEFAULT_EXPTIME) + DEFAULT_PHOTOMETRY.photK * (DEFAULT_AIRMASS - 1);
+    for (const s of readStars(join(SMOKE_DIR, `${ID}.stars.tsv`))) expect(s.mag).toBeCloseTo(zp - 2.5 * Math.log10(s.flux), 3);
   });
 
   it("a different seed gives different pixels", () => {

@@ -11,7 +11,7 @@ export const DOUBLES = join(__dirname, "doubles");
 export const SMOKE_DIR = join(PIPELINE_DIR, "smoke");
 
 /** Exit codes documented by do_catalogue.bash --help. */
-export const EXIT = { ok: 0, internal: 1, usage: 2, download: 3, unpack: 4, extract: 5, upload: 6 } as const;
+export const EXIT = { ok: 0, internal: 1, usage: 2, download: 3, unpack: 4, extract: 5, upload: 6, check: 7 } as const;
 
 export const TOOLS = ["funpack", "fpack", "source-extractor", "timeout", "awk"];
 
@@ -59,6 +59,8 @@ export function filesUnder(dir: string): string[] {
 export interface Catalogue {
   columns: string[];
   rows: number[][];
+  /** The other comment lines ("# zero point: ...", provenance), in order. */
+  notes: string[];
   text: string;
 }
 
@@ -69,12 +71,23 @@ export function readCatalogue(path: string): Catalogue {
   const text = readFileSync(path, "utf8");
   const columns: string[] = [];
   const rows: number[][] = [];
+  const notes: string[] = [];
   for (const line of text.split("\n")) {
     const column = COLUMN_LINE.exec(line);
     if (column) columns.push(column[1]);
-    else if (line.trim() && !line.startsWith("#")) rows.push(line.trim().split(/\s+/).map(Number));
+    else if (line.startsWith("# canfar-batch ")) continue;
+    else if (line.startsWith("#")) notes.push(line);
+    else if (line.trim()) rows.push(line.trim().split(/\s+/).map(Number));
   }
-  return { columns, rows, text };
+  return { columns, rows, notes, text };
+}
+
+/** A catalogue's text without its "# zero point:" lines: what SExtractor itself wrote. */
+export function withoutZeroPoints(text: string): string {
+  return text
+    .split("\n")
+    .filter((l) => !l.startsWith("# zero point:"))
+    .join("\n");
 }
 
 /** The pipeline's provenance lines (`# canfar-batch KEY: VALUE`) at the head of a stored catalogue, by key. */
@@ -101,6 +114,8 @@ export interface InjectedStar {
   dec: number;
   flux: number;
   snr: number;
+  /** True magnitude: calibrated with the CCD's zero point, or instrumental in a raw exposure. */
+  mag: number;
 }
 
 export function readStars(path: string): InjectedStar[] {
@@ -109,7 +124,7 @@ export function readStars(path: string): InjectedStar[] {
   return lines.map((l) => {
     const v = l.split("\t").map(Number);
     const at = (n: string): number => v[names.indexOf(n)];
-    return { ext: at("ext"), x: at("x"), y: at("y"), ra: at("ra"), dec: at("dec"), flux: at("flux"), snr: at("snr") };
+    return { ext: at("ext"), x: at("x"), y: at("y"), ra: at("ra"), dec: at("dec"), flux: at("flux"), snr: at("snr"), mag: at("mag") };
   });
 }
 
@@ -147,15 +162,20 @@ export function starRecovery(cat: Catalogue, stars: readonly InjectedStar[], min
   return { total: bright.length, found, worstWcs };
 }
 
-/** The serial reference: funpack the whole file, one source-extractor over every extension. */
-export function serialCatalogue(fzPath: string, work: string): string {
+/**
+ * The serial reference: funpack the whole file, one source-extractor over every extension,
+ * with `settings` (e.g. the exposure's -MAG_ZEROPOINT and -SEEING_FWHM) after the pipeline's
+ * configuration.
+ */
+export function serialCatalogue(fzPath: string, work: string, settings: readonly string[] = []): string {
   const fits = join(work, "serial.fits");
   const cat = join(work, "serial.cat");
   const unpack = run("funpack", ["-O", fits, fzPath]);
   if (unpack.status !== 0) throw new Error(`funpack failed: ${unpack.stderr}`);
   const sex = run("source-extractor", [
     fits, "-c", join(PIPELINE_DIR, "catalogue.sex"), "-PARAMETERS_NAME", join(PIPELINE_DIR, "catalogue.param"),
-    "-FILTER_NAME", join(PIPELINE_DIR, "default.conv"), "-CATALOG_NAME", cat, "-VERBOSE_TYPE", "QUIET",
+    "-FILTER_NAME", join(PIPELINE_DIR, "default.conv"), "-STARNNW_NAME", join(PIPELINE_DIR, "default.nnw"),
+    "-CATALOG_NAME", cat, "-VERBOSE_TYPE", "QUIET", ...settings,
   ]);
   if (sex.status !== 0) throw new Error(`source-extractor failed: ${sex.stderr}`);
   return readFileSync(cat, "utf8");

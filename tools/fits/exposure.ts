@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { BLOCK, Card, dataPadding, headerBytes } from "./header";
-import { ccdWcs, pixelToSky, Pointing, Wcs } from "./mosaic";
+import { ARCSEC_PER_PIXEL, ccdWcs, pixelToSky, Pointing, Wcs } from "./mosaic";
+import { DEFAULT_AIRMASS, DEFAULT_EXPTIME, DEFAULT_PHOTOMETRY, Photometry, photometryCards, zeroPoint } from "./photometry";
 import { ccdSeed, normalTable } from "./rng";
 import { drawStars, FieldParams, renderCcd } from "./starfield";
 
@@ -15,8 +16,8 @@ import { drawStars, FieldParams, renderCcd } from "./starfield";
  * is a self-contained binary table, so this is what fpack writes for the whole file).
  */
 
-/** Bump when the pixels for a given seed change, so cached exposures are remade. */
-export const GENERATOR_VERSION = 2;
+/** Bump when the pixels, headers or star list for given options change, so cached exposures are remade. */
+export const GENERATOR_VERSION = 3;
 
 export interface ExposureOptions {
   id: string;
@@ -28,6 +29,19 @@ export interface ExposureOptions {
   /** Stars per CCD; default scales with area (about 280 on a full 2048x4612 CCD). */
   starsPerCcd?: number;
   pointing?: Pointing;
+  /** EXPTIME, seconds (primary header). Default 300. */
+  exptime?: number;
+  /** AIRMASS (primary header). Default 1.2. */
+  airmass?: number;
+  /**
+   * The Elixir photometric keywords written into each CCD's header (photometry.ts); default
+   * one zero point for all CCDs. null writes none, as in a raw (`o`) file.
+   */
+  photometry?: Photometry | null;
+  /** SATURATE written into CCD `ccd`'s header, ADU. Default 65000 on every CCD. */
+  saturate?: (ccd: number) => number;
+  /** More cards for CCD `ccd`'s header, after the others (tests of header readers). */
+  extraCards?: (ccd: number) => Card[];
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -43,7 +57,7 @@ const FLUX_MIN = 500;
 const FLUX_MAX = 400_000;
 const STAR_DENSITY = 3e-5;
 
-function primaryCards(o: ExposureOptions, pointing: Pointing): Card[] {
+function primaryCards(o: ExposureOptions, pointing: Pointing, exptime: number, airmass: number): Card[] {
   return [
     { key: "SIMPLE", value: true, comment: "conforms to FITS standard" },
     { key: "BITPIX", value: 16 },
@@ -57,13 +71,17 @@ function primaryCards(o: ExposureOptions, pointing: Pointing): Card[] {
     { key: "OBSTYPE", value: "OBJECT" },
     { key: "RA_DEG", value: pointing.ra, comment: "pointing RA, degrees" },
     { key: "DEC_DEG", value: pointing.dec, comment: "pointing Dec, degrees" },
+    { key: "EXPTIME", value: exptime, comment: "integration time (seconds)" },
+    { key: "AIRMASS", value: airmass, comment: "airmass at start of observation" },
+    // What QSO writes as the measured image quality: the stars' FWHM, arcsec.
+    { key: "IQMEASUR", value: Number((FWHM * ARCSEC_PER_PIXEL).toFixed(2)), comment: "measured IQ in arcsec" },
     { key: "ORIGIN", value: "canfar-batch sample-image", comment: "synthetic, not CFHT data" },
     { key: "SAMPVER", value: GENERATOR_VERSION, comment: "sample-image generator version" },
     { key: "SAMPSEED", value: o.seed, comment: "sample-image seed" },
   ];
 }
 
-function extensionCards(o: ExposureOptions, ccd: number, wcs: Wcs): Card[] {
+function extensionCards(o: ExposureOptions, ccd: number, wcs: Wcs, photometry: Card[]): Card[] {
   return [
     { key: "XTENSION", value: "IMAGE", comment: "image extension" },
     { key: "BITPIX", value: 16 },
@@ -77,7 +95,8 @@ function extensionCards(o: ExposureOptions, ccd: number, wcs: Wcs): Card[] {
     { key: "EXTNAME", value: `ccd${String(ccd).padStart(2, "0")}` },
     { key: "CCDNUM", value: ccd },
     { key: "GAIN", value: 1.0, comment: "e-/ADU" },
-    { key: "SATURATE", value: 65000, comment: "ADU" },
+    { key: "SATURATE", value: o.saturate?.(ccd) ?? 65000, comment: "ADU" },
+    ...photometry,
     { key: "RADESYS", value: "ICRS" },
     { key: "EQUINOX", value: 2000.0 },
     { key: "CTYPE1", value: "RA---TAN" },
@@ -127,6 +146,19 @@ function endOfHeader(fits: Buffer): number {
   return -1;
 }
 
+/** Bad calibration options fail before anything is written, naming the option. */
+function checkCalibration(ccds: number, exptime: number, airmass: number, photometry: Photometry | null): void {
+  if (!(Number.isFinite(exptime) && exptime > 0)) throw new Error(`exptime must be a number of seconds > 0, got ${exptime}`);
+  if (!(Number.isFinite(airmass) && airmass >= 1)) throw new Error(`airmass must be a number >= 1, got ${airmass}`);
+  if (photometry === null) return;
+  if (!Number.isFinite(photometry.photK)) throw new Error(`photometry.photK must be a finite number, got ${photometry.photK}`);
+  const values = typeof photometry.photC === "number" ? [photometry.photC] : photometry.photC;
+  if (typeof photometry.photC !== "number" && values.length !== ccds) {
+    throw new Error(`photometry.photC must be one number or one per CCD (${ccds}), got ${values.length}`);
+  }
+  for (const c of values) if (!Number.isFinite(c)) throw new Error(`photometry.photC values must be finite numbers, got ${c}`);
+}
+
 export async function writeExposure(o: ExposureOptions): Promise<ExposureResult> {
   const pointing = o.pointing ?? { ra: 150.1, dec: 2.2 };
   const field: FieldParams = {
@@ -144,13 +176,19 @@ export async function writeExposure(o: ExposureOptions): Promise<ExposureResult>
   const work = mkdtempSync(join(o.outDir, `.${o.id}.sample-`));
   const tmpFz = join(work, "exposure.fits.fz");
   const tmpStars = join(work, "stars.tsv");
+  const exptime = o.exptime ?? DEFAULT_EXPTIME;
+  const airmass = o.airmass ?? DEFAULT_AIRMASS;
+  const photometry = o.photometry === undefined ? DEFAULT_PHOTOMETRY : o.photometry;
+  checkCalibration(o.ccds, exptime, airmass, photometry);
   const table = normalTable();
-  const rows: string[] = ["ext\tx\ty\tra\tdec\tflux\tsnr"];
+  // mag: the star's true magnitude, calibrated with its CCD's zero point (photometry.ts), or
+  // instrumental (-2.5 log10 flux) when the exposure carries no photometry.
+  const rows: string[] = ["ext\tx\ty\tra\tdec\tflux\tsnr\tmag"];
   const primaryOnly = headerBytes([{ key: "SIMPLE", value: true }, { key: "BITPIX", value: 16 }, { key: "NAXIS", value: 0 }, { key: "EXTEND", value: true }]);
   const fd = openSync(tmpFz, "w");
   let renamed = false;
   try {
-    writeSync(fd, headerBytes(primaryCards(o, pointing)));
+    writeSync(fd, headerBytes(primaryCards(o, pointing, exptime, airmass)));
     // fpack packs CCD k on the other core while CCD k+1 is drawn; packed CCDs are written
     // in order, so at most two are held in memory.
     let previous: Promise<Buffer> | undefined;
@@ -158,13 +196,15 @@ export async function writeExposure(o: ExposureOptions): Promise<ExposureResult>
       const wcs = ccdWcs(ccd, o.ccds, o.width, o.height, pointing);
       const seed = ccdSeed(o.seed, ccd);
       const stars = drawStars(field, seed);
+      const zp = photometry === null ? 0 : zeroPoint(photometry, ccd, exptime, airmass);
       for (const s of stars) {
         const sky = pixelToSky(wcs, s.x, s.y);
-        rows.push([ccd + 1, s.x.toFixed(3), s.y.toFixed(3), sky.ra.toFixed(7), sky.dec.toFixed(7), s.flux.toFixed(1), s.snr.toFixed(2)].join("\t"));
+        const mag = zp - 2.5 * Math.log10(s.flux);
+        rows.push([ccd + 1, s.x.toFixed(3), s.y.toFixed(3), sky.ra.toFixed(7), sky.dec.toFixed(7), s.flux.toFixed(1), s.snr.toFixed(2), mag.toFixed(4)].join("\t"));
       }
       const pixels = renderCcd(field, stars, table, seed ^ 0x5bd1e995);
       const raw = join(work, `ccd${ccd}.fits`);
-      writeFileSync(raw, Buffer.concat([primaryOnly, headerBytes(extensionCards(o, ccd, wcs))]));
+      writeFileSync(raw, Buffer.concat([primaryOnly, headerBytes([...extensionCards(o, ccd, wcs, photometry === null ? [] : photometryCards(photometry, ccd)), ...(o.extraCards?.(ccd) ?? [])])]));
       appendFileSync(raw, pixels);
       appendFileSync(raw, dataPadding(pixels.length));
       const packing = fpackExtension(raw, join(work, `ccd${ccd}.fz`));
