@@ -46,13 +46,16 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
   });
 
   /** Delivers do_catalogue.bash and a do_catalogue.sub into ~/runs/NAME, as the program does. */
-  async function deliverRun(name: string, sub = renderSubmitFile({ ids: IDS, flavor: FLAVOR })): Promise<string> {
+  async function deliverRun(name: string, sub = renderSubmitFile({ flavor: FLAVOR })): Promise<string> {
     const dir = `runs/${name}`;
     const subPath = join(local, `${name}.sub`);
     writeFileSync(subPath, sub);
     expect((await host.ssh(`mkdir -p ${dir}`)).code).toBe(0);
     await host.copy(PIPELINE, `${dir}/do_catalogue.bash`);
     await host.copy(subPath, `${dir}/do_catalogue.sub`);
+    // The campaign's exposures, as the program delivers them beside the submit file.
+    writeFileSync(join(local, `${name}.exposures`), `${IDS.join("\n")}\n`);
+    await host.copy(join(local, `${name}.exposures`), `${dir}/exposures.txt`);
     return dir;
   }
 
@@ -105,7 +108,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     expect(again.stderr).toContain("already submitted as cluster 1234");
     expect(condorSubmits()).toHaveLength(1);
 
-    await deliverRun("rerun", renderSubmitFile({ ids: [...IDS, "1056219p"], flavor: FLAVOR }));
+    await deliverRun("rerun", renderSubmitFile({ flavor: FLAVOR, requestCpus: 1 }));
     const changed = await submit(dir, "csv1", CREDENTIALS);
     expect(changed.code).toBe(0);
     expect(JSON.parse(changed.stdout)).toMatchObject({ cluster: "1235", jobs: 5 });
@@ -229,7 +232,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
 
   it("reports csv1's refusal of a submit file that sets Requirements", async () => {
     await host.configure({ CANFAR_SUBMIT_VERSION: "csv1", CANFAR_DOUBLE_IMAGES: IMAGE });
-    const dir = await deliverRun("requirements", `Requirements = true\n${renderSubmitFile({ ids: IDS, flavor: FLAVOR })}`);
+    const dir = await deliverRun("requirements", `Requirements = true\n${renderSubmitFile({ flavor: FLAVOR })}`);
     const r = await submit(dir, "csv1", CREDENTIALS);
     expect(r.code).toBe(14);
     expect(r.stderr).toContain("jobfile should not contain parameter 'Requirements'");

@@ -164,7 +164,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(host.calls().filter((c) => c.startsWith("canfar_submit do_catalogue.sub"))).toHaveLength(1);
 
     // The exported follow command, with the real cluster, runs the delivered follow.sh.
-    const follow = followRemoteCommand(csv1, `ssh ${VALID_RAW.cadcUser}@${BATCH.batchHost} `, result.cluster);
+    const follow = followRemoteCommand(csv1, `ssh ${VALID_RAW.cadcUser}@${BATCH.batchHost} `, result.cluster ?? "none");
     expect(follow).toBe(`bash ${csv1.runDir}/follow.sh 1234`);
     writeFileSync(host.root.path(`${DOUBLE_STATE}/history.1`), "0 4 0\n1 4 0\n2 4 0\n3 4 0\n");
     const followed = await host.ssh(follow);

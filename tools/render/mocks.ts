@@ -36,7 +36,8 @@ function defaultFixedIp(portName: string): string {
 function remoteStdout(create: string): string {
   if (create.includes("submit.sh")) {
     const runDir = /--run-dir '([^']*)'/.exec(create)?.[1] ?? "run";
-    return `${JSON.stringify({ cluster: "0", jobs: 0, runDir })}\n`;
+    const pipeline = /--pipeline ([0-9a-f]{12})/.exec(create)?.[1] ?? "000000000000";
+    return `${JSON.stringify({ cluster: "0", jobs: 0, total: 0, done: 0, pipeline, runDir })}\n`;
   }
   if (create.includes("package-versions.sh")) return "offline-render=0 ";
   return "";
