@@ -52,7 +52,7 @@ describe("the preview of a campaign change", () => {
     const head = await renderDev({ set: { observationIds: FOUR, scratchDevice: "/dev/vdc" } });
     const c = consequence(base, head);
     expect(c.id).toBe("no-requeue");
-    expect(c.text).toContain(`no exposure is re-queued: pipeline ${p} is unchanged`);
+    expect(c.text).toContain(`no exposure re-queued: pipeline ${p} is unchanged`);
     expect(c.text).toContain("other source-extractor or funpack versions would change the identity");
   });
 
@@ -68,7 +68,7 @@ describe("the preview of a campaign change", () => {
     const missing = await renderDev({ set: { observationIds: FOUR, queuePolicy: "missing" } });
     const m = consequence(base, withPipeline(missing, "0123456789ab"));
     expect(m.id).toBe("no-requeue");
-    expect(m.text).toContain("any catalogued exposure is skipped");
+    expect(m.text).toContain("skips any catalogued exposure");
     const all = consequence(base, await renderDev({ set: { observationIds: FOUR, queuePolicy: "all" } }));
     expect(all).toEqual({ id: "requeue-all", text: "every exposure queued again: 4 exposures (canfar:queuePolicy all)" });
   });

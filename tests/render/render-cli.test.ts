@@ -79,7 +79,7 @@ describe("npm run render", () => {
       const resources = plan();
       const components = resources.filter((r) => r.type.startsWith("canfar:"));
       const steps = resources.filter((r) => !r.type.startsWith("canfar:") && components.some((c) => c.urn === r.parent));
-      expect([components.length, steps.length]).toEqual([7, 53]);
+      expect([components.length, steps.length]).toEqual([7, 54]);
       expect(dotEdges("graph.dot").length).toBe(svgEdges("graph.svg"));
       expect(svgEdges("graph.svg")).toBeLessThanOrEqual(components.length + steps.length);
     });

@@ -62,6 +62,6 @@ export function campaignConsequence(steps: readonly Step[]): { id: EffectKind; t
   const caveat = image && (image.op === "create" || image.op === "replace") ? "; a new image with other source-extractor or funpack versions would change the identity, and queue them all again" : "";
   return {
     id: "no-requeue",
-    text: `submit.sh runs in a new run directory, but no exposure is re-queued: pipeline ${head.pipeline} is unchanged, and ${head.policy === "missing" ? "any catalogued exposure" : "an exposure it catalogued"} is skipped (only those not yet catalogued are queued)${caveat}`,
+    text: `no exposure re-queued: pipeline ${head.pipeline} is unchanged, so submit.sh, in a new run directory, skips ${head.policy === "missing" ? "any catalogued exposure" : "every exposure it catalogued"} (only those not yet catalogued are queued)${caveat}`,
   };
 }
