@@ -3,6 +3,7 @@ import { ConfigError } from "./config-error";
 import type { SshAuth } from "./ssh-auth";
 import { cloudNameProblems, namespaceProblems } from "./namespaces";
 import { NAMESPACE, SECRET_KEYS, StackSettings, validateSettings } from "./schema";
+import { placeholderWarning } from "./placeholders";
 
 type SecretKey = (typeof SECRET_KEYS)[number];
 
@@ -63,6 +64,9 @@ export function loadConfig(): Config {
   if (!result.ok || problems.length > 0) {
     throw new ConfigError(problems, `configuration of stack '${pulumi.getStack()}'`);
   }
+  // A warning, not an error: the example stacks themselves must render.
+  const warning = placeholderWarning(raw);
+  if (warning !== undefined) pulumi.log.warn(warning);
   const { cadcPassword, sshPrivateKey, sshPrivateKeyPassphrase, sshAgent, poolPassword, pool, ...plain } = result.settings;
   const sshAuth: SshAuth =
     sshAgent || sshPrivateKey === undefined

@@ -13,6 +13,7 @@ import { listItemProblems, valueProblem } from "./value-checks";
 import { QUEUE_POLICIES } from "../domain/queue-policy";
 import { REPO_ROOT } from "../lib/repo-root";
 import { readObservationIdsFile } from "./observation-ids-file";
+import { publicKeyProblem } from "../domain/ssh-key";
 
 /** The config namespace: every key in Pulumi.<stack>.yaml is `canfar:<key>`. */
 export const NAMESPACE = "canfar";
@@ -49,6 +50,18 @@ const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9+._-]*$/;
 // OpenStack allows more, but Glance/Nova names end up in shell commands and image names.
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * A key line that matches its pattern must also hold a whole key (domain/ssh-key.ts): `at` is
+ * the index of the type word (1 after a known_hosts host name). A line the pattern refused
+ * has had its message.
+ */
+function keyLineIssue(line: string, pattern: RegExp, at: number, ctx: z.RefinementCtx): void {
+  if (!pattern.test(line)) return;
+  const words = line.split(/\s+/);
+  const problem = publicKeyProblem(words[at] ?? "", words[at + 1] ?? "", words[at + 2]);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+}
 
 /**
  * Pulumi hands every value over as a string; structured values (lists) arrive as JSON text.
@@ -99,7 +112,11 @@ const schema = z
     network: name("the name of the project network the VM is attached to"),
     floatingIpPool: name("the name of the external network floating IPs come from").optional(),
     floatingIp: z.string().refine((v) => isIPv4(v), { error: "expected an IPv4 address already allocated to the project" }).optional(),
-    sshPublicKey: z.string().trim().regex(SSH_PUBLIC_KEY, { error: "expected one OpenSSH public key line (ssh-ed25519 AAAA... comment)" }),
+    sshPublicKey: z
+      .string()
+      .trim()
+      .regex(SSH_PUBLIC_KEY, { error: "expected one OpenSSH public key line (ssh-ed25519 AAAA... comment)" })
+      .superRefine((line, ctx) => keyLineIssue(line, SSH_PUBLIC_KEY, 0, ctx)),
     sshPrivateKey: z.string().regex(SSH_PRIVATE_KEY, { error: "expected a PEM/OpenSSH private key matching canfar:sshPublicKey" }).optional(),
     sshPrivateKeyPassphrase: z.string().min(1, { error: "expected the key's passphrase, not an empty value" }).optional(),
     sshAgent: bool.default(false),
@@ -140,6 +157,7 @@ const schema = z
       .string()
       .trim()
       .regex(HOST_KEY_LINE, { error: "expected the batch host's public host key as `ssh-keyscan` prints it (`batch.canfar.net ssh-ed25519 AAAA...`) or as `ssh-ed25519 AAAA...`" })
+      .superRefine((line, ctx) => keyLineIssue(line, HOST_KEY_LINE, HOST_KEY_TYPES.test(line.split(/\s+/)[0] ?? "") ? 0 : 1, ctx))
       // `type key`, the form a connection's hostKey takes: without the host name and comment.
       .transform((line) => {
         const words = line.split(/\s+/);

@@ -17,11 +17,13 @@ function shellScripts(dir: string): string[] {
 }
 
 describe.skipIf(why)("shellcheck", () => {
-  const scripts = ["provisioning", "tools"].flatMap((d) => shellScripts(join(REPO, d))).map((p) => relative(REPO, p)).sort();
+  // .ci/run has no extension: named, so the CI entry point is checked too.
+  const scripts = [...["provisioning", "tools", ".ci"].flatMap((d) => shellScripts(join(REPO, d))).map((p) => relative(REPO, p)), ".ci/run"].sort();
 
   it("finds the provisioning scripts", () => {
     expect(scripts).toContain("provisioning/build-vm/create-user.sh");
     expect(scripts).toContain("tools/bench-batch-job.sh");
+    expect(scripts).toContain(".ci/install-node.sh");
   });
 
   it.each(scripts)("%s is clean under shellcheck -x", async (script) => {

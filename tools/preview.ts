@@ -15,7 +15,8 @@ provisioning re-run from a step, a new worker image, a new submission. Steps the
 refuse (a name or port two resources would hold at once) are flagged.
 
 Options:
-  --stack <name>        stack to render (reads Pulumi.<name>.yaml unless --config is given)
+  --stack <name>        stack to render, or ORG/PROJECT/STACK (reads Pulumi.<name>.yaml
+                        unless --config is given)
   --config <file>       stack configuration file to use instead of Pulumi.<stack>.yaml
   --base <dir>          an earlier render (npm run render -- --out <dir>), e.g. of main
   --out <dir>           also write this render there (the base of the next preview)
@@ -86,12 +87,13 @@ async function main(argv: string[]): Promise<number> {
     fail(`--base: ${(err as Error).message}`, 2);
   }
 
+  const out = values.out === undefined ? undefined : cli.outDir(values.out);
   const started = Date.now();
   const evaluation = await cli.evaluate(stack, path);
   const rendered = Date.now();
-  if (values.out) {
+  if (out !== undefined) {
     const { renderFiles, writeAtomically } = await import("./render/write");
-    writeAtomically(values.out, await renderFiles(evaluation));
+    writeAtomically(out, await renderFiles(evaluation), cli.outContext);
   }
   const prediction = predict(base, relativeToRoot(evaluation.resources, CHECKOUT), `${stack} against ${values.base}`);
   process.stdout.write(formatPrediction(prediction, format));

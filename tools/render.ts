@@ -17,9 +17,13 @@ configuration, and writes what \`pulumi up\` would declare, without a cloud or t
   ssh/<step>/...       the files provisioning delivers over SSH, as delivered
 
 Options:
-  --stack <name>    stack name (reads Pulumi.<name>.yaml unless --config is given)
+  --stack <name>    stack name, or ORG/PROJECT/STACK as PULUMI_STACK holds it (reads
+                    Pulumi.<name>.yaml unless --config is given)
   --config <file>   stack configuration file to use instead of Pulumi.<stack>.yaml
-  --out <dir>       output directory; replaced as a whole only when the render succeeds
+  --out <dir>       output directory, relative to where you run npm; replaced as a whole
+                    only when the render succeeds, and only if it is new, empty or an
+                    earlier render (it holds .canfar-batch-render): never a git work tree,
+                    this checkout, or the directory you are in or one above it
   --detail          also draw the full resource graph (graph-detail.dot, graph-detail.svg)
   -h, --help        this text
 
@@ -45,11 +49,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const { stack, path } = cli.configPath(values.stack, values.config);
   if (!values.out) cli.fail(`--out is required\n\n${USAGE}`, 2);
+  const out = cli.outDir(values.out);
   const evaluation = await cli.evaluate(stack, path);
   const { renderFiles, writeAtomically } = await import("./render/write");
   const files = await renderFiles(evaluation, { detail: values.detail === true });
-  writeAtomically(values.out, files);
-  process.stderr.write(`render: ${evaluation.resources.length} resources, ${files.size} files written to ${values.out}\n`);
+  const written = writeAtomically(out, files, cli.outContext);
+  process.stderr.write(`render: ${evaluation.resources.length} resources, ${files.size} files written to ${written}\n`);
   return 0;
 }
 

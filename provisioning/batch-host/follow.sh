@@ -4,6 +4,8 @@
 #
 #   follow.sh CLUSTER [--interval SECONDS] [--timeout SECONDS]
 #
+# CLUSTER `null` (what submit.sh reports when a campaign's submission queued nothing) says so
+# and succeeds: there is nothing to follow (campaign.sh shows the whole campaign).
 # Prints a line whenever the picture changes, e.g.
 #   cluster 1234: 3 idle, 1 running, 96 done, 0 held of 100
 # from `condor_q CLUSTER -af ProcId JobStatus` (jobs still queued) and
@@ -27,7 +29,8 @@ usage() {
   cat >&2 <<EOF
 usage: ${PROG} CLUSTER [--interval SECONDS] [--timeout SECONDS]
 
-Polls condor_q and condor_history for CLUSTER and prints
+Polls condor_q and condor_history for CLUSTER (null: nothing was queued, nothing to follow)
+and prints
   cluster C: I idle, R running, D done, H held of N
 until no job of the cluster is left in the queue.
 
@@ -89,6 +92,10 @@ main() {
         ;;
     esac
   done
+  if [[ "${cluster}" == "null" ]]; then
+    printf 'this submission queued nothing: every exposure was already catalogued (bash campaign.sh shows the whole campaign)\n'
+    exit 0
+  fi
   [[ "${cluster}" =~ ^[0-9]+$ ]] || { err "CLUSTER '${cluster}': expected a cluster number such as 1234"; usage; exit "${EXIT_USAGE}"; }
   [[ "${interval}" =~ ^[1-9][0-9]*$ ]] || { err "--interval '${interval}': expected a positive number of seconds"; exit "${EXIT_USAGE}"; }
   [[ "${timeout}" =~ ^[0-9]+$ ]] || { err "--timeout '${timeout}': expected a number of seconds"; exit "${EXIT_USAGE}"; }

@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# Submits the catalogue jobs with CANFAR's canfar_submit, or with condor_submit on the stack's
-# own submit node: run on the batch host (or the submit node) as the submitting user over SSH
-# (remote.Command), after do_catalogue.bash and do_catalogue.sub were copied into the run
-# directory and the worker image is `active`.
+# Submits the catalogue jobs of a campaign with CANFAR's canfar_submit, or with condor_submit on
+# the stack's own submit node: run on the batch host (or the submit node) as the submitting
+# user over SSH (remote.Command), after do_catalogue.bash, do_catalogue.sub and exposures.txt
+# were copied into the run directory and the worker image is `active`.
 #
 #   submit.sh --run-dir DIR --mode csv1|csv2|self-hosted --image IMAGE_NAME [--flavor FLAVOR]
+#             --dest DEST --pipeline P [--policy changed|missing|all] [--exposures FILE]
 #             [--proxy FILE --min-valid SECONDS] [--timeout SECONDS]
 #             < credentials                             (csv1 reads credentials on stdin)
+#
+# A campaign converges: the destination is listed once (vls, or the local directory) and
+# only the exposures the policy picks are written to DIR/queue.txt, which the submit file
+# queues from (`queue arguments from queue.txt`, one job a line):
+#   changed  (default) no catalogue ID.P.cat by this pipeline P (missing, or made by another)
+#   missing  no catalogue at all (neither ID.*.cat nor ID.cat)
+#   all      every exposure
+# It prints `queued N of M (K already catalogued by pipeline P)` on stderr; N = 0 queues
+# nothing and succeeds. Before anything is listed or queued, the destination must exist or
+# be made (vmkdir -p) and take a probe write (vcp, then vrm) with the jobs' certificate.
 #
 # csv1: `canfar_submit do_catalogue.sub IMAGE FLAVOR`, with OpenStack credentials read from
 #       stdin as KEY=VALUE lines (OS_AUTH_URL OS_PROJECT_ID OS_PROJECT_NAME OS_USERNAME
@@ -15,28 +26,30 @@
 #       argv, never a file, never the log.
 # csv2: `canfar_submit do_catalogue.sub IMAGE`; --flavor is ignored (csv2 takes none).
 # self-hosted: `condor_submit do_catalogue.sub` on the pool's submit node, whose workers
-#       already run IMAGE; --flavor is ignored. IMAGE still names the submission: a new
-#       image is a new submission. The node answers SSH before cloud-init has configured
-#       and started HTCondor, so it first waits (at most SCHEDD_WAIT s) for the local schedd.
+#       already run IMAGE; --flavor is ignored. The node answers SSH before cloud-init has
+#       configured and started HTCondor, so it first waits (at most SCHEDD_WAIT s) for the
+#       local schedd.
 #
 # Success is condor_submit's "N job(s) submitted to cluster C." line in the output, not the
 # exit code: both canfar_submit versions print their usage and exit 0 on a wrong number of
 # arguments, having submitted nothing. On success stdout holds exactly one line:
-#   {"cluster": "C", "jobs": N, "runDir": "DIR"}
+#   {"cluster": "C" (null when nothing was queued), "jobs": N, "total": M, "done": K,
+#    "pipeline": "P", "runDir": "DIR"}
 # and DIR/.canfar-submitted records the submission (written atomically, only after success).
-# A re-run with the same .sub, .bash, image and flavor prints the recorded cluster and does
-# not submit again; any change submits again.
+# A re-run with the same files, image, flavor, destination, pipeline and policy prints the
+# recorded result and neither lists nor submits again; any change does both again.
 # --proxy: the certificate the submit file's x509userproxy names (relative to DIR). A job
 # that outlives it cannot store its catalogue, so a certificate that expires within
 # --min-valid seconds (the run's expected length) is refused before anything is queued.
 #
 # Exit codes:
-#   0 submitted (or already submitted)   2 bad arguments or run dir
+#   0 submitted (or nothing to queue, or already submitted)   2 bad arguments or run dir
 #   3 bad credentials on stdin           10 canfar_submit failed (its output is quoted)
 #   11 usage printed, nothing submitted  12 quota exceeded
 #   13 image not found or not unique     14 submit file refused by canfar_submit
 #   15 canfar_submit timed out           16 exit 0 but no "submitted to cluster" line
 #   17 the proxy certificate is missing or expires within --min-valid
+#   18 the destination cannot be made, written or listed with the certificate
 set -Eeuo pipefail
 # xtrace would print the password as it is read and exported.
 set +x
@@ -48,21 +61,29 @@ source "$(dirname "${BASH_SOURCE[0]}")/cli.sh" 2>/dev/null || source "$(dirname 
 readonly SUB="do_catalogue.sub"
 readonly SCRIPT="do_catalogue.bash"
 readonly MARKER=".canfar-submitted"
+readonly QUEUE="queue.txt"
 readonly REQUIRED_KEYS="OS_AUTH_URL OS_PROJECT_ID OS_PROJECT_NAME OS_USERNAME OS_PASSWORD"
 readonly OPTIONAL_KEYS="OS_USER_DOMAIN_NAME OS_PROJECT_DOMAIN_NAME OS_REGION_NAME"
 readonly EXIT_CREDS=3 EXIT_FAILED=10 EXIT_USAGE_TRAP=11 EXIT_QUOTA=12
 readonly EXIT_IMAGE=13 EXIT_REFUSED=14 EXIT_TIMEOUT=15 EXIT_NO_CLUSTER=16 EXIT_PROXY=17
+readonly EXIT_DEST=18
+# The config's rules: domain/vospace.ts (vos:), domain/pipeline-identity.ts (12 hex digits).
+readonly VOS_RE='^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_.+-]+)*$'
+readonly PIPELINE_RE='^[0-9a-f]{12}$'
 # HTCondor is in the image; cloud-init only configures and starts it: minutes, not more.
 readonly SCHEDD_WAIT=900
 
 usage() {
   cat >&2 <<EOF
 usage: ${PROG} --run-dir DIR --mode csv1|csv2|self-hosted --image IMAGE_NAME [--flavor FLAVOR]
+                 --dest DEST --pipeline P [--policy changed|missing|all] [--exposures FILE]
                  [--proxy FILE --min-valid SECONDS] [--timeout SECONDS]
 
-Runs canfar_submit (or, self-hosted, condor_submit) on DIR/${SUB} (executable DIR/${SCRIPT})
-and checks that condor_submit really submitted. Prints {"cluster": ..., "jobs": ..., "runDir": ...}
-on stdout.
+Checks the destination, lists it once, writes the exposures still to do to DIR/${QUEUE}
+(which DIR/${SUB} queues from), then runs canfar_submit (or, self-hosted, condor_submit) and
+checks that condor_submit really submitted. Prints on stdout
+  {"cluster": ... or null, "jobs": N, "total": M, "done": K, "pipeline": P, "runDir": ...}
+and on stderr "queued N of M (K already catalogued by pipeline P)".
 
   --run-dir DIR       directory holding ${SUB} and ${SCRIPT}; job logs land there
   --mode MODE         csv1|csv2: which canfar_submit the batch host has (csv1: JOB IMAGE
@@ -72,12 +93,19 @@ on stdout.
   --flavor FLAVOR     worker flavor, required with csv1 (e.g. c2-7.5gb-30)
   --proxy FILE        the jobs' proxy certificate (x509userproxy), relative to DIR
   --min-valid SECONDS refuse a certificate that expires sooner (the run's expected length)
-  --timeout SECONDS   bound on canfar_submit or condor_submit (default 300)
+  --timeout SECONDS   bound on canfar_submit, condor_submit and each VOSpace call (default 300)
+  --dest DEST         where the catalogues go (the jobs' CATALOGUE_DEST): vos:CONTAINER,
+                      made with vmkdir -p, or an absolute local directory
+  --pipeline P        the pipeline's identity, 12 lowercase hex digits: catalogues are DEST/ID.P.cat
+  --policy POLICY     which exposures to queue: changed (default: no ID.P.cat), missing (no
+                      catalogue by any pipeline), all
+  --exposures FILE    the campaign's IDs, one a line, in DIR (default exposures.txt)
 
 csv1 stdin: KEY=VALUE lines; required ${REQUIRED_KEYS}; optional ${OPTIONAL_KEYS}.
 Exit codes: 2 usage, 3 credentials, 10 failed, 11 usage printed (wrong csv mode),
             12 quota, 13 image not found/unique, 14 submit file refused, 15 timeout,
-            16 no "submitted to cluster" line, 17 certificate missing or expiring.
+            16 no "submitted to cluster" line, 17 certificate missing or expiring,
+            18 destination cannot be made, written or listed (nothing queued).
 EOF
 }
 
@@ -114,11 +142,12 @@ has_credential() {
   return 1
 }
 
+# What decides a submission: a change in any of these lists and submits again.
 content_hash() {
-  local run_dir="$1" image="$2" flavor="$3" mode="$4"
+  local run_dir="$1" image="$2" flavor="$3" mode="$4" campaign="$5" exposures="$6"
   {
-    printf 'mode=%s\nimage=%s\nflavor=%s\n' "${mode}" "${image}" "${flavor}"
-    sha256sum "${run_dir}/${SUB}" "${run_dir}/${SCRIPT}" | cut -d' ' -f1
+    printf 'mode=%s\nimage=%s\nflavor=%s\n%s\n' "${mode}" "${image}" "${flavor}" "${campaign}"
+    sha256sum "${run_dir}/${SUB}" "${run_dir}/${SCRIPT}" "${exposures}" | cut -d' ' -f1
   } | sha256sum | cut -d' ' -f1
 }
 
@@ -127,8 +156,100 @@ marker_field() {
   sed -n "s/^$2=//p" "$1" | head -n 1
 }
 
+# json_result CLUSTER JOBS TOTAL DONE PIPELINE RUN_DIR: the one line on stdout; an empty
+# CLUSTER (nothing queued) is null.
 json_result() {
-  printf '{"cluster": "%s", "jobs": %s, "runDir": "%s"}\n' "$1" "$2" "$3"
+  local cluster="null"
+  [[ -z "$1" ]] || cluster="\"$1\""
+  printf '{"cluster": %s, "jobs": %s, "total": %s, "done": %s, "pipeline": "%s", "runDir": "%s"}\n' \
+    "${cluster}" "$2" "$3" "$4" "$5" "$6"
+}
+
+# The campaign's IDs: one CFHT file id a line (6-8 digits, one lowercase letter), each once.
+# Prints how many; dies naming the file and line of the first that is not.
+check_exposures() {
+  local file="$1" result
+  result="$(awk '
+    { sub(/\r$/, "") }
+    !/^[0-9][0-9][0-9][0-9][0-9][0-9][0-9]?[0-9]?[a-z]$/ { printf "line %d: '\''%s'\'' is not a CFHT file id (6-8 digits then one lowercase letter, e.g. 1056213p)\n", NR, $0; bad = 1; exit }
+    seen[$0]++ { printf "line %d: %s is listed twice (first on line %d)\n", NR, $0, first[$0]; bad = 1; exit }
+    { first[$0] = NR; n++ }
+    END { if (!bad) { if (n == 0) print "no exposure in it"; else print n } }' "${file}")"
+  [[ "${result}" =~ ^[0-9]+$ ]] || die "${EXIT_USAGE}" "--exposures ${file}: ${result}"
+  echo "${result}"
+}
+
+# vos_call TIMEOUT TOOL ARGS...: one VOSpace client call, bounded, with the jobs' certificate.
+# Globals: reads VOS_CERT.
+VOS_CERT=()
+vos_call() {
+  local limit="$1"
+  shift
+  timeout --kill-after=10 "${limit}" "$1" "${VOS_CERT[@]}" "${@:2}"
+}
+
+# The destination must be there (or made) and writable with the certificate the jobs carry,
+# before anything is queued: thousands of jobs that each fail at their upload cost hours.
+# Globals: reads TMP, VOS_CERT.
+check_destination() {
+  local dest="$1" limit="$2" out probe
+  probe=".canfar-batch-probe-${HOSTNAME:-host}-$$"
+  if [[ "${dest}" == vos:* ]]; then
+    out="$(vos_call "${limit}" vmkdir -p "${dest}" 2>&1)" ||
+      die "${EXIT_DEST}" "the destination ${dest} does not exist and cannot be made with the jobs' certificate (vmkdir -p: ${out}); nothing was queued"
+    printf 'canfar-batch write probe\n' >"${TMP}/probe"
+    out="$(vos_call "${limit}" vcp "${TMP}/probe" "${dest}/${probe}" 2>&1)" ||
+      die "${EXIT_DEST}" "the destination ${dest} is not writable with the jobs' certificate (vcp of a probe: ${out}); nothing was queued"
+    out="$(vos_call "${limit}" vrm "${dest}/${probe}" 2>&1)" ||
+      log "could not remove the probe ${dest}/${probe} (${out}); remove it by hand"
+  else
+    if ! mkdir -p -- "${dest}" 2>/dev/null; then
+      die "${EXIT_DEST}" "the destination ${dest} is not a directory and cannot be made; nothing was queued"
+    fi
+    : 2>/dev/null >"${dest}/${probe}" ||
+      die "${EXIT_DEST}" "the destination ${dest} is not writable by $(id -un); nothing was queued"
+    rm -f -- "${dest:?}/${probe}"
+  fi
+  log "destination ${dest} exists and is writable"
+}
+
+# The destination's names, one a line, in one listing (a VOSpace container is listed by the
+# service in pages of one request, never one call per exposure).
+list_destination() {
+  local dest="$1" limit="$2" into="$3"
+  if [[ "${dest}" == vos:* ]]; then
+    vos_call "${limit}" vls "${dest}" >"${into}" 2>"${TMP}/vls.err" ||
+      die "${EXIT_DEST}" "listing ${dest} failed (vls: $(cat "${TMP}/vls.err")); nothing was queued"
+  else
+    find "${dest}" -mindepth 1 -maxdepth 1 -printf '%f\n' >"${into}" ||
+      die "${EXIT_DEST}" "listing ${dest} failed; nothing was queued"
+  fi
+}
+
+# pick_exposures LISTING EXPOSURES PIPELINE POLICY QUEUE: writes the IDs the policy queues to
+# QUEUE, in the campaign's order, and prints "queued total done other": other counts the IDs
+# with a catalogue of another pipeline (or by hand) only.
+pick_exposures() {
+  awk -v p="$3" -v policy="$4" -v queue="$5" '
+    # (Not FNR == NR: an empty listing would make the exposures the listing.)
+    FILENAME == ARGV[1] {
+      have[$0] = 1
+      # ID.cat by hand, ID.P.cat by pipeline P: any catalogue of ID (never a hidden part).
+      if ($0 ~ /\.cat$/ && $0 !~ /^\./) { split($0, part, "."); any[part[1]] = 1 }
+      next
+    }
+    {
+      sub(/\r$/, "")
+      total++
+      mine = ((($0 "." p ".cat") in have) ? 1 : 0)
+      if (mine) done++
+      else if ($0 in any) other++
+      if (policy == "all" || (policy == "changed" && !mine) || (policy == "missing" && !mine && !($0 in any))) {
+        print > queue
+        queued++
+      }
+    }
+    END { close(queue); print queued + 0, total + 0, done + 0, other + 0 }' "$1" "$2"
 }
 
 # The command that queues the jobs: canfar_submit on CANFAR's batch host, condor_submit itself
@@ -228,19 +349,21 @@ check_proxy() {
   log "proxy certificate ${proxy} valid until ${end}"
 }
 
+# write_marker RUN_DIR HASH KEY=VALUE...: the record of this submission, written atomically.
 write_marker() {
-  local run_dir="$1" hash="$2" cluster="$3" jobs="$4" image="$5" tmp
+  local run_dir="$1" hash="$2" tmp
+  shift 2
   tmp="$(mktemp "${run_dir}/${MARKER}.XXXXXX")"
-  printf 'hash=%s\ncluster=%s\njobs=%s\nimage=%s\nsubmitted=%s\n' \
-    "${hash}" "${cluster}" "${jobs}" "${image}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"${tmp}"
+  {
+    printf 'hash=%s\n' "${hash}"
+    printf '%s\n' "$@"
+    printf 'submitted=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  } >"${tmp}"
   mv -f -- "${tmp}" "${run_dir}/${MARKER}"
 }
 
-OUT_FILE=""
-main() {
-  local run_dir="" mode="" image="" flavor="" timeout=300 proxy="" min_valid=""
-  cli_options --run-dir=run_dir --mode=mode --image=image --flavor=flavor --timeout=timeout \
-    --proxy=proxy --min-valid=min_valid -- "$@"
+# Checks every argument and the run dir; sets the caller's variables (bash's dynamic scope).
+check_arguments() {
   [[ -n "${run_dir}" ]] || usage_error "--run-dir is required"
   [[ "${mode}" == "csv1" || "${mode}" == "csv2" || "${mode}" == "self-hosted" ]] || die "${EXIT_USAGE}" "--mode '${mode}': expected csv1, csv2 or self-hosted"
   # domain/image-name.ts: what create-image.sh names and the submit file's +VMImage holds.
@@ -258,15 +381,52 @@ main() {
     [[ "${proxy}" =~ ^[A-Za-z0-9._-]+$ ]] || die "${EXIT_USAGE}" "--proxy '${proxy}': expected a file name in the run dir (with --min-valid)"
     [[ "${min_valid}" =~ ^[0-9]{1,9}$ ]] || die "${EXIT_USAGE}" "--min-valid '${min_valid}': expected a number of seconds (with --proxy)"
   fi
+  dest="${dest%/}"
+  if [[ "${dest}" == vos:* ]]; then
+    [[ "${dest}" =~ ${VOS_RE} && "${dest}" != *..* && "${dest}/" != */./* ]] ||
+      die "${EXIT_USAGE}" "--dest '${dest}': expected vos:CONTAINER (letters, digits, _ . + - between slashes, no '..')"
+  else
+    [[ "${dest}" == /* && "${dest}" =~ ^[A-Za-z0-9_./+-]+$ && "${dest}/" != */../* ]] ||
+      die "${EXIT_USAGE}" "--dest '${dest}': expected vos:CONTAINER or an absolute local directory"
+  fi
+  [[ "${pipeline}" =~ ${PIPELINE_RE} ]] ||
+    die "${EXIT_USAGE}" "--pipeline '${pipeline}': expected the pipeline's identity, 12 lowercase hex digits (e.g. 3fa9c0d21b7e)"
+  [[ "${policy}" == "changed" || "${policy}" == "missing" || "${policy}" == "all" ]] ||
+    die "${EXIT_USAGE}" "--policy '${policy}': expected changed, missing or all"
+  [[ "${exposures}" =~ ^[A-Za-z0-9._-]+$ ]] || die "${EXIT_USAGE}" "--exposures '${exposures}': expected a file name in the run dir"
   [[ -d "${run_dir}" ]] || die "${EXIT_USAGE}" "--run-dir '${run_dir}' is not a directory"
   run_dir="$(cd "${run_dir}" && pwd)"
   [[ "${run_dir}" != *'"'* && "${run_dir}" != *\\* ]] || die "${EXIT_USAGE}" "--run-dir must not contain quotes or backslashes"
   [[ -f "${run_dir}/${SUB}" ]] || die "${EXIT_USAGE}" "${run_dir}/${SUB} is missing (deliver it before submitting)"
   [[ -f "${run_dir}/${SCRIPT}" ]] || die "${EXIT_USAGE}" "${run_dir}/${SCRIPT} is missing (deliver it before submitting)"
+  [[ -f "${run_dir}/${exposures}" ]] || die "${EXIT_USAGE}" "${run_dir}/${exposures} is missing (deliver the campaign's exposures before submitting)"
+  # What this script writes is what the jobs are made of: a submit file listing its own IDs
+  # would queue every one of them whatever the destination holds.
+  grep -Eq "^[[:space:]]*queue[[:space:]].*[[:space:]]from[[:space:]]+${QUEUE//./\\.}[[:space:]]*$" "${run_dir}/${SUB}" ||
+    die "${EXIT_USAGE}" "${run_dir}/${SUB} does not queue from ${QUEUE} (expected a line 'queue arguments from ${QUEUE}')"
+}
+
+OUT_FILE=""
+TMP=""
+main() {
+  local run_dir="" mode="" image="" flavor="" timeout=300 proxy="" min_valid=""
+  local dest="" pipeline="" policy="changed" exposures="exposures.txt"
+  cli_options --run-dir=run_dir --mode=mode --image=image --flavor=flavor --timeout=timeout \
+    --proxy=proxy --min-valid=min_valid --dest=dest --pipeline=pipeline --policy=policy \
+    --exposures=exposures -- "$@"
+  check_arguments
+  local total
+  total="$(check_exposures "${run_dir}/${exposures}")"
   if [[ "${mode}" == "self-hosted" ]]; then
     command -v condor_submit >/dev/null || die "${EXIT_FAILED}" "condor_submit is not on PATH: is this the pool's submit node, with HTCondor installed?"
   else
     command -v canfar_submit >/dev/null || die "${EXIT_FAILED}" "canfar_submit is not on PATH: is this the CANFAR batch host?"
+  fi
+  if [[ "${dest}" == vos:* ]]; then
+    local tool
+    for tool in vls vmkdir vcp vrm; do
+      command -v "${tool}" >/dev/null || die "${EXIT_DEST}" "'${tool}' is not on PATH: the VOSpace client (pip install vos) is needed to check and list ${dest}"
+    done
   fi
   [[ "${mode}" == "csv1" ]] && read_credentials
 
@@ -275,29 +435,64 @@ main() {
   flock -w 60 9 || die "${EXIT_FAILED}" "another submission holds ${run_dir}/.canfar-submit.lock"
 
   local hash marker="${run_dir}/${MARKER}"
-  hash="$(content_hash "${run_dir}" "${image}" "${flavor}" "${mode}")"
+  hash="$(content_hash "${run_dir}" "${image}" "${flavor}" "${mode}" "dest=${dest} pipeline=${pipeline} policy=${policy}" "${run_dir}/${exposures}")"
   if [[ -f "${marker}" ]]; then
+    local field
     if [[ "$(marker_field "${marker}" hash)" == "${hash}" ]]; then
-      local cluster jobs
-      cluster="$(marker_field "${marker}" cluster)"
-      jobs="$(marker_field "${marker}" jobs)"
-      log "already submitted as cluster ${cluster} (${marker}); not submitting again"
-      json_result "${cluster}" "${jobs}" "${run_dir}"
+      local -a recorded=()
+      for field in cluster jobs total "done" pipeline; do
+        recorded+=("$(marker_field "${marker}" "${field}")")
+      done
+      if [[ -n "${recorded[0]}" ]]; then
+        log "already submitted as cluster ${recorded[0]} (${recorded[1]} job(s), ${marker}); not listing or submitting again"
+      else
+        log "already submitted, queueing nothing (${marker}); not listing or submitting again"
+      fi
+      json_result "${recorded[@]}" "${run_dir}"
       return 0
     fi
     log "content changed since cluster $(marker_field "${marker}" cluster) was submitted; submitting again"
   fi
 
-  [[ -z "${proxy}" ]] || check_proxy "${run_dir}" "${proxy}" "${min_valid}"
+  if [[ -n "${proxy}" ]]; then
+    check_proxy "${run_dir}" "${proxy}" "${min_valid}"
+    VOS_CERT=(--certfile "${run_dir}/${proxy}")
+  fi
+  TMP="$(mktemp -d)"
+  trap 'rm -rf -- "${TMP}"' EXIT
+  check_destination "${dest}" "${timeout}"
+  list_destination "${dest}" "${timeout}" "${TMP}/listing"
+  local queued already other
+  rm -f -- "${run_dir}/${QUEUE}.new"
+  : >"${run_dir}/${QUEUE}.new"
+  read -r queued total already other < <(pick_exposures "${TMP}/listing" "${run_dir}/${exposures}" "${pipeline}" "${policy}" "${run_dir}/${QUEUE}.new")
+  mv -f -- "${run_dir}/${QUEUE}.new" "${run_dir}/${QUEUE}"
+  log "queued ${queued} of ${total} (${already} already catalogued by pipeline ${pipeline})"
+  if ((other > 0)); then
+    case "${policy}" in
+      changed) log "${other} of them have only another pipeline's catalogue (or one made by hand): queued again (policy changed; their old catalogues are kept)" ;;
+      missing) log "${other} have only another pipeline's catalogue (or one made by hand): not queued (policy missing)" ;;
+    esac
+  fi
+  if ((queued == 0)); then
+    write_marker "${run_dir}" "${hash}" "cluster=" "jobs=0" "total=${total}" "done=${already}" "pipeline=${pipeline}" \
+      "dest=${dest}" "policy=${policy}" "image=${image}"
+    log "nothing to queue: every exposure the policy '${policy}' asks for is catalogued in ${dest}"
+    json_result "" 0 "${total}" "${already}" "${pipeline}" "${run_dir}"
+    return 0
+  fi
+
   [[ "${mode}" != "self-hosted" ]] || wait_for_schedd "${SCHEDD_WAIT}"
   local rc=0
-  OUT_FILE="$(mktemp)"
-  trap 'rm -f -- "${OUT_FILE}"' EXIT
+  OUT_FILE="${TMP}/submit.out"
   run_submit "${run_dir}" "${mode}" "${image}" "${flavor}" "${timeout}" "${OUT_FILE}" || rc=$?
   check_output "${rc}" "${OUT_FILE}" "${mode}"
-  write_marker "${run_dir}" "${hash}" "${SUBMITTED_CLUSTER}" "${SUBMITTED_JOBS}" "${image}"
+  ((SUBMITTED_JOBS == queued)) ||
+    log "condor_submit made ${SUBMITTED_JOBS} job(s) from ${queued} line(s) of ${QUEUE}: check ${SUB}'s queue statement"
+  write_marker "${run_dir}" "${hash}" "cluster=${SUBMITTED_CLUSTER}" "jobs=${SUBMITTED_JOBS}" "total=${total}" "done=${already}" \
+    "pipeline=${pipeline}" "dest=${dest}" "policy=${policy}" "image=${image}"
   log "submitted ${SUBMITTED_JOBS} job(s) to cluster ${SUBMITTED_CLUSTER}; follow with: follow.sh ${SUBMITTED_CLUSTER}"
-  json_result "${SUBMITTED_CLUSTER}" "${SUBMITTED_JOBS}" "${run_dir}"
+  json_result "${SUBMITTED_CLUSTER}" "${SUBMITTED_JOBS}" "${total}" "${already}" "${pipeline}" "${run_dir}"
 }
 
 main "$@"

@@ -3,7 +3,7 @@
 # smoke-test.sh SAMPLE_DIR: runs the installed catalogue pipeline on the small sample
 # exposure in SAMPLE_DIR (one ID.fits.fz, e.g. provisioning/worker/smoke) with a temporary
 # local destination, and fails unless a catalogue with sources appears. Run as the CADC user
-# on the build VM after install-pipeline.sh. CATALOGUE_PIPELINE overrides the pipeline run
+# on the build VM after install-pipeline.sh. SMOKE_PIPELINE overrides the pipeline run
 # (default /usr/local/bin/do_catalogue.bash).
 
 set -Eeuo pipefail
@@ -21,7 +21,7 @@ usage() {
 usage: ${PROG} SAMPLE_DIR
        ${PROG} --help
 
-Runs ${DEFAULT_PIPELINE} (or \$CATALOGUE_PIPELINE) on the one ID.fits.fz in SAMPLE_DIR
+Runs ${DEFAULT_PIPELINE} (or \$SMOKE_PIPELINE) on the one ID.fits.fz in SAMPLE_DIR
 with CATALOGUE_SOURCE=SAMPLE_DIR and a temporary local CATALOGUE_DEST, and checks that
 ID.cat arrived holding at least one source.
 
@@ -53,7 +53,7 @@ main() {
   fi
   local id
   id="$(basename "${samples[0]}" .fits.fz)"
-  local pipeline="${CATALOGUE_PIPELINE:-${DEFAULT_PIPELINE}}"
+  local pipeline="${SMOKE_PIPELINE:-${DEFAULT_PIPELINE}}"
   if [[ ! -x "${pipeline}" ]]; then
     err "FAILED: pipeline ${pipeline} is not installed (run install-pipeline.sh first)"
     exit 1

@@ -69,6 +69,12 @@ parse_args() {
   check_count CATALOGUE_UPLOAD_TIMEOUT "${upload_timeout}" 1
   check_count CATALOGUE_RETRIES "${retries}" 1
   check_count CATALOGUE_RETRY_DELAY "${retry_delay}" 0
+  pipeline="${CATALOGUE_PIPELINE:-}"
+  [[ -z "${pipeline}" || "${pipeline}" =~ ${PIPELINE_RE} ]] ||
+    die "${EXIT_USAGE}" "CATALOGUE_PIPELINE '${pipeline}' must be a pipeline identity: 12 lowercase hex digits (e.g. 3fa9c0d21b7e)"
+  image="${CATALOGUE_IMAGE:-}"
+  [[ -z "${image}" || "${image}" =~ ${IMAGE_RE} ]] ||
+    die "${EXIT_USAGE}" "CATALOGUE_IMAGE '${image}' must be an image name: up to 255 letters, digits, '.', '_' or '-', starting with a letter or digit"
   use_job_certificate
 }
 
@@ -102,8 +108,8 @@ find_config() {
   done
 }
 
-# Globals: reads source_spec, dest_spec; sets sextractor (source-extractor on Debian and
-# Ubuntu, sex from EPEL on Rocky).
+# Globals: reads source_spec, dest_spec, pipeline; sets sextractor (source-extractor on
+# Debian and Ubuntu, sex from EPEL on Rocky) and tool_versions.
 require_tools() {
   local tool
   sextractor="$(command -v source-extractor || command -v sex || true)"
@@ -111,7 +117,32 @@ require_tools() {
   local -a tools=(funpack timeout awk)
   [[ "${source_spec}" == cadc:* ]] && tools+=(cadcget)
   [[ "${dest_spec}" == vos:* ]] && tools+=(vcp vmv vrm)
+  [[ "${dest_spec}" == vos:* && -n "${pipeline}" ]] && tools+=(vls)
   for tool in "${tools[@]}"; do
     command -v "${tool}" >/dev/null || die "${EXIT_INTERNAL}" "'${tool}' is not on PATH"
   done
+  tool_versions="source-extractor $(sextractor_version); funpack $(funpack_version)"
+}
+
+# The versions the tools report at run time (the image's packages may differ from what the
+# build recorded after an update): "2.25.0", or "unknown" from a tool that will not say.
+# Globals: reads sextractor.
+sextractor_version() {
+  local text
+  text="$(timeout 10 "${sextractor}" --version </dev/null 2>&1)" || true
+  awk '{ for (i = 1; i < NF; i++) if ($i == "version") { print $(i + 1); found = 1; exit } }
+    END { if (!found) print "unknown" }' <<<"${text}"
+}
+
+# funpack -V prints "1.7.0 (Dec 2013) CFITSIO version 4.020": "1.7.0 (CFITSIO 4.020)", the
+# library being what decompresses.
+funpack_version() {
+  local text
+  text="$(timeout 10 funpack -V </dev/null 2>&1)" || true
+  awk 'NR == 1 {
+      v = ($1 ~ /^[0-9][0-9.]*$/) ? $1 : "unknown"
+      for (i = 1; i < NF; i++) if ($i == "version") c = $(i + 1)
+      print v (c == "" ? "" : " (CFITSIO " c ")")
+    }
+    END { if (NR == 0) print "unknown" }' <<<"${text}"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Part of do_catalogue.bash, sourced by it (never run): moving files, bounded and retried:
-# the exposure's download (cadcget, or a local directory) and the catalogue's upload, whole
-# or not at all (vcp + vmv, or cp + mv). Uses err, progress, die and the constants and
+# Part of do_catalogue.bash, sourced by it (never run): what is at the destination and
+# moving files, bounded and retried: whether this pipeline's catalogue is already stored
+# (vls, or a local file), the exposure's download (cadcget, or a local directory), the
+# provenance header and the catalogue's upload, whole or not at all (vcp + vmv, or cp + mv). Uses err, progress, die and the constants and
 # globals of do_catalogue.bash.
 # Checked alone, shellcheck cannot know the globals do_catalogue.bash declares (checked
 # from there, with every part followed, it does).
@@ -33,6 +34,54 @@ with_retries() {
     attempt=$((attempt + 1))
     delay=$((delay * 2))
   done
+}
+
+# Where the catalogue is stored: ID.P.cat names the pipeline that made it, so catalogues of
+# another pipeline are neither taken for this one's nor replaced (ID.cat by hand).
+# Globals: reads dest_spec, id, pipeline; sets final.
+name_catalogue() {
+  final="${dest_spec}/${id}${pipeline:+.${pipeline}}.cat"
+}
+
+# True when this pipeline's catalogue is already stored (one vls, or a look at the
+# directory). Only a submission's job (CATALOGUE_PIPELINE set) skips: a run by hand always
+# runs. A listing that fails for another reason than a missing node is no proof either way:
+# the job does the work.
+# Globals: reads pipeline, final, upload_timeout, vos_cert.
+already_catalogued() {
+  [[ -n "${pipeline}" ]] || return 1
+  if [[ "${final}" != vos:* ]]; then
+    [[ -f "${final}" ]]
+    return
+  fi
+  local status=0 text
+  text="$(timeout --kill-after=10 "${upload_timeout}" vls "${vos_cert[@]}" "${final}" 2>&1)" || status=$?
+  ((status != 0)) || return 0
+  # vls exits with the errno of what failed: 2 (ENOENT) for a node that is not there.
+  ((status == 2)) || err "could not tell whether ${final} exists (vls exit ${status}: ${text}); cataloguing anyway"
+  return 1
+}
+
+# The catalogue says what made it, in comment lines before SExtractor's header (readers of
+# ASCII_HEAD catalogues skip them as they skip the header): the exposure, the pipeline, the
+# image, the tools' versions and when, in UTC.
+# Globals: reads id, pipeline, image, tool_versions, work_dir; sets catalogue.
+add_provenance() {
+  local stored="${work_dir}/${id}.stored.cat"
+  {
+    printf '# canfar-batch exposure: %s
+' "${id}"
+    printf '# canfar-batch pipeline: %s
+' "${pipeline:-none (run by hand)}"
+    printf '# canfar-batch image: %s
+' "${image:-none (CATALOGUE_IMAGE not set)}"
+    printf '# canfar-batch tools: %s
+' "${tool_versions}"
+    printf '# canfar-batch made: %s
+' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    cat -- "${catalogue}"
+  } >"${stored}" || die "${EXIT_EXTRACT}" "writing ${stored} failed"
+  catalogue="${stored}"
 }
 
 # A retried download starts from nothing.
@@ -89,10 +138,9 @@ remove_final_before_retry() {
 # renamed in one step, so readers and re-runs see the whole catalogue or none: a local
 # rename is atomic; a VOSpace move (vmv) is one server-side operation, whereas a vcp
 # straight to the final name could leave a truncated node after a timeout or a lost link.
-# Globals: reads dest_spec, id, catalogue, upload_timeout, vos_cert, HOSTNAME; sets final,
-# and upload_part while a part exists (the cleanup trap removes it).
+# Globals: reads dest_spec, id, catalogue, final, upload_timeout, vos_cert, HOSTNAME; sets
+# upload_part while a part exists (the cleanup trap removes it).
 upload() {
-  final="${dest_spec}/${id}.cat"
   local part="${dest_spec}/.${id}.cat.part-${HOSTNAME:-host}-$$"
   progress "uploading to ${final}"
   upload_part="${part}"

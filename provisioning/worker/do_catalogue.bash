@@ -3,8 +3,11 @@
 # do_catalogue.bash ID: the CANFAR batch tutorial's catalogue pipeline for one CFHT MegaCam
 # exposure, made safe to run as one of thousands of HTCondor jobs:
 #   download ID.fits.fz (cadcget, or a local directory) -> unpack (funpack) -> detect sources
-#   (source-extractor, the CCDs in parallel over the cores) -> one catalogue ID.cat ->
-#   upload it whole (vcp + vmv, or a local directory), or leave nothing there.
+#   (source-extractor, the CCDs in parallel over the cores) -> one catalogue, headed by
+#   what made it -> upload it whole as ID.P.cat, P the pipeline's identity (ID.cat when run
+#   by hand without one) (vcp + vmv, or a local directory), or leave nothing there.
+# A job whose pipeline already stored ID.P.cat does nothing: a released or re-run job never
+# does the work twice.
 # Run `do_catalogue.bash --help` for the settings and exit codes.
 #
 # This file holds the constants, the shared state, the messages, the cleanup and the order of
@@ -30,6 +33,10 @@ readonly EXIT_INTERNAL=1 EXIT_USAGE=2 EXIT_DOWNLOAD=3 EXIT_UNPACK=4 EXIT_EXTRACT
 # report progress, few enough that starting funpack and source-extractor stays cheap.
 readonly CHUNKS_PER_JOB=2
 readonly VOS_RE='^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_.+-]+)*$'
+# domain/pipeline-identity.ts: 12 lowercase hex digits of the hash of what decides a
+# catalogue's content. domain/image-name.ts: the worker image's name.
+readonly PIPELINE_RE='^[0-9a-f]{12}$'
+readonly IMAGE_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$'
 readonly PARTS=(catalogue-settings.bash catalogue-transfer.bash catalogue-extract.bash)
 
 # The state the steps share, set once each (the functions say which they read and set):
@@ -37,6 +44,9 @@ id=""                # the exposure, from the argument
 source_spec=""       # cadc:ARCHIVE or an absolute local directory
 dest_spec=""         # vos:CONTAINER or an absolute local directory
 jobs="" download_timeout="" upload_timeout="" retries="" retry_delay=""  # the settings
+pipeline=""          # the pipeline's identity P, from CATALOGUE_PIPELINE; empty: run by hand
+image=""             # the worker image, from CATALOGUE_IMAGE, for the provenance header
+tool_versions=""     # "source-extractor X; funpack Y", as the tools report themselves
 declare -a cadc_cert=() vos_cert=()  # the tools' certificate options; empty: ~/.ssl/cadcproxy.pem
 script_dir=""        # where this script really is (through the /usr/local/bin link)
 config_dir=""        # where catalogue.sex and the rest were found
@@ -55,13 +65,20 @@ usage() {
 usage: ${PROG} ID
        ${PROG} --help
 
-Makes the source catalogue ID.cat of CFHT exposure ID and stores it at CATALOGUE_DEST.
+Makes the source catalogue of CFHT exposure ID and stores it at CATALOGUE_DEST as ID.P.cat,
+P the pipeline's identity (CATALOGUE_PIPELINE), or as ID.cat without one. The catalogue
+starts with '# canfar-batch ...' lines saying what made it (exposure, pipeline, image, tool
+versions, UTC time), then SExtractor's header. With CATALOGUE_PIPELINE set, an ID.P.cat
+already there means the work is done: the job exits 0 without downloading.
 ID is a CFHT file id: 6-8 digits then one lowercase letter (e.g. 1056213p), matching
 ${ID_PATTERN}.
 
 Environment:
   CATALOGUE_DEST              required: vos:CONTAINER (uploaded with vcp, then vmv into
                               place) or an existing local directory
+  CATALOGUE_PIPELINE          the pipeline's identity: 12 lowercase hex digits (set by the
+                              submission); unset: a run by hand, stored as ID.cat
+  CATALOGUE_IMAGE             the worker image's name, recorded in the catalogue's header
   CATALOGUE_SOURCE            cadc:ARCHIVE (default cadc:CFHT, downloaded with cadcget) or a
                               local directory holding ID.fits.fz
   CATALOGUE_JOBS              CCD extractions run at once (default: nproc, i.e. all
@@ -79,7 +96,7 @@ Work happens in a new directory under \$_CONDOR_SCRATCH_DIR (in batch), else \$T
 beside this script, else from ${INSTALLED_DIR}.
 
 Exit codes:
-  0  catalogue stored at CATALOGUE_DEST/ID.cat
+  0  catalogue stored at CATALOGUE_DEST/ID.P.cat (ID.cat), or already there
   ${EXIT_INTERNAL}  internal or environment error (missing tool or configuration)
   ${EXIT_USAGE}  bad arguments or settings
   ${EXIT_DOWNLOAD}  download failed (ID.fits.fz missing or unreachable)
@@ -172,11 +189,17 @@ main() {
   trap 'exit "${EXIT_INTERNAL}"' ERR
   trap 'exit 130' INT
   trap 'exit 143' TERM
+  name_catalogue
+  if already_catalogued; then
+    progress "${final} is there: already catalogued by pipeline ${pipeline}; nothing to do"
+    exit 0
+  fi
   make_work_dir
   cd "${work_dir}"
   download
   list_images
   extract_all
+  add_provenance
   upload
 }
 

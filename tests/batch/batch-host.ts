@@ -12,6 +12,13 @@ export const BATCH_USER = "batch";
 /** Where the doubles keep their call log and submitted files, inside the root. */
 export const DOUBLE_STATE = "/var/tmp/canfar-double";
 const CANFAR_DOUBLES = ["canfar_submit", "condor_submit", "condor_q", "condor_history"];
+/** The VOSpace client's doubles submit.sh and campaign.sh call on the batch host. */
+const VOS_DOUBLES = ["vls", "vmkdir", "vcp", "vrm"];
+const VOS_DOUBLES_DIR = join(__dirname, "..", "pipeline", "doubles");
+/** The VOSpace stand-in: vos:PATH is VOSPACE/PATH inside the root. */
+export const VOSPACE = "/srv/vospace";
+/** The VOSpace doubles' call log ("TOOL ARGS" lines), inside the root. */
+export const VOS_LOG = `${DOUBLE_STATE}/cadc.log`;
 
 /**
  * Stand-in for CANFAR's batch host: a throwaway Debian root whose own sshd listens on
@@ -41,6 +48,13 @@ export class BatchHost {
       for (const name of CANFAR_DOUBLES) {
         await root.runOk(["ln", "-sf", `/usr/local/lib/canfar-doubles/${name}`, `/usr/local/bin/${name}`]);
       }
+      for (const name of [...VOS_DOUBLES, "cadc-auth.sh"]) {
+        await writeRootFile(root, `/usr/local/lib/cadc-doubles/${name}`, readFileSync(join(VOS_DOUBLES_DIR, name), "utf8"), "755");
+      }
+      for (const name of VOS_DOUBLES) {
+        await root.runOk(["ln", "-sf", `/usr/local/lib/cadc-doubles/${name}`, `/usr/local/bin/${name}`]);
+      }
+      await root.runOk(["install", "-d", "-m", "755", "-o", BATCH_USER, "-g", BATCH_USER, VOSPACE]);
       const sshd = await startSshd(root);
       const host = new BatchHost(root, sshd, { port: sshd.port, user: BATCH_USER, keyPath: key.privateKeyPath }, keyDir);
       await host.configure({});
@@ -52,13 +66,27 @@ export class BatchHost {
     }
   }
 
-  /** Rewrites the doubles' scenario and empties their state (call log, cluster counter). */
-  async configure(scenario: Record<string, string>): Promise<void> {
+  /**
+   * Rewrites the doubles' scenario and empties their state (call log, cluster counter);
+   * `vos` is the VOSpace doubles' (VLS_DOUBLE_MODE, CADC_DOUBLE_REQUIRE_CERT, ...).
+   */
+  async configure(scenario: Record<string, string>, vos: Record<string, string> = {}): Promise<void> {
     const lines = Object.entries({ CANFAR_DOUBLE_STATE: DOUBLE_STATE, ...scenario }).map(([k, v]) => `${k}='${v}'\n`);
     await this.root.runOk(
       ["sh", "-c", `cat > /etc/canfar-double.conf && find "$1" -mindepth 1 -delete`, "configure", DOUBLE_STATE],
       { stdin: lines.join("") },
     );
+    const vosLines = Object.entries({ VOS_DOUBLE_ROOT: VOSPACE, DOUBLES_LOG: VOS_LOG, ...vos }).map(([k, v]) => `${k}='${v}'\n`);
+    await writeRootFile(this.root, "/etc/cadc-double.conf", vosLines.join(""));
+  }
+
+  /** The VOSpace doubles' calls, one line each ("vls vos:..."). */
+  vosCalls(): string[] {
+    try {
+      return readFileSync(this.root.path(VOS_LOG), "utf8").split("\n").filter((l) => l !== "");
+    } catch {
+      return [];
+    }
   }
 
   /** The doubles' call log, one line per call (tool name first). */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execCommand } from "../support/exec";
@@ -78,6 +78,13 @@ describe("follow.sh against condor_q/condor_history doubles", () => {
     const r = await follow("--help");
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("usage: follow.sh CLUSTER [--interval SECONDS] [--timeout SECONDS]");
+  });
+
+  it("a submission that queued nothing (cluster null) has nothing to follow: it says so and succeeds without asking HTCondor", async () => {
+    const r = await follow("null");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("this submission queued nothing: every exposure was already catalogued");
+    expect(existsSync(join(state, "calls.log"))).toBe(false);
   });
 
   it("rejects a cluster that is not a number", async () => {

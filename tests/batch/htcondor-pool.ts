@@ -34,6 +34,12 @@ const CANFAR_TOOLS = "/usr/local/lib/canfar-doubles";
 const CADC_LOG = "/var/log/canfar-test/cadc.log";
 /** Which certificate (sha256, or "none") each CADC call presented: "TOOL SHA". */
 export const CADC_CERT_LOG = `${CADC_LOG}.certs`;
+/**
+ * The VOSpace calls made on the batch side (submit.sh, campaign.sh over SSH), apart from the
+ * jobs': the doubles there read /etc/cadc-double.conf, SSH carrying no environment.
+ */
+export const SUBMIT_VOS_LOG = "/var/log/canfar-test/cadc-submit.log";
+const VOS_CLIENT = ["vls", "vmkdir", "vcp", "vrm"];
 
 // One host is the whole pool, on loopback only. No per-job mount namespaces or PID
 // namespaces in a chroot. Short intervals so a test pool matches and runs within seconds.
@@ -149,9 +155,12 @@ export class HtcondorPool {
       for (const f of PIPELINE_CONFIG) {
         await writeRootFile(root, `/usr/local/share/canfar-batch/pipeline/${f}`, readFileSync(join(PIPELINE_DIR, f), "utf8"));
       }
-      for (const f of ["cadcget", "vcp", "vmv", "vrm", "cadc-auth.sh"]) {
+      for (const f of ["cadcget", "vcp", "vmv", "vrm", "vls", "vmkdir", "cadc-auth.sh"]) {
         await writeRootFile(root, `${CADC_TOOLS}/${f}`, readFileSync(join(PIPELINE_DOUBLES, f), "utf8"), "755");
       }
+      // The batch host's VOSpace client, for submit.sh's destination check and listing.
+      for (const f of VOS_CLIENT) await root.runOk(["ln", "-sf", `${CADC_TOOLS}/${f}`, `/usr/local/bin/${f}`]);
+      await writeRootFile(root, "/etc/cadc-double.conf", `VOS_DOUBLE_ROOT=${VOSPACE}\nDOUBLES_LOG=${SUBMIT_VOS_LOG}\nCADC_DOUBLE_REQUIRE_CERT=1\n`);
       // CADC's certificate service for the batch side's certificate step.
       await writeRootFile(root, "/usr/local/bin/cadc-get-cert", cadcGetCertDouble(opts.cadc), "755");
       // canfar_submit in front of the real condor_submit, as on CANFAR's batch host.

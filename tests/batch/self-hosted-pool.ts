@@ -48,6 +48,8 @@ export const ARCHIVE = `${SHARED}/archive`;
 export const VOSPACE = `${SHARED}/vospace`;
 /** The CADC doubles' call log ("vcp ARGS", "vmv ARGS" ...), written by every worker. */
 export const CADC_LOG = `${SHARED}/log/cadc.log`;
+/** The VOSpace calls of submit.sh and campaign.sh on the submit node, apart from the jobs'. */
+export const SUBMIT_VOS_LOG = `${SHARED}/log/cadc-submit.log`;
 /** One line per job start: "HOSTNAME ID". */
 export const STARTS_LOG = `${SHARED}/log/starts.log`;
 /** A job whose ID has a file here waits at its start until the file goes (bounded). */
@@ -245,9 +247,13 @@ export class PoolNode {
     for (const f of PIPELINE_CONFIG) {
       await writeRootFile(this.root, `/usr/local/share/canfar-batch/pipeline/${f}`, readFileSync(join(PIPELINE_DIR, f), "utf8"));
     }
-    for (const f of ["cadcget", "vcp", "vmv", "vrm", "cadc-auth.sh"]) {
+    for (const f of ["cadcget", "vcp", "vmv", "vrm", "vls", "vmkdir", "cadc-auth.sh"]) {
       await writeRootFile(this.root, `${CADC_TOOLS}/${f}`, readFileSync(join(PIPELINE_DOUBLES, f), "utf8"), "755");
     }
+    // The VOSpace client for submit.sh's destination check and listing over SSH (which
+    // carries no environment: the doubles read /etc/cadc-double.conf), logged apart from the jobs'.
+    for (const f of ["vls", "vmkdir", "vcp", "vrm"]) await this.root.runOk(["ln", "-sf", `${CADC_TOOLS}/${f}`, `/usr/local/bin/${f}`]);
+    await writeRootFile(this.root, "/etc/cadc-double.conf", `VOS_DOUBLE_ROOT=${VOSPACE}\nDOUBLES_LOG=${SUBMIT_VOS_LOG}\nCADC_DOUBLE_REQUIRE_CERT=1\n`);
     await writeRootFile(this.root, "/usr/local/libexec/canfar-test/job-wrapper", JOB_WRAPPER, "755");
   }
 

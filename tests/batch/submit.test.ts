@@ -3,9 +3,9 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { renderSubmitFile } from "../../domain/submit-file";
 import { missing } from "../support/requirements";
-import { BATCH_USER, BatchHost } from "./batch-host";
+import { BATCH_USER, BatchHost, VOSPACE } from "./batch-host";
+import { campaignSubmitFile, type CampaignRun } from "./campaign-files";
 
 const SUBMIT = resolve(__dirname, "../../provisioning/batch-host/submit.sh");
 const CLI = resolve(__dirname, "../../provisioning/lib/cli.sh");
@@ -24,6 +24,10 @@ const CREDENTIALS = [
   "",
 ].join("\n");
 const IDS = ["1056215p", "1056216p", "1056217p", "1056218p"];
+const P = "3fa9c0d21b7e";
+const OTHER_P = "0123456789ab";
+const DEST = `vos:${BATCH_USER}/cats`;
+const RUN: CampaignRun = { ids: IDS, flavor: FLAVOR, dest: DEST, pipeline: P, image: IMAGE };
 
 const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "scp", "ssh-keygen"], root: true });
 
@@ -45,22 +49,36 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     if (local !== undefined) rmSync(local, { recursive: true, force: true });
   });
 
-  /** Delivers do_catalogue.bash and a do_catalogue.sub into ~/runs/NAME, as the program does. */
-  async function deliverRun(name: string, sub = renderSubmitFile({ flavor: FLAVOR })): Promise<string> {
+  /** Delivers do_catalogue.bash, do_catalogue.sub and exposures.txt into ~/runs/NAME, as the program does. */
+  async function deliverRun(name: string, sub = campaignSubmitFile(RUN), ids: readonly string[] = IDS): Promise<string> {
     const dir = `runs/${name}`;
-    const subPath = join(local, `${name}.sub`);
-    writeFileSync(subPath, sub);
     expect((await host.ssh(`mkdir -p ${dir}`)).code).toBe(0);
     await host.copy(PIPELINE, `${dir}/do_catalogue.bash`);
-    await host.copy(subPath, `${dir}/do_catalogue.sub`);
-    // The campaign's exposures, as the program delivers them beside the submit file.
-    writeFileSync(join(local, `${name}.exposures`), `${IDS.join("\n")}\n`);
-    await host.copy(join(local, `${name}.exposures`), `${dir}/exposures.txt`);
+    for (const [file, text] of [["do_catalogue.sub", sub], ["exposures.txt", ids.map((id) => `${id}\n`).join("")]]) {
+      const path = join(local, `${name}.${file}`);
+      writeFileSync(path, text);
+      await host.copy(path, `${dir}/${file}`);
+    }
     return dir;
   }
 
-  const submit = (dir: string, mode: "csv1" | "csv2" | "self-hosted", stdin?: string, extra = "") =>
-    host.ssh(`bash canfar-batch/submit.sh --run-dir ${dir} --mode ${mode} --image ${IMAGE} ${mode === "csv1" ? `--flavor ${FLAVOR}` : ""} ${extra}`, stdin);
+  const submit = (dir: string, mode: "csv1" | "csv2" | "self-hosted", stdin?: string, extra = "", campaign = `--dest ${DEST} --pipeline ${P}`) =>
+    host.ssh(`bash canfar-batch/submit.sh --run-dir ${dir} --mode ${mode} --image ${IMAGE} ${mode === "csv1" ? `--flavor ${FLAVOR}` : ""} ${campaign} ${extra}`, stdin);
+  /** The result line for N of the IDS queued to cluster C in runs/NAME. */
+  const result = (dir: string, cluster: string | null, jobs = IDS.length, total = IDS.length, done = 0) => ({
+    cluster,
+    jobs,
+    total,
+    done,
+    pipeline: P,
+    runDir: `/home/${BATCH_USER}/${dir}`,
+  });
+  /** Puts catalogues named NAME (e.g. 1056215p.3fa9c0d21b7e.cat) into the VOSpace stand-in's DEST. */
+  async function stored(...names: string[]): Promise<void> {
+    const r = await host.ssh(`mkdir -p ${VOSPACE}/${BATCH_USER}/cats && cd ${VOSPACE}/${BATCH_USER}/cats && rm -f -- * .[!.]* && for f in ${names.join(" ")}; do echo x > "$f"; done`);
+    expect(r.code, r.stderr).toBe(0);
+  }
+  const queueFile = async (dir: string) => (await host.ssh(`cat ${dir}/queue.txt`)).stdout.split("\n").filter((l) => l !== "");
 
   const condorSubmits = () => host.calls().filter((c) => c.startsWith("condor_submit"));
 
@@ -79,7 +97,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split("\n")).toHaveLength(1);
-    expect(JSON.parse(r.stdout)).toEqual({ cluster: "1234", jobs: 4, runDir: `/home/${BATCH_USER}/${dir}` });
+    expect(JSON.parse(r.stdout)).toEqual(result(dir, "1234"));
     const calls = host.calls();
     expect(calls).toContain(`canfar_submit do_catalogue.sub ${IMAGE} ${FLAVOR}`);
     const sha = createHash("sha256").update(PASSWORD).digest("hex");
@@ -108,20 +126,21 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     expect(again.stderr).toContain("already submitted as cluster 1234");
     expect(condorSubmits()).toHaveLength(1);
 
-    await deliverRun("rerun", renderSubmitFile({ flavor: FLAVOR, requestCpus: 1 }));
+    await deliverRun("rerun", undefined, [...IDS, "1056219p"]);
     const changed = await submit(dir, "csv1", CREDENTIALS);
     expect(changed.code).toBe(0);
-    expect(JSON.parse(changed.stdout)).toMatchObject({ cluster: "1235", jobs: 5 });
+    expect(JSON.parse(changed.stdout)).toMatchObject({ cluster: "1235", jobs: 5, total: 5 });
     expect(changed.stderr).toContain("content changed since cluster 1234 was submitted");
     expect(condorSubmits()).toHaveLength(2);
   });
 
   it("self-hosted: calls condor_submit with the submit file only, never canfar_submit, and reports the cluster once", async () => {
     await host.configure({});
+    await stored();
     const dir = await deliverRun("self-hosted");
     const r = await submit(dir, "self-hosted", undefined, `--flavor ${FLAVOR}`);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ cluster: "1234", jobs: 4, runDir: `/home/${BATCH_USER}/${dir}` });
+    expect(JSON.parse(r.stdout)).toEqual(result(dir, "1234"));
     expect(r.stderr).toContain(`--flavor ${FLAVOR} ignored: self-hosted takes no flavor`);
     expect(host.calls().filter((c) => c.startsWith("canfar_submit"))).toEqual([]);
     expect(condorSubmits()).toEqual(["condor_submit do_catalogue.sub"]);
@@ -135,18 +154,19 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     expect(JSON.parse(again.stdout)).toEqual(JSON.parse(r.stdout));
     expect(again.stderr).toContain("already submitted as cluster 1234");
     expect(condorSubmits()).toHaveLength(1);
-    // A new image is a new submission, though condor_submit never sees the image's name.
-    const newImage = await host.ssh(`bash canfar-batch/submit.sh --run-dir ${dir} --mode self-hosted --image ${IMAGE}-b`);
-    expect(newImage.code).toBe(0);
-    expect(JSON.parse(newImage.stdout)).toMatchObject({ cluster: "1235" });
+    // A new image is a new submission decision (listed again), though condor_submit never sees
+    // the image's name: nothing was catalogued meanwhile, so all are queued again.
+    const newImage = await host.ssh(`bash canfar-batch/submit.sh --run-dir ${dir} --mode self-hosted --image ${IMAGE}-b --dest ${DEST} --pipeline ${P}`);
+    expect(newImage.code, newImage.stderr).toBe(0);
+    expect(JSON.parse(newImage.stdout)).toMatchObject({ cluster: "1235", jobs: 4 });
   });
 
   it("self-hosted: a condor_submit failure is quoted with exit 10 and leaves no marker", async () => {
-    await host.configure({});
-    const dir = await deliverRun("self-hosted-broken", "executable = do_catalogue.bash\n");
+    await host.configure({ CONDOR_DOUBLE_FAIL: "1" });
+    const dir = await deliverRun("self-hosted-broken");
     const r = await submit(dir, "self-hosted");
     expect(r.code).toBe(10);
-    expect(r.stderr).toContain("condor_submit failed (exit 1): ERROR: no queue statement");
+    expect(r.stderr).toContain("condor_submit failed (exit 1): ERROR: Failed to connect to local queue manager");
     expect(r.stdout).toBe("");
     expect((await host.ssh(`test -e ${dir}/.canfar-submitted`)).code).not.toBe(0);
   });
@@ -166,7 +186,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     const dir = await deliverRun("csv2");
     const r = await submit(dir, "csv2", undefined, `--flavor ${FLAVOR}`);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ cluster: "1234", jobs: 4, runDir: `/home/${BATCH_USER}/${dir}` });
+    expect(JSON.parse(r.stdout)).toEqual(result(dir, "1234"));
     expect(r.stderr).toContain(`--flavor ${FLAVOR} ignored`);
     expect(host.calls()).toContain(`canfar_submit do_catalogue.sub ${IMAGE}`);
   });
@@ -232,7 +252,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
 
   it("reports csv1's refusal of a submit file that sets Requirements", async () => {
     await host.configure({ CANFAR_SUBMIT_VERSION: "csv1", CANFAR_DOUBLE_IMAGES: IMAGE });
-    const dir = await deliverRun("requirements", `Requirements = true\n${renderSubmitFile({ flavor: FLAVOR })}`);
+    const dir = await deliverRun("requirements", `Requirements = true\n${campaignSubmitFile(RUN)}`);
     const r = await submit(dir, "csv1", CREDENTIALS);
     expect(r.code).toBe(14);
     expect(r.stderr).toContain("jobfile should not contain parameter 'Requirements'");
@@ -284,5 +304,147 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     const help = await host.ssh("bash canfar-batch/submit.sh --help");
     expect(help.code).toBe(0);
     expect(help.stderr).toContain("usage: submit.sh --run-dir DIR --mode csv1|csv2|self-hosted --image IMAGE_NAME");
+  });
+  describe("a campaign: one listing of the destination decides what is queued", () => {
+    const catsOf = (ids: readonly string[], p = P) => ids.map((id) => `${id}.${p}.cat`);
+
+    it("queues only the exposures without this pipeline's catalogue, in the campaign's order, after one listing", async () => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
+      await stored(...catsOf(IDS.slice(0, 2)));
+      const more = [...IDS, "1056219p", "1056220p"];
+      const dir = await deliverRun("campaign-add", undefined, more);
+      const r = await submit(dir, "csv2");
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`queued 4 of 6 (2 already catalogued by pipeline ${P})`);
+      expect(JSON.parse(r.stdout)).toEqual(result(dir, "1234", 4, 6, 2));
+      expect(await queueFile(dir)).toEqual(more.slice(2));
+      expect(host.vosCalls().filter((c) => c.startsWith("vls"))).toEqual([`vls ${DEST}`]);
+      // The destination was made (vmkdir -p) and probed (vcp, vrm) before the listing.
+      expect(host.vosCalls().map((c) => c.split(" ")[0])).toEqual(["vmkdir", "vcp", "vrm", "vls"]);
+      expect(host.vosCalls()[0]).toBe(`vmkdir -p ${DEST}`);
+    });
+
+    it.each([
+      ["changed", ["1056216p", "1056217p", "1056218p"], 1],
+      ["missing", ["1056218p"], 1],
+      ["all", IDS, 1],
+    ] as const)("policy %s queues %j", async (policy, queued, done) => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
+      // 15: this pipeline's; 16: another's; 17: by hand; 18: only a half-stored part.
+      await stored(`${IDS[0]}.${P}.cat`, `${IDS[1]}.${OTHER_P}.cat`, `${IDS[2]}.cat`, `.${IDS[3]}.cat.part-w-1`);
+      const dir = await deliverRun(`policy-${policy}`);
+      const r = await submit(dir, "csv2", undefined, `--policy ${policy}`);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`queued ${queued.length} of 4 (${done} already catalogued by pipeline ${P})`);
+      expect(await queueFile(dir)).toEqual([...queued]);
+      expect(JSON.parse(r.stdout)).toEqual(result(dir, "1234", queued.length, 4, done));
+    });
+
+    it("nothing to queue is success: cluster null, no submit tool called, and a re-run prints the same", async () => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
+      await stored(...catsOf(IDS), ...catsOf(IDS, OTHER_P));
+      const dir = await deliverRun("converged");
+      const r = await submit(dir, "csv2");
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`queued 0 of 4 (4 already catalogued by pipeline ${P})`);
+      expect(JSON.parse(r.stdout)).toEqual(result(dir, null, 0, 4, 4));
+      expect(host.calls()).toEqual([]);
+      expect(await queueFile(dir)).toEqual([]);
+      const again = await submit(dir, "csv2");
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout)).toEqual(JSON.parse(r.stdout));
+      expect(again.stderr).toContain("already submitted");
+      // Not listed again.
+      expect(host.vosCalls().filter((c) => c.startsWith("vls"))).toHaveLength(1);
+    });
+
+    it("a new image with the same pipeline queues nothing; a new pipeline queues all, keeping the old catalogues", async () => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
+      await stored(...catsOf(IDS));
+      const dir = await deliverRun("new-image");
+      const image = await host.ssh(`bash canfar-batch/submit.sh --run-dir ${dir} --mode csv2 --image ${IMAGE}-b --dest ${DEST} --pipeline ${P}`);
+      expect(image.code, image.stderr).toBe(0);
+      expect(JSON.parse(image.stdout)).toMatchObject({ cluster: null, jobs: 0 });
+      const pipeline = await submit(dir, "csv2", undefined, "", `--dest ${DEST} --pipeline ${OTHER_P}`);
+      expect(pipeline.code, pipeline.stderr).toBe(0);
+      expect(pipeline.stderr).toContain(`queued 4 of 4 (0 already catalogued by pipeline ${OTHER_P})`);
+      expect(pipeline.stderr).toContain("4 of them have only another pipeline's catalogue");
+      expect(JSON.parse(pipeline.stdout)).toMatchObject({ cluster: "1234", jobs: 4, pipeline: OTHER_P });
+      expect((await host.ssh(`ls ${VOSPACE}/${BATCH_USER}/cats`)).stdout.trim().split("\n")).toEqual(catsOf(IDS));
+    });
+
+    it("makes a missing destination (vmkdir -p) and probes it with the jobs' certificate", async () => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" }, { CADC_DOUBLE_REQUIRE_CERT: "1" });
+      const dir = await deliverRun("made");
+      await makeProxy(dir);
+      const deep = `vos:${BATCH_USER}/new/deeper`;
+      const r = await submit(dir, "csv2", undefined, "--proxy cadcproxy.pem --min-valid 60", `--dest ${deep} --pipeline ${P}`);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`destination ${deep} exists and is writable`);
+      const proxy = `/home/${BATCH_USER}/${dir}/cadcproxy.pem`;
+      expect(host.vosCalls().map((c) => c.split(" ").slice(0, 3).join(" "))).toEqual(["vmkdir", "vcp", "vrm", "vls"].map((t) => `${t} --certfile ${proxy}`));
+      // The probe is gone: the new container is empty.
+      expect((await host.ssh(`ls -A ${VOSPACE}/${BATCH_USER}/new/deeper`)).stdout).toBe("");
+    });
+
+    it.each([
+      ["cannot be made", { VMKDIR_DOUBLE_MODE: "fail" }, "does not exist and cannot be made with the jobs' certificate (vmkdir -p: ERROR:: 403 Forbidden"],
+      ["is not writable", { VCP_DOUBLE_MODE: "fail" }, "is not writable with the jobs' certificate (vcp of a probe: ERROR:: [Errno 5] Input/output error)"],
+      ["cannot be listed", { VLS_DOUBLE_MODE: "fail" }, "listing vos:batch/cats failed (vls: ERROR:: [Errno 104] Connection reset by peer)"],
+    ])("a destination that %s: exit 18, nothing queued, no marker", async (_what, vos, message) => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" }, vos);
+      await stored();
+      const dir = await deliverRun(`dest-${Object.keys(vos)[0]}`);
+      const r = await submit(dir, "csv2");
+      expect(r.code).toBe(18);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).toContain("nothing was queued");
+      expect(r.stdout).toBe("");
+      expect(host.calls()).toEqual([]);
+      expect((await host.ssh(`test -e ${dir}/.canfar-submitted || test -e ${dir}/queue.txt`)).code).not.toBe(0);
+    });
+
+    it("a local destination: made when missing, refused (18) when the user cannot write it", async () => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
+      const dir = await deliverRun("local");
+      const ok = await submit(dir, "csv2", undefined, "", `--dest /home/${BATCH_USER}/cats/new --pipeline ${P}`);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stderr).toContain(`queued 4 of 4 (0 already catalogued by pipeline ${P})`);
+      const denied = await submit(dir, "csv2", undefined, "", `--dest /root/cats --pipeline ${P}`);
+      expect(denied.code).toBe(18);
+      expect(denied.stderr).toMatch(/the destination \/root\/cats (is not a directory and cannot be made|is not writable)/);
+    });
+
+    it.each([
+      ["--pipeline 3FA9", "--pipeline '3FA9': expected the pipeline's identity, 12 lowercase hex digits"],
+      [`--pipeline ${P} --policy some`, "--policy 'some': expected changed, missing or all"],
+      [`--pipeline ${P} --dest cats`, "--dest 'cats': expected vos:CONTAINER or an absolute local directory"],
+      [`--pipeline ${P} --dest vos:a/../b`, "--dest 'vos:a/../b': expected vos:CONTAINER"],
+      [`--pipeline ${P} --exposures ../x`, "--exposures '../x': expected a file name in the run dir"],
+    ])("refuses %s before touching anything (exit 2)", async (args, message) => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
+      const dir = await deliverRun("bad-args");
+      const r = await submit(dir, "csv2", undefined, "", `--dest ${DEST} ${args}`);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect([...host.calls(), ...host.vosCalls()]).toEqual([]);
+    });
+
+    it("refuses an exposures file with a bad or repeated ID, naming the line, and a submit file that lists its own IDs", async () => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
+      const bad = await deliverRun("bad-ids", undefined, [IDS[0], "1056216P", IDS[2]]);
+      const r = await submit(bad, "csv2");
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("--exposures /home/batch/runs/bad-ids/exposures.txt: line 2: '1056216P' is not a CFHT file id");
+      const twice = await deliverRun("twice", undefined, [IDS[0], IDS[1], IDS[0]]);
+      const t = await submit(twice, "csv2");
+      expect(t.code).toBe(2);
+      expect(t.stderr).toContain("line 3: 1056215p is listed twice (first on line 1)");
+      const inline = await deliverRun("inline", "executable = do_catalogue.bash\nqueue arguments from (\n1056215p\n)\n");
+      const i = await submit(inline, "csv2");
+      expect(i.code).toBe(2);
+      expect(i.stderr).toContain("do_catalogue.sub does not queue from queue.txt (expected a line 'queue arguments from queue.txt')");
+      expect([...host.calls(), ...host.vosCalls()]).toEqual([]);
+    });
   });
 });

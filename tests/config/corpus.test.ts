@@ -41,6 +41,11 @@ const selfHosted = (c: Config) => {
 };
 const then = (...edits: Array<(c: Config) => void>) => (c: Config) => edits.forEach((e) => e(c));
 const CYRILLIC_A = "\u0430";
+// The example stack's public key and batch host key (base64 only): whole ed25519 keys.
+const DEV_KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIIpEv4uMcbOLzytgkrpX2BXl0eivKchmUVOQWxaP/QFv";
+const HOST_KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIE7f2d9b1QmW6Jc0S1dY3b7g2Z0y8fG4uKpQm9vR1sTb";
+const RSA_1024 =
+  "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQCuBfdtY21rzl8fmn093Q9AI7HPtKoHFQAfD4yIlEKmIWUNOlbPuwiesgp6clYfqIm3E8OVjAmh6A+8uGjmto1X9kHnCdqlDEhYEM8OrXSjWiO9yc6WO3vh6QsxDas8agVRiIaTzYSL/jCNaQdFmVLa3bDujYL4xyVr9FypOWsxEQ== old@example.org";
 
 const BROKEN: Case[] = [
   { what: "persistent flavor", edit: set("flavor", "p8-12gb"), key: "flavor" },
@@ -49,7 +54,7 @@ const BROKEN: Case[] = [
   { what: "flavor as a number", edit: set("flavor", 12), key: "flavor" },
   { what: "blank flavor", edit: set("flavor", null), key: "flavor" },
   { what: "huge flavor", edit: set("flavor", `c2-7.5gb-${"3".repeat(5000)}`), key: "flavor" },
-  { what: "rocky image with ubuntu distro", edit: set("image", "canfar-rocky-8"), key: "distro" },
+  { what: "rocky image with ubuntu distro", edit: then(set("image", "canfar-rocky-8"), set("distro", "ubuntu")), key: "distro" },
   { what: "image path traversal", edit: set("image", "../../etc/passwd"), key: "image" },
   { what: "image too long", edit: set("image", "x".repeat(300)), key: "image" },
   { what: "image with shell", edit: set("image", "canfar-ubuntu-20.04; rm -rf /"), key: "image" },
@@ -63,11 +68,19 @@ const BROKEN: Case[] = [
   { what: "missing network", edit: remove("network"), key: "network" },
   { what: "pool with a bidi override", edit: set("floatingIpPool", "Public\u202eNetwork"), key: "floatingIpPool" },
   { what: "floating IP out of range", edit: (c) => { set("floatingIp", "999.1.1.1")(c); remove("floatingIpPool")(c); }, key: "floatingIp" },
-  { what: "floating IP and pool both", edit: set("floatingIp", "206.12.90.10"), key: "floatingIp" },
+  { what: "floating IP and pool both", edit: then(set("floatingIp", "206.12.90.10"), set("floatingIpPool", "Public-Network")), key: "floatingIp" },
   { what: "public key not a key", edit: set("sshPublicKey", "not a key"), key: "sshPublicKey" },
   { what: "blank public key", edit: set("sshPublicKey", null), key: "sshPublicKey" },
   { what: "public key with a line break", edit: set("sshPublicKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA\ninjected"), key: "sshPublicKey" },
   { what: "huge public key", edit: set("sshPublicKey", `ssh-ed25519 ${"A".repeat(20_000)}`), key: "sshPublicKey" },
+  { what: "public key wrapped over two lines (YAML joins them with a space)", edit: set("sshPublicKey", `ssh-ed25519 ${DEV_KEY.slice(0, 30)} ${DEV_KEY.slice(30)} astronomer@example.org`), key: "sshPublicKey" },
+  { what: "public key cut short", edit: set("sshPublicKey", `ssh-ed25519 ${DEV_KEY.slice(0, 60)} astronomer@example.org`), key: "sshPublicKey" },
+  { what: "public key of junk base64", edit: set("sshPublicKey", "ssh-ed25519 AAAAjunkjunkjunk= astronomer@example.org"), key: "sshPublicKey" },
+  { what: "public key whose blob is another type", edit: set("sshPublicKey", `ssh-rsa ${DEV_KEY} astronomer@example.org`), key: "sshPublicKey" },
+  { what: "RSA public key of 1024 bits", edit: set("sshPublicKey", RSA_1024), key: "sshPublicKey" },
+  { what: "batch host key wrapped over two lines", edit: set("batchHostKey", `batch.canfar.net ssh-ed25519 ${HOST_KEY.slice(0, 40)} ${HOST_KEY.slice(40)}`), key: "batchHostKey" },
+  { what: "batch host key cut short", edit: set("batchHostKey", `batch.canfar.net ssh-ed25519 ${HOST_KEY.slice(0, 56)}`), key: "batchHostKey" },
+  { what: "batch host key whose blob is another type", edit: set("batchHostKey", `batch.canfar.net ecdsa-sha2-nistp256 ${HOST_KEY}`), key: "batchHostKey" },
   { what: "private key in plain text", edit: set("sshPrivateKey", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----"), key: "sshPrivateKey" },
   { what: "no SSH ranges", edit: set("sshIngressCidrs", []), key: "sshIngressCidrs" },
   { what: "SSH from anywhere", edit: set("sshIngressCidrs", ["0.0.0.0/0"]), key: "sshIngressCidrs[0]" },
@@ -158,7 +171,7 @@ const GOOD: Array<{ what: string; edit: (c: Config) => void }> = [
   { what: "the dev stack as it is", edit: () => {} },
   { what: "an adopted floating IP", edit: (c) => { set("floatingIp", "206.12.90.10")(c); remove("floatingIpPool")(c); } },
   { what: "rocky, the distro inferred", edit: (c) => { set("image", "canfar-rocky-8")(c); remove("distro")(c); remove("defaultUser")(c); } },
-  { what: "a mislabelled image, opted in", edit: (c) => { set("image", "canfar-rocky-8")(c); set("allowDistroMismatch", true)(c); } },
+  { what: "a mislabelled image, opted in", edit: (c) => { set("image", "canfar-rocky-8")(c); set("distro", "ubuntu")(c); set("allowDistroMismatch", true)(c); } },
   { what: "csv2, an IPv6 range and extra packages", edit: (c) => { set("submitMode", "csv2")(c); set("sshIngressCidrs", ["198.51.100.0/24", "2001:db8::/32"])(c); set("extraPackages", ["htop", "python3-astropy"])(c); } },
   { what: "the longest snapshot prefix Glance takes", edit: set("snapshotPrefix", "x".repeat(233)) },
   { what: "a self-hosted pool of the defaults", edit: selfHosted },
@@ -213,7 +226,7 @@ describe("a corpus of broken stack files, each rendered with npm run render", ()
   beforeAll(async () => {
     broken = await renderAll(BROKEN.map((c, i) => writeStack(`broken-${i}`, c.edit)));
     good = await renderAll(GOOD.map((c, i) => writeStack(`good-${i}`, c.edit)));
-  }, 600_000);
+  }, 1_800_000);
 
   it("has at least 60 cases and touches every key", async () => {
     const { KNOWN_KEYS } = await import("../../config/schema");

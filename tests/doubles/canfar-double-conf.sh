@@ -13,6 +13,7 @@
 #   CANFAR_DOUBLE_FAIL=silent           exits 0 printing no "submitted to cluster" line
 #   CANFAR_DOUBLE_HANG=SECONDS          canfar_submit sleeps this long first
 #   CONDOR_DOUBLE_FIRST_CLUSTER=1234    first cluster number condor_submit hands out
+#   CONDOR_DOUBLE_FAIL=1                condor_submit fails (the schedd does not answer)
 #   CANFAR_DOUBLE_CONDOR_SUBMIT=PATH    the condor_submit canfar_submit feeds (default: the
 #                                       first on PATH; /usr/bin/condor_submit on a real pool)
 conf="${CANFAR_DOUBLE_CONF:-/etc/canfar-double.conf}"

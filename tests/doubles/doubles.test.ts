@@ -26,10 +26,11 @@ describe("condor_submit double", () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const submit = (description: string) =>
-    execCommand([join(DOUBLES_DIR, "condor_submit")], {
+  const submit = (description: string, extra: Record<string, string> = {}) =>
+    // In the test's directory, where `queue ... from FILE` finds FILE.
+    execCommand(["bash", "-c", 'cd "$1" && exec "$2"', "submit", dir, join(DOUBLES_DIR, "condor_submit")], {
       stdin: description,
-      env: { PATH: "/usr/bin:/bin", CANFAR_DOUBLE_CONF: join(dir, "conf") },
+      env: { PATH: "/usr/bin:/bin", CANFAR_DOUBLE_CONF: join(dir, "conf"), ...extra },
     });
 
   it.each([
@@ -42,6 +43,24 @@ describe("condor_submit double", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`Submitting job(s)${".".repeat(jobs)}\n${jobs} job(s) submitted to cluster 1234.\n`);
     expect(readFileSync(join(dir, "state", "submitted-1234.sub"), "utf8")).toContain(queue);
+  });
+
+  it("queues a job per line of the file `queue arguments from FILE` names, read from the current directory, and fails without it", async () => {
+    writeFileSync(join(dir, "queue.txt"), "1056215p\n\n1056216p\n1056217p\n");
+    const r = await submit("executable = x\nqueue arguments from queue.txt\n");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("3 job(s) submitted to cluster 1234.");
+    rmSync(join(dir, "queue.txt"));
+    const gone = await submit("executable = x\nqueue arguments from queue.txt\n");
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('Can\'t open "queue.txt"');
+  });
+
+  it("CONDOR_DOUBLE_FAIL fails as a schedd that does not answer", async () => {
+    writeFileSync(join(dir, "conf"), `CANFAR_DOUBLE_STATE='${dir}/state'\nCONDOR_DOUBLE_FAIL=1\n`);
+    const r = await submit("executable = x\nqueue\n");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Failed to connect to local queue manager");
   });
 
   it("refuses a description without a queue statement", async () => {

@@ -19,7 +19,7 @@ describe("pipeline commands' --help", () => {
     const r = run(PIPELINE, ["--help"], { CATALOGUE_DEST: undefined });
     expect(r.status).toBe(0);
     for (const text of ["usage: do_catalogue.bash ID", "CATALOGUE_DEST", "CATALOGUE_SOURCE", "CATALOGUE_JOBS", "CATALOGUE_DOWNLOAD_TIMEOUT",
-      "CATALOGUE_UPLOAD_TIMEOUT", "CATALOGUE_RETRIES", "CATALOGUE_RETRY_DELAY", "_CONDOR_SCRATCH_DIR"]) {
+      "CATALOGUE_UPLOAD_TIMEOUT", "CATALOGUE_RETRIES", "CATALOGUE_RETRY_DELAY", "CATALOGUE_PIPELINE", "CATALOGUE_IMAGE", "_CONDOR_SCRATCH_DIR"]) {
       expect(r.stderr).toContain(text);
     }
     const codes = [...r.stderr.matchAll(/^ {2}([0-9]) {2}(.+)$/gm)].map((m): [number, string] => [Number(m[1]), m[2] ?? ""]);

@@ -54,7 +54,7 @@ describe.skipIf(why)("install-pipeline.sh and smoke-test.sh", () => {
   });
 
   it("the smoke test passes with the installed pipeline on the committed fixture", () => {
-    const r = run(SMOKE, [SMOKE_DIR], { CATALOGUE_PIPELINE: join(root, SHARE, "do_catalogue.bash") });
+    const r = run(SMOKE, [SMOKE_DIR], { SMOKE_PIPELINE: join(root, SHARE, "do_catalogue.bash") });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/smoke-test\.sh: passed: [1-9][0-9]* sources in 1056213p\.cat/);
   });
@@ -65,7 +65,7 @@ describe.skipIf(why)("install-pipeline.sh and smoke-test.sh", () => {
       mkdirSync(join(broken, "bin"));
       const fake = join(broken, "bin", "do_catalogue.bash");
       writeFileSync(fake, "#!/usr/bin/env bash\nexit 5\n", { mode: 0o755 });
-      const r = run(SMOKE, [SMOKE_DIR], { CATALOGUE_PIPELINE: fake });
+      const r = run(SMOKE, [SMOKE_DIR], { SMOKE_PIPELINE: fake });
       expect(r.status).toBe(1);
       expect(r.stderr).toContain("FAILED");
       expect(r.stderr).toContain("exited 5");
@@ -79,7 +79,7 @@ describe.skipIf(why)("install-pipeline.sh and smoke-test.sh", () => {
     try {
       const fake = join(broken, "do_catalogue.bash");
       writeFileSync(fake, '#!/usr/bin/env bash\necho "#   1 NUMBER" > "${CATALOGUE_DEST}/$1.cat"\n', { mode: 0o755 });
-      const r = run(SMOKE, [SMOKE_DIR], { CATALOGUE_PIPELINE: fake });
+      const r = run(SMOKE, [SMOKE_DIR], { SMOKE_PIPELINE: fake });
       expect(r.status).toBe(1);
       expect(r.stderr).toContain("holds no sources");
     } finally {
@@ -88,7 +88,7 @@ describe.skipIf(why)("install-pipeline.sh and smoke-test.sh", () => {
   });
 
   it("the smoke test fails clearly when no pipeline is installed", () => {
-    const r = run(SMOKE, [SMOKE_DIR], { CATALOGUE_PIPELINE: join(root, "nothing-here") });
+    const r = run(SMOKE, [SMOKE_DIR], { SMOKE_PIPELINE: join(root, "nothing-here") });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("is not installed");
   });

@@ -62,15 +62,35 @@ export interface Catalogue {
   text: string;
 }
 
+/** SExtractor's ASCII_HEAD column lines: `#   1 NUMBER   Running object number`. */
+const COLUMN_LINE = /^#\s+\d+\s+(\S+)/;
+
 export function readCatalogue(path: string): Catalogue {
   const text = readFileSync(path, "utf8");
   const columns: string[] = [];
   const rows: number[][] = [];
   for (const line of text.split("\n")) {
-    if (line.startsWith("#")) columns.push(line.trim().split(/\s+/)[2]);
-    else if (line.trim()) rows.push(line.trim().split(/\s+/).map(Number));
+    const column = COLUMN_LINE.exec(line);
+    if (column) columns.push(column[1]);
+    else if (line.trim() && !line.startsWith("#")) rows.push(line.trim().split(/\s+/).map(Number));
   }
   return { columns, rows, text };
+}
+
+/** The pipeline's provenance lines (`# canfar-batch KEY: VALUE`) at the head of a stored catalogue, by key. */
+export function provenance(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^# canfar-batch ([a-z]+): (.*)$/.exec(line);
+    if (!m) break;
+    out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** A stored catalogue without its provenance lines: SExtractor's header and rows, as merged. */
+export function withoutProvenance(text: string): string {
+  return text.replace(/^(# canfar-batch [a-z]+: .*\n)+/, "");
 }
 
 export interface InjectedStar {

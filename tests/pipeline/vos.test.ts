@@ -56,7 +56,7 @@ describe.skipIf(why)("do_catalogue.bash with cadc: source and vos: destination",
     expect(c[2][1]).toBe(c[1][2]);
     expect(c[2][2]).toBe(`vos:myproject/cats/${ID}.cat`);
     expect(filesUnder(vos)).toEqual([`myproject/cats/${ID}.cat`]);
-    expect(readFileSync(join(vos, "myproject", "cats", `${ID}.cat`), "utf8")).toMatch(/^# {3}1 NUMBER/);
+    expect(readFileSync(join(vos, "myproject", "cats", `${ID}.cat`), "utf8")).toMatch(/^(# canfar-batch .*\n){5}# {3}1 NUMBER/);
     expect(filesUnder(scratch)).toEqual([]);
   });
 
@@ -66,7 +66,7 @@ describe.skipIf(why)("do_catalogue.bash with cadc: source and vos: destination",
     expect(r.status, r.stderr).toBe(EXIT.ok);
     expect(calls().map((l) => l.split(" ")[0])).toEqual(["cadcget", "vcp", "vmv", "vrm", "vmv"]);
     expect(filesUnder(vos)).toEqual([`myproject/cats/${ID}.cat`]);
-    expect(readFileSync(join(vos, "myproject", "cats", `${ID}.cat`), "utf8")).toMatch(/^# {3}1 NUMBER/);
+    expect(readFileSync(join(vos, "myproject", "cats", `${ID}.cat`), "utf8")).toMatch(/^(# canfar-batch .*\n){5}# {3}1 NUMBER/);
   });
 
   it("retries a failing download and succeeds", () => {

@@ -59,13 +59,15 @@ function agreement(corpus: readonly string[], sides: Record<string, (v: string) 
 let tally = 0;
 
 describe.skipIf(why)("rules the config and the scripts both apply agree", () => {
-  it("VOSpace paths: canfar:vospace and do_catalogue.bash's CATALOGUE_DEST", () => {
+  it("VOSpace paths: canfar:vospace, do_catalogue.bash's CATALOGUE_DEST and submit.sh's --dest", () => {
     const { rows, disagreeing } = agreement(VOSPACE, {
       config: (v) => configAccepts("vospace", v),
       pipeline: (v) =>
         scriptAccepts(["bash", script("worker", "do_catalogue.bash"), "1056213p"], "CATALOGUE_DEST '", {
           env: { CATALOGUE_SOURCE: script("worker", "smoke"), CATALOGUE_DEST: v },
         }),
+      submit: (v) =>
+        scriptAccepts(["bash", script("batch-host", "submit.sh"), "--run-dir", "/nonexistent", "--mode", "csv2", "--image", "x", "--dest", v, "--pipeline", "3fa9c0d21b7e"], "--dest '"),
     });
     expect(disagreeing).toEqual([]);
     // The corpus holds both kinds: the rule is exercised, not just two sides that accept everything.

@@ -6,6 +6,12 @@ import type { Op, Step } from "./steps";
  * offline prediction gives, so one formatter serves both. Run it with
  * `--show-replacement-steps`: the order of `delete-replaced` and `create-replacement` is
  * the only place its JSON says whether a replacement deletes first.
+ *
+ * A replacement's reasons are not always on its `replace` step: a resource re-created because
+ * a delete-first replacement took it down has them only on its `create-replacement` step
+ * (step_generator.go L1853-1862), and the command provider's replaceOnChanges shows only in
+ * `detailedDiff` (`"triggers[0]": {"kind": "update-replace"}`). They are read from the first
+ * of these that has any.
  */
 
 interface EngineState {
@@ -20,6 +26,8 @@ interface EngineStep {
   newState?: EngineState;
   diffReasons?: string[];
   replaceReasons?: string[];
+  /** Property path → how it changes; a kind ending in `-replace` forces the replacement. */
+  detailedDiff?: Record<string, { kind?: string }> | null;
 }
 
 /** The engine's "unknown" sentinel in --json output. */
@@ -28,6 +36,24 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const LOGICAL: Record<string, Op> = { same: "same", create: "create", update: "update", replace: "replace", delete: "delete" };
 
 export class EngineJsonError extends Error {}
+
+/** `triggers[0]`, `environment.PACKAGES` → the input the path starts with. */
+const inputOf = (path: string) => path.split(/[.[]/, 1)[0] ?? path;
+
+function fromDetailedDiff(s: EngineStep, replacing: boolean): string[] {
+  return Object.entries(s.detailedDiff ?? {})
+    .filter(([, d]) => !replacing || (d.kind ?? "").endsWith("-replace"))
+    .map(([path]) => inputOf(path));
+}
+
+/** The first non-empty list of reasons among a resource's steps, the logical step's first. */
+function reasons(steps: readonly EngineStep[], read: (s: EngineStep) => string[] | undefined): string[] {
+  for (const s of steps) {
+    const found = read(s) ?? [];
+    if (found.length > 0) return [...new Set(found)];
+  }
+  return [];
+}
 
 /** `urn:pulumi:stack::project::parent$type::name` → type and name. */
 function typeAndName(urn: string): { type: string; name: string } {
@@ -48,7 +74,12 @@ export function stepsFromEngineJson(text: string, source: string): Step[] {
   if (raw !== undefined && !Array.isArray(raw)) throw new EngineJsonError(`${source}: 'steps' must be a list`);
   const engineSteps = (raw ?? []) as EngineStep[];
   const order = new Map<string, string[]>();
-  for (const s of engineSteps) if (s.urn && s.op) order.set(s.urn, [...(order.get(s.urn) ?? []), s.op]);
+  const byUrn = new Map<string, EngineStep[]>();
+  for (const s of engineSteps) {
+    if (!s.urn || !s.op) continue;
+    order.set(s.urn, [...(order.get(s.urn) ?? []), s.op]);
+    byUrn.set(s.urn, [...(byUrn.get(s.urn) ?? []), s]);
+  }
 
   const steps: Step[] = [];
   for (const [i, s] of engineSteps.entries()) {
@@ -63,13 +94,17 @@ export function stepsFromEngineJson(text: string, source: string): Step[] {
     const unknownInputs = Object.entries(newInputs ?? {})
       .filter(([, v]) => JSON.stringify(v).includes(UNKNOWN))
       .map(([k]) => k);
+    // This step first, then its create-replacement and delete-replaced steps.
+    const own = [s, ...(byUrn.get(s.urn) ?? []).filter((x) => x !== s && (x.op === "create-replacement" || x.op === "delete-replaced"))];
+    const replacing = op === "replace";
+    const either = (listed: string[], fromDiff: () => string[]) => (listed.length > 0 ? listed : fromDiff());
     steps.push({
       op,
       urn: s.urn,
       type: s.newState?.type ?? s.oldState?.type ?? type,
       name,
-      diffReasons: s.diffReasons ?? [],
-      replaceReasons: s.replaceReasons ?? [],
+      diffReasons: replacing ? either(reasons(own, (x) => x.diffReasons), () => reasons(own, (x) => fromDetailedDiff(x, false))) : (s.diffReasons ?? []),
+      replaceReasons: replacing ? either(reasons(own, (x) => x.replaceReasons), () => reasons(own, (x) => fromDetailedDiff(x, true))) : (s.replaceReasons ?? []),
       deleteBeforeReplace: op === "replace" && deleteFirst >= 0 && createNew >= 0 ? deleteFirst < createNew : null,
       ...(s.oldState?.inputs ? { oldInputs: s.oldState.inputs } : {}),
       ...(newInputs ? { newInputs } : {}),

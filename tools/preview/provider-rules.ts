@@ -104,6 +104,7 @@ export const TYPE_RULES: Readonly<Record<string, TypeRule>> = {
  */
 export const ENGINE_RULES = [
   "a replacement creates the new resource before deleting the old one unless deleteBeforeReplace is set or the provider asks for it (L2031-2047)",
+  "a replacement that deletes first deletes before it every dependent that its replacement would replace (the dependent's inputs from the replaced resources made unknown force a replacement, or its provider is replaced), dependents first, whatever their own option, and creates them again after it (L2047-2135, calculateDependentReplacements L3268-3410)",
   "ignoreChanges keeps the old value of a path for an update; a replacement is created with the program's value (L1264-1269, L2001-2023)",
   "replaceOnChanges turns a change of a listed path into a replacement; \"*\" matches every path (L3170-3230)",
   "an input that comes from a resource being created or replaced is unknown in a preview, so a rule on that input fires (L3268-3415)",

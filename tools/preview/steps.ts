@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import type { PlannedResource } from "../render/capture";
+import { withDependentDeletes } from "./delete-first";
 import { ruleFor, topLevelKey } from "./provider-rules";
 
 export type Op = "same" | "create" | "update" | "replace" | "delete";
@@ -46,12 +47,14 @@ function packageOf(type: string): string {
  * decides them: a changed input is an update unless the provider's schema, the resource's
  * replaceOnChanges or a replaced provider makes it a replacement; an input that comes from a
  * resource being created or replaced is unknown, so it counts as changed; ignoreChanges
- * hides a change. Head resources come in the order the program declared them, which puts
- * every resource after the ones its inputs come from.
+ * hides a change. A replacement that deletes first takes down, before it, the dependents it
+ * condemns (delete-first.ts). Head resources come in the order the program declared them,
+ * which puts every resource after the ones its inputs come from.
  */
 export function planSteps(base: readonly PlannedResource[], head: readonly PlannedResource[]): Step[] {
   const byUrn = new Map(base.map((r) => [r.urn, r]));
   const matched = new Set<string>();
+  const baseUrnOf = new Map<string, string>();
   const renewed = new Set<string>();
   const replacedProviders = new Set<string>();
   const steps: Step[] = [];
@@ -66,6 +69,7 @@ export function planSteps(base: readonly PlannedResource[], head: readonly Plann
       continue;
     }
     matched.add(b.urn);
+    baseUrnOf.set(h.urn, b.urn);
     const oldInputs = inputsOf(b);
     const unknown = Object.entries(h.propertyDependencies ?? {})
       .filter(([, urns]) => urns.some((u) => renewed.has(u)))
@@ -102,13 +106,14 @@ export function planSteps(base: readonly PlannedResource[], head: readonly Plann
       ...(unknown.length > 0 && op !== "same" ? { unknownInputs: unknown.filter((k) => diffReasons.includes(k)) } : {}),
     });
   }
+  const planned = withDependentDeletes(steps, base, baseUrnOf);
   // Deletes in reverse order of declaration, as the engine runs them: a dependent (a worker's
   // drain) before what it depends on (the worker's server).
   for (const b of [...base].reverse()) {
     if (matched.has(b.urn)) continue;
-    steps.push({ op: "delete", urn: b.urn, type: b.type, name: b.name, diffReasons: [], replaceReasons: [], deleteBeforeReplace: null, oldInputs: inputsOf(b) });
+    planned.push({ op: "delete", urn: b.urn, type: b.type, name: b.name, diffReasons: [], replaceReasons: [], deleteBeforeReplace: null, oldInputs: inputsOf(b) });
   }
-  return steps;
+  return planned;
 }
 
 /** How many steps of each kind, as `changeSummary` of `pulumi preview --json`. */

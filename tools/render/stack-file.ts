@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
+import { parseYamlFile } from "./stack-file-error";
 
 /**
  * Stand-ins for `secure:` values, which only the Pulumi CLI can decrypt. Each has the shape
@@ -34,9 +35,12 @@ function isSecure(value: unknown): value is { secure: string } {
   return typeof value === "object" && value !== null && "secure" in value;
 }
 
-/** Reads a `Pulumi.<stack>.yaml` the way the engine presents it to the program. */
+/**
+ * Reads a `Pulumi.<stack>.yaml` the way the engine presents it to the program; a file that
+ * is not YAML (a tab, a missing colon, a key twice) is a StackFileError by line and column.
+ */
 export function readStackConfig(path: string): StackConfig {
-  return configFromDocument(parse(readFileSync(path, "utf8")), path);
+  return configFromDocument(parseYamlFile(readFileSync(path, "utf8"), path), path);
 }
 
 /** A parsed stack file's `config` section as the engine hands it to a program. */

@@ -4,6 +4,7 @@ import { SECRET_MARK, type PlannedResource } from "./capture";
 import type { Evaluation } from "./evaluate";
 import { toComponentDot, toDetailDot, toSvg } from "./graph";
 import { REPO_ROOT } from "../../lib/repo-root";
+import { checkOutDir, RENDER_MARKER, RENDER_MARKER_TEXT, type OutDirContext } from "./out-dir";
 
 const INSTANCE = "openstack:compute/instance:Instance";
 const COPY = "command:remote:CopyToRemote";
@@ -64,13 +65,17 @@ function addDelivered(files: Map<string, string | Buffer>, r: PlannedResource, i
 
 /**
  * Writes every file into a sibling staging directory and then swaps it in, so a failed
- * render never leaves a mix of old and new files under --out.
+ * render never leaves a mix of old and new files under --out. Only a directory that is new,
+ * empty or an earlier render is replaced (out-dir.ts); anything else is an OutDirError,
+ * with nothing touched. Returns the absolute path written.
  */
-export function writeAtomically(outDir: string, files: Map<string, string | Buffer>): void {
-  const target = resolve(outDir);
+export function writeAtomically(outDir: string, files: Map<string, string | Buffer>, context: OutDirContext = { cwd: process.cwd(), checkout: REPO_ROOT }): string {
+  const target = resolve(context.cwd, outDir);
+  checkOutDir(target, context);
   mkdirSync(dirname(target), { recursive: true });
   const staging = mkdtempSync(`${target}.staging-`);
   try {
+    writeFileSync(join(staging, RENDER_MARKER), RENDER_MARKER_TEXT);
     for (const [rel, content] of files) {
       const path = join(staging, rel);
       mkdirSync(dirname(path), { recursive: true });
@@ -80,6 +85,7 @@ export function writeAtomically(outDir: string, files: Map<string, string | Buff
     if (existsSync(target)) renameSync(target, old);
     renameSync(staging, target);
     rmSync(old, { recursive: true, force: true });
+    return target;
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     throw err;

@@ -1,5 +1,16 @@
 # shellcheck shell=bash
-# Sourced by the cadcget/vcp/vmv/vrm doubles: the certificate a real client would present.
+# Sourced by the cadcget/vcp/vmv/vrm/vls/vmkdir doubles: their settings, and the certificate
+# a real client would present.
+#
+# Over SSH the caller's environment does not reach the batch host: when the environment gives
+# no DOUBLES_LOG, the settings (VOS_DOUBLE_ROOT, DOUBLES_LOG, CADC_DOUBLE_REQUIRE_CERT, the
+# *_DOUBLE_MODE knobs) come from $CADC_DOUBLE_CONF or /etc/cadc-double.conf, KEY=VALUE lines.
+if [[ -z "${DOUBLES_LOG:-}" && -f "${CADC_DOUBLE_CONF:-/etc/cadc-double.conf}" ]]; then
+  set -a
+  # shellcheck disable=SC1090
+  source "${CADC_DOUBLE_CONF:-/etc/cadc-double.conf}"
+  set +a
+fi
 #
 # cert_check TOOL [FILE]: FILE empty means the client's default, ~/.ssl/cadcproxy.pem.
 # Records "TOOL SHA256" (or "TOOL none") in $DOUBLES_LOG.certs, so a test can tell which

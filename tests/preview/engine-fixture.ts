@@ -1,0 +1,42 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { PlannedResource } from "../../tools/render/capture";
+import { evaluate } from "../../tools/render/evaluate";
+import { configFromDocument } from "../../tools/render/stack-file";
+
+/** What the real engine printed (tests/fixtures/engine/README.md). */
+const DIR = join(__dirname, "..", "fixtures", "engine");
+export const ENGINE_PREVIEW = join(DIR, "extra-packages.engine-preview.json");
+export const ENGINE_UP_LOG = join(DIR, "extra-packages.engine-up.log");
+/** The stack the engine ran: its name is in every URN. */
+export const ENGINE_STACK = "probe";
+
+/**
+ * The engine's stack as `npm run preview` renders it, from the configuration the engine
+ * printed (the head of the change), with `set` applied; its secrets, shown as `[secret]`,
+ * become the render's placeholders.
+ */
+export async function renderEngineStack(set: Record<string, string> = {}): Promise<PlannedResource[]> {
+  const doc = JSON.parse(readFileSync(ENGINE_PREVIEW, "utf8")) as { config: Record<string, string> };
+  const config = Object.fromEntries(
+    Object.entries({ ...doc.config, ...set }).map(([k, v]) => [k, v === "[secret]" ? { secure: "AAABAENGINE-FIXTURE" } : v]),
+  );
+  return (await evaluate("canfar-batch", ENGINE_STACK, configFromDocument({ config }, ENGINE_PREVIEW))).resources;
+}
+
+/** One line of the up log: `-- TYPE NAME deleting original (0s)` and the like. */
+export interface LogEvent {
+  type: string;
+  name: string;
+  what: string;
+}
+
+/** The engine's progress lines, in the order it printed them (types as the CLI prints them, `openstack:compute:Instance`). */
+export function upLogEvents(): LogEvent[] {
+  const events: LogEvent[] = [];
+  for (const line of readFileSync(ENGINE_UP_LOG, "utf8").split("\n")) {
+    const m = /^ ([-+~ ]{2}) (\S+) (\S+) (deleting original|deleted original|creating replacement|created replacement|replacing|replaced)\b/.exec(line);
+    if (m?.[2] && m[3] && m[4]) events.push({ type: m[2], name: m[3], what: m[4] });
+  }
+  return events;
+}
