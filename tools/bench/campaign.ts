@@ -61,7 +61,9 @@ async function listingCost(): Promise<string> {
   if (!existsSync(module)) return "not measured: tools/bench/campaign-listing.ts (measureListing) is not in this checkout";
   const { measureListing } = (await import(module)) as { measureListing: (nodes: number) => Promise<unknown> | unknown };
   const result = await measureListing(LISTING_NODES);
-  return typeof result === "number" ? `${result.toFixed(0)} ms` : typeof result === "string" ? result : JSON.stringify(result);
+  // The shell side answers { seconds } (the whole submit.sh run over that listing).
+  const seconds = (result as { seconds?: unknown } | null)?.seconds;
+  return typeof seconds === "number" ? `${seconds.toFixed(2)} s (submit.sh's whole run: check, one listing, queue.txt)` : JSON.stringify(result);
 }
 
 async function main(): Promise<void> {
