@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { credentialLines, parseSubmitOutput } from "../../components/batch-submission";
-import { BATCH_USER, BatchHost, DOUBLE_STATE } from "../batch/batch-host";
+import { BATCH_USER, BatchHost, DOUBLE_STATE, VOSPACE } from "../batch/batch-host";
 import { evaluateProgram } from "../fixtures/evaluate-program";
 import { VALID_RAW } from "../fixtures/stack-config";
 import { missing } from "../support/requirements";
@@ -28,11 +28,8 @@ const BATCH = {
 const PASSWORD = "pa$(id)`date`!#x;&|<y>*";
 const DELIVERED = ["cadc-credentials.sh", "campaign.sh", "catalogue-extract.bash", "catalogue-settings.bash", "catalogue-transfer.bash", "cli.sh", "do_catalogue.bash", "do_catalogue.sub", "exposures.txt", "follow.sh", "submit.sh"];
 const FOUR = ["1056215p", "1056216p", "1056217p", "1056218p"];
-/**
- * Where the batch host's VOSpace stand-in (the shell side's vls/vmkdir/vcp/vrm doubles, root
- * /srv/vospace) keeps canfar:vospace, vos:astronomer/catalogues.
- */
-const CATALOGUES = "/srv/vospace/astronomer/catalogues";
+/** Where the batch host's VOSpace stand-in keeps canfar:vospace, vos:astronomer/catalogues. */
+const CATALOGUES = `${VOSPACE}/astronomer/catalogues`;
 const FLAVOR = "c2-7.5gb-30";
 
 const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "ssh-keygen"], root: true });
@@ -251,7 +248,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(submitted).toContain('Requirements = group_name =?= "canfar" && Arch == "x86_64"\n');
   });
 
-  it("a campaign converges: every exposure catalogued by the pipeline queues nothing (clusterId none), two added queue two, and the campaign command runs", async () => {
+  it("a campaign converges: every exposure catalogued by the pipeline queues nothing (clusterId none), two added queue two, one listing each, and the campaign command runs", async () => {
     await freshRun(csv2, { CANFAR_SUBMIT_VERSION: "csv2" });
     await host.root.runOk(["rm", "-rf", CATALOGUES]);
     await host.root.runOk(["install", "-d", "-m", "755", "-o", BATCH_USER, "-g", BATCH_USER, CATALOGUES]);
@@ -263,6 +260,8 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(parseSubmitOutput(keptStdout(nothing.stdout))).toEqual({ cluster: null, jobs: 0, total: 4, done: 4, pipeline: csv2.pipeline, runDir: `/home/${BATCH_USER}/${csv2.runDir}` });
     expect(nothing.stderr).toContain(`queued 0 of 4 (4 already catalogued by pipeline ${csv2.pipeline})`);
     expect(condorSubmits()).toEqual([]);
+    const listings = () => host.vosCalls().filter((c) => c.startsWith("vls ")).length;
+    expect(listings()).toBe(1);
 
     // The stack with two more exposures: a new run directory, where only those two are queued.
     const six = declaredBatch(await evaluateProgram({ batchHost: BATCH.batchHost, submitMode: "csv2", cadcPassword: PASSWORD, observationIds: JSON.stringify([...FOUR, "1056219p", "1056220p"]) }));
@@ -275,6 +274,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(parseSubmitOutput(keptStdout(two.stdout))).toMatchObject({ cluster: "1234", jobs: 2, total: 6, done: 4 });
     expect(readFileSync(home(`${six.runDir}/queue.txt`), "utf8")).toBe("1056219p\n1056220p\n");
     expect(condorSubmits()).toHaveLength(1);
+    expect(listings()).toBe(2);
 
     // The exported campaign command: its remote part, as the user pastes it.
     const prefix = `ssh ${VALID_RAW.cadcUser}@${BATCH.batchHost} `;
@@ -292,6 +292,8 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(r.stderr).toContain("canfar_submit printed its usage and exited 0: nothing was submitted");
     expect(r.stderr).toContain("set the mode to csv2");
     expect(condorSubmits()).toEqual([]);
+    const listings = () => host.vosCalls().filter((c) => c.startsWith("vls ")).length;
+    expect(listings()).toBe(1);
     expect((await host.ssh(`test -e ${csv1.runDir}/.canfar-submitted`)).code).not.toBe(0);
     expect(() => parseSubmitOutput(keptStdout(r.stdout))).toThrow(/expected one JSON line/);
   });
@@ -303,6 +305,8 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain("Quota exceeded for resources: ['image_members']");
     expect(condorSubmits()).toEqual([]);
+    const listings = () => host.vosCalls().filter((c) => c.startsWith("vls ")).length;
+    expect(listings()).toBe(1);
     expect((await host.ssh(`test -e ${csv1.runDir}/.canfar-submitted`)).code).not.toBe(0);
   });
 });
