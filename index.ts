@@ -10,6 +10,7 @@ import { HostKey } from "./components/host-key";
 import { Provisioning } from "./components/provisioning";
 import { connectionAuth } from "./components/ssh-auth";
 import { Snapshot } from "./components/snapshot";
+import { checkoutPipelineIdentity } from "./components/pipeline-files";
 import { BatchSubmission } from "./components/batch-submission";
 import { planHash, provisioningPlan, stagingDir } from "./provisioning/plan";
 import { PoolNetwork } from "./components/pool-network";
@@ -115,14 +116,20 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     imageId: snapshot.imageId,
     catalogueDestination: config.vospace,
   };
+  // What decides a catalogue's content: the pipeline's files and the image's tool versions.
+  // A new image with the same versions keeps it, so it re-queues no exposure.
+  const pipeline = snapshot.packageVersions.apply(checkoutPipelineIdentity);
+  outputs.pipelineIdentity = pipeline;
 
   const common = {
     auth: config.sshAuth,
     stack: pulumi.getStack(),
     ids: config.observationIds,
+    pipeline,
+    policy: config.queuePolicy,
     imageName: snapshot.imageName,
     workerFlavor: config.workerFlavor,
-    jobEnvironment: { CATALOGUE_DEST: config.vospace },
+    destination: config.vospace,
     cadc: { user: config.cadcUser, password: config.cadcPassword },
     expectedRunHours: config.expectedRunHours,
   };
@@ -208,6 +215,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     outputs.clusterId = batch.clusterId;
     outputs.runDir = batch.runDir;
     outputs.followCommand = batch.followCommand;
+    outputs.campaignCommand = batch.campaignCommand;
   }
   return outputs;
 }

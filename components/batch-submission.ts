@@ -7,6 +7,9 @@ import { shellQuote } from "../lib/shell-quote";
 import { renderSubmitFile } from "../domain/submit-file";
 import type { SubmitCommand } from "../domain/batch-system";
 import { PIPELINE_PARTS } from "../domain/pipeline-parts";
+import { EXPOSURES_FILE, exposureListText } from "../domain/exposure-list";
+import { PIPELINE_IDENTITY } from "../domain/pipeline-identity";
+import type { QueuePolicy } from "../domain/queue-policy";
 import { REPO_ROOT } from "../lib/repo-root";
 import { connectionAuth, type SshAuth } from "./ssh-auth";
 import { LOG_BOTH, SAME_AS_UNSET_LOGGING } from "./command-logging";
@@ -33,7 +36,15 @@ export interface BatchSubmissionArgs {
   auth: SshAuth;
   /** Stack name, so two stacks of one user never share a run directory. */
   stack: string;
+  /** The campaign: every exposure the stack declares; submit.sh queues those not yet catalogued. */
   ids: readonly string[];
+  /**
+   * The pipeline's identity (domain/pipeline-identity.ts), from the image's tool versions:
+   * the jobs store `ID.P.cat`, and submit.sh skips exposures that already have one.
+   */
+  pipeline: pulumi.Input<string>;
+  /** Which exposures submit.sh queues (domain/queue-policy.ts). */
+  policy: QueuePolicy;
   /** Worker image name; waited for: the image component returns it only once active. */
   imageName: pulumi.Input<string>;
   workerFlavor: string;
@@ -48,8 +59,8 @@ export interface BatchSubmissionArgs {
   dependsOn?: pulumi.Resource[];
   /** Required for csv1. */
   credentials?: OpenStackCredentials;
-  /** Environment of every job (where the catalogues go). */
-  jobEnvironment: Record<string, string>;
+  /** Where the catalogues go (`vos:...`, or a directory on a self-hosted pool's shared disk). */
+  destination: string;
   /** The CADC account whose certificate the jobs carry, made on the batch host per submission. */
   cadc: { user: string; password: pulumi.Input<string> };
   /** How long the run may take: the jobs' certificate must outlive it. */
@@ -60,6 +71,7 @@ const WORKER = join(REPO_ROOT, "provisioning", "worker");
 const PIPELINE = join(WORKER, "do_catalogue.bash");
 const SUBMIT = join(REPO_ROOT, "provisioning", "batch-host", "submit.sh");
 const FOLLOW = join(REPO_ROOT, "provisioning", "batch-host", "follow.sh");
+const CAMPAIGN = join(REPO_ROOT, "provisioning", "batch-host", "campaign.sh");
 const CREDENTIALS = join(REPO_ROOT, "provisioning", "shared", "cadc-credentials.sh");
 /** What submit.sh and cadc-credentials.sh source: delivered beside them, where they look first. */
 const CLI = join(REPO_ROOT, "provisioning", "lib", "cli.sh");
@@ -86,19 +98,25 @@ export function deliverCommand(dir: string, file: string): string {
 }
 
 /**
- * Tutorial step 10 on the batch host: a run directory per (IDs, image, script), the
- * pipeline script and the generated submit file in it, a fresh CADC certificate for the
- * jobs (x509userproxy) beside them, `canfar_submit` once the image is active. submit.sh succeeds only on condor_submit's "submitted to cluster" line and is
- * idempotent, so a re-run (credentials rotated, say) prints the same cluster; only a new
- * run directory, i.e. new IDs, image or script, submits again.
+ * Tutorial step 10 on the batch host, as a campaign: a run directory per (exposures, image,
+ * pipeline, policy, scripts) holding the pipeline, the submit file, the campaign's
+ * exposures.txt and a fresh CADC certificate for the jobs (x509userproxy); then submit.sh,
+ * once the image is active, lists the destination once and queues only the exposures the
+ * policy asks for (by default those without a catalogue by this pipeline identity). So a
+ * new run directory costs jobs only for what is not yet done: added IDs queue just those, a
+ * new image with the same pipeline identity queues nothing. submit.sh is idempotent in its
+ * run directory: a re-run (credentials rotated, say) prints the recorded result.
  */
 export class BatchSubmission extends pulumi.ComponentResource {
   /** The submission itself: replaced exactly when a new run directory is. */
   readonly submit: remote.Command;
+  /** The cluster submit.sh queued, or `none` when every exposure was already catalogued. */
   readonly clusterId: pulumi.Output<string>;
   readonly runDir: pulumi.Output<string>;
-  /** Paste into a terminal to follow the run with a progress line. */
+  /** Paste into a terminal to follow the run with a progress line (the campaign view when nothing was queued). */
   readonly followCommand: pulumi.Output<string>;
+  /** Paste into a terminal for the whole campaign: done, running, idle, held, not yet submitted. */
+  readonly campaignCommand: pulumi.Output<string>;
 
   constructor(name: string, args: BatchSubmissionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canfar:index:BatchSubmission", name, {}, opts);
@@ -107,35 +125,54 @@ export class BatchSubmission extends pulumi.ComponentResource {
     }
     const parent = { parent: this };
     const connection: types.input.remote.ConnectionArgs = { host: args.host, port: args.port, user: args.user, hostKey: args.hostKey, ...connectionAuth(args.auth) };
-    // Rendered here first so that bad IDs or requests fail before any resource exists.
+    // Rendered here first, with what is known now, so that bad IDs or requests fail before
+    // any resource exists; the delivered file carries the image and the pipeline identity.
+    const exposures = exposureListText(args.ids);
     const fileOptions = {
-      ids: args.ids,
       flavor: args.workerFlavor,
-      environment: args.jobEnvironment,
       x509UserProxy: JOB_PROXY,
       transferInputFiles: PIPELINE_PARTS,
     };
-    const withoutImage = renderSubmitFile(fileOptions);
-    // csv2 names the worker image inside the submit file, so that file waits for the image.
-    const submitFile =
-      args.mode === "csv2" ? pulumi.output(args.imageName).apply((image) => renderSubmitFile({ ...fileOptions, vmImage: image })) : withoutImage;
+    renderSubmitFile({ ...fileOptions, environment: { CATALOGUE_DEST: args.destination } });
+    const submitFile = pulumi.all([args.imageName, args.pipeline]).apply(([image, pipeline]) => {
+      if (!PIPELINE_IDENTITY.test(pipeline)) throw new Error(`BatchSubmission '${name}': pipeline identity '${pipeline}' is not 12 lowercase hex digits`);
+      // csv2 boots workers from the image the submit file names; the others are told on the command line.
+      return renderSubmitFile({
+        ...fileOptions,
+        environment: { CATALOGUE_DEST: args.destination, CATALOGUE_PIPELINE: pipeline, CATALOGUE_IMAGE: image },
+        ...(args.mode === "csv2" ? { vmImage: image } : {}),
+      });
+    });
     const files: Record<string, pulumi.Input<string>> = {
       "do_catalogue.bash": readFileSync(PIPELINE, "utf8"),
       ...Object.fromEntries(PIPELINE_PARTS.map((part) => [part, readFileSync(join(WORKER, part), "utf8")])),
       "do_catalogue.sub": submitFile,
+      [EXPOSURES_FILE]: exposures,
       "submit.sh": readFileSync(SUBMIT, "utf8"),
       "follow.sh": readFileSync(FOLLOW, "utf8"),
+      "campaign.sh": readFileSync(CAMPAIGN, "utf8"),
       "cadc-credentials.sh": readFileSync(CREDENTIALS, "utf8"),
       "cli.sh": readFileSync(CLI, "utf8"),
     };
-    const contents = pulumi.all(files);
+    // One hash per file, not the texts: with 10,000 exposures the list is 90 kB.
+    const digests = pulumi.all(Object.values(files)).apply((texts) => texts.map((t) => sha256(t)));
     const runHash = pulumi
-      .all([args.imageName, contents, args.host, args.hostServerId])
+      .all([args.imageName, args.pipeline, digests, args.host, args.hostServerId])
       // The host and login too: another batch host or account (or a new submit node) is a new
       // submission there, not an update that would re-run submit.sh in a run directory that
-      // host never had.
-      .apply(([image, texts, host, serverId]) =>
-        sha256(image, args.mode, args.workerFlavor, host, args.user, ...(serverId === undefined ? [] : [serverId]), ...Object.entries(texts).flat()).slice(0, 12),
+      // host never had. The policy: submit.sh in a run directory only repeats what it did.
+      .apply(([image, pipeline, sums, host, serverId]) =>
+        sha256(
+          image,
+          pipeline,
+          args.policy,
+          args.mode,
+          args.workerFlavor,
+          host,
+          args.user,
+          ...(serverId === undefined ? [] : [serverId]),
+          ...Object.keys(files).flatMap((file, i) => [file, sums[i] as string]),
+        ).slice(0, 12),
       );
     const runDir = pulumi.interpolate`canfar-batch/runs/${args.stack}-${runHash}`;
 
@@ -178,24 +215,8 @@ export class BatchSubmission extends pulumi.ComponentResource {
       {
         connection,
         create: pulumi
-          .all([runDir, args.imageName])
-          .apply(([dir, image]) =>
-            [
-              "bash",
-              shellQuote(`${dir}/submit.sh`),
-              "--run-dir",
-              shellQuote(dir),
-              "--mode",
-              args.mode,
-              "--image",
-              shellQuote(image),
-              ...(args.mode === "csv1" ? ["--flavor", shellQuote(args.workerFlavor)] : []),
-              "--proxy",
-              JOB_PROXY,
-              "--min-valid",
-              String(args.expectedRunHours * 3600),
-            ].join(" "),
-          ),
+          .all([runDir, args.imageName, args.pipeline])
+          .apply(([dir, image, pipeline]) => submitCommand({ dir, image, pipeline, mode: args.mode, flavor: args.workerFlavor, destination: args.destination, policy: args.policy, expectedRunHours: args.expectedRunHours })),
         ...(stdin ? { stdin } : {}),
         triggers: [runHash],
         logging: "stderr",
@@ -204,12 +225,55 @@ export class BatchSubmission extends pulumi.ComponentResource {
     );
     this.submit = submit;
     const result = submit.stdout.apply(parseSubmitOutput);
-    this.clusterId = result.apply((r) => r.cluster);
+    this.clusterId = result.apply((r) => r.cluster ?? NO_CLUSTER);
     this.runDir = result.apply((r) => r.runDir);
-    const port = args.port === 22 ? "" : ` -p ${args.port}`;
-    this.followCommand = pulumi.interpolate`ssh${port} ${args.user}@${args.host} bash ${runDir}/follow.sh ${this.clusterId}`;
-    this.registerOutputs({ clusterId: this.clusterId, runDir: this.runDir, followCommand: this.followCommand });
+    const login = `ssh${args.port === 22 ? "" : ` -p ${args.port}`} ${args.user}@`;
+    this.campaignCommand = pulumi.interpolate`${login}${args.host} bash ${runDir}/campaign.sh`;
+    // Nothing queued in this run directory: there is no cluster to follow, the campaign is.
+    this.followCommand = pulumi
+      .all([result, args.host, runDir, this.campaignCommand])
+      .apply(([r, host, dir, campaign]) => (r.cluster === null ? campaign : `${login}${host} bash ${dir}/follow.sh ${r.cluster}`));
+    this.registerOutputs({ clusterId: this.clusterId, runDir: this.runDir, followCommand: this.followCommand, campaignCommand: this.campaignCommand });
   }
+}
+
+/** The clusterId output when submit.sh queued nothing (every exposure already catalogued). */
+export const NO_CLUSTER = "none";
+
+/** submit.sh's command line, every value quoted. */
+export function submitCommand(o: {
+  dir: string;
+  image: string;
+  pipeline: string;
+  mode: SubmitCommand;
+  flavor: string;
+  destination: string;
+  policy: QueuePolicy;
+  expectedRunHours: number;
+}): string {
+  return [
+    "bash",
+    shellQuote(`${o.dir}/submit.sh`),
+    "--run-dir",
+    shellQuote(o.dir),
+    "--mode",
+    o.mode,
+    "--image",
+    shellQuote(o.image),
+    ...(o.mode === "csv1" ? ["--flavor", shellQuote(o.flavor)] : []),
+    "--proxy",
+    JOB_PROXY,
+    "--min-valid",
+    String(o.expectedRunHours * 3600),
+    "--dest",
+    shellQuote(o.destination),
+    "--pipeline",
+    o.pipeline,
+    "--policy",
+    o.policy,
+    "--exposures",
+    EXPOSURES_FILE,
+  ].join(" ");
 }
 
 /** KEY=VALUE lines for submit.sh's stdin; the whole text is a secret (it holds the password). */
@@ -235,22 +299,32 @@ export function credentialText(c: OpenStackCredentials & { password: string }): 
 }
 
 export interface SubmitResult {
-  cluster: string;
+  /** null: nothing was queued (every exposure already catalogued, as the policy counts). */
+  cluster: string | null;
+  /** Jobs queued in this run directory. */
   jobs: number;
+  /** The campaign's exposures, and how many of them were already catalogued. */
+  total: number;
+  done: number;
+  pipeline: string;
   runDir: string;
 }
+
+const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
 /** submit.sh prints exactly one JSON line on success. */
 export function parseSubmitOutput(stdout: string): SubmitResult {
   const line = stdout.trim().split("\n").pop() ?? "";
-  let parsed: Partial<SubmitResult>;
+  let parsed: Partial<Record<keyof SubmitResult, unknown>>;
   try {
-    parsed = JSON.parse(line) as Partial<SubmitResult>;
+    parsed = JSON.parse(line) as Partial<Record<keyof SubmitResult, unknown>>;
   } catch {
     throw new Error(`Error reading submit.sh output: expected one JSON line, got ${JSON.stringify(line.slice(0, 200))}`);
   }
-  if (typeof parsed.cluster !== "string" || !/^\d+$/.test(parsed.cluster) || typeof parsed.jobs !== "number" || typeof parsed.runDir !== "string") {
-    throw new Error(`Error reading submit.sh output: expected {cluster, jobs, runDir}, got ${line.slice(0, 200)}`);
+  const { cluster, jobs, total, done, pipeline, runDir } = parsed ?? {};
+  const clusterOk = cluster === null ? jobs === 0 : typeof cluster === "string" && /^\d+$/.test(cluster);
+  if (!clusterOk || (cluster !== null && typeof cluster !== "string") || !isCount(jobs) || !isCount(total) || !isCount(done) || typeof pipeline !== "string" || !PIPELINE_IDENTITY.test(pipeline) || typeof runDir !== "string") {
+    throw new Error(`Error reading submit.sh output: expected {cluster (digits, or null when no job was queued), jobs, total, done, pipeline, runDir}, got ${line.slice(0, 200)}`);
   }
-  return { cluster: parsed.cluster, jobs: parsed.jobs, runDir: parsed.runDir };
+  return { cluster, jobs, total, done, pipeline, runDir };
 }

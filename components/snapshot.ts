@@ -57,6 +57,11 @@ export class Snapshot extends pulumi.ComponentResource {
   readonly image: local.Command;
   readonly imageId: pulumi.Output<string>;
   readonly imageName: pulumi.Output<string>;
+  /**
+   * `name=version` of `packages` in the image, as recorded when it was made: the tool
+   * versions part of the pipeline's identity (domain/pipeline-identity.ts).
+   */
+  readonly packageVersions: pulumi.Output<string>;
 
   constructor(name: string, args: SnapshotArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canfar:index:Snapshot", name, {}, opts);
@@ -137,6 +142,7 @@ export class Snapshot extends pulumi.ComponentResource {
       { ...parent, dependsOn: [quiesce] },
     );
     this.image = image;
+    this.packageVersions = versions.stdout.apply((s) => s.trim());
     const created = image.stdout.apply(parseCreateOutput);
     this.imageId = created.apply((c) => c.id);
     this.imageName = created.apply((c) => c.name);

@@ -10,6 +10,9 @@ import { BATCH_SYSTEMS, MAX_WORKERS, POOL_PASSWORD_MAX, POOL_PASSWORD_MIN, batch
 import { isSystemAccount, USER_NAME_ERE } from "../domain/user-name";
 import { isVospacePath } from "../domain/vospace";
 import { listItemProblems, valueProblem } from "./value-checks";
+import { QUEUE_POLICIES } from "../domain/queue-policy";
+import { REPO_ROOT } from "../lib/repo-root";
+import { readObservationIdsFile } from "./observation-ids-file";
 import { publicKeyProblem } from "../domain/ssh-key";
 
 /** The config namespace: every key in Pulumi.<stack>.yaml is `canfar:<key>`. */
@@ -134,6 +137,12 @@ const schema = z
     observationIds: listOf(z.string(), "CFHT exposure IDs")
       .refine((l) => l.length > 0, { error: "expected at least one exposure ID (remove the key to process the tutorial's four)" })
       .default([...DEFAULTS.observationIds]),
+    observationIdsFile: z
+      .string()
+      .min(1, { error: "expected a file of exposure IDs, e.g. surveys/w3.txt" })
+      .max(4096, { error: "expected a file path of at most 4096 characters" })
+      .optional(),
+    queuePolicy: z.enum(QUEUE_POLICIES, { error: `expected one of ${QUEUE_POLICIES.join(", ")}` }).default("changed"),
     upgradePackages: bool.default(false),
     extraPackages: listOf(z.string().regex(PACKAGE_NAME, { error: "expected package names" }), "package names").default([]),
     scratchDevice: z.string().regex(/^\/dev\/[a-z0-9]+$/, { error: "expected a block device path such as /dev/vdb" }).default(DEFAULTS.scratchDevice),
@@ -336,6 +345,21 @@ function poolProblems(p: Partial<Parsed>, given: ReadonlySet<string>): Problem[]
   return problems;
 }
 
+/**
+ * A survey's IDs from a file instead of the list: read here, so the file's problems come
+ * with the other keys' and nothing is declared from a bad list. Replaces parsed.observationIds.
+ */
+function observationIdsFileProblems(p: Partial<Parsed>, given: ReadonlySet<string>, projectDir: string): Problem[] {
+  if (p.observationIdsFile === undefined) return [];
+  if (given.has("observationIds")) {
+    return [["observationIdsFile", "set either canfar:observationIds (a list in the stack file) or canfar:observationIdsFile (a file of IDs), not both"]];
+  }
+  const { ids, problems } = readObservationIdsFile(p.observationIdsFile, projectDir);
+  if (problems.length > 0) return problems.map((m): Problem => ["observationIdsFile", m]);
+  p.observationIds = ids;
+  return [];
+}
+
 function closest(key: string): string | undefined {
   const lower = key.toLowerCase();
   return KNOWN_KEYS.find((k) => k.toLowerCase() === lower || k.toLowerCase().startsWith(lower.slice(0, 5)));
@@ -351,6 +375,8 @@ function closest(key: string): string | undefined {
 export function validateSettings(
   raw: Readonly<Record<string, string>>,
   secretKeys: ReadonlySet<string>,
+  /** Where a relative canfar:observationIdsFile is: the project directory. */
+  projectDir: string = REPO_ROOT,
 ): { ok: true; settings: StackSettings } | { ok: false; problems: Problem[] } {
   const problems: Problem[] = [];
   for (const k of Object.keys(raw).filter((k) => !KNOWN_KEYS.includes(k))) {
@@ -381,6 +407,7 @@ export function validateSettings(
     }
   }
   problems.push(...crossFieldProblems(parsed as Partial<Parsed>, secretKeys, new Set(Object.keys(raw))));
+  problems.push(...observationIdsFileProblems(parsed as Partial<Parsed>, new Set(Object.keys(raw)), projectDir));
   if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
   const p = parsed as Parsed;
   const distro = p.distro ?? (inferDistro(p.image) as Distro);

@@ -85,10 +85,17 @@ export type Action = CopyAction | RunAction;
 /** POSIX single-quoting: safe for any value, though every value here is validated too. */
 const command = (...words: string[]) => words.map(shellQuote).join(" ");
 
+/**
+ * Docs (`*.md`) in a staged folder are for readers of this repository, not for the VM: no
+ * step reads them, and staged they would be part of the content hash, so a typo fixed in
+ * provisioning/worker/README.md would build a new worker image.
+ */
+const isDoc = (path: string) => path.endsWith(".md");
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
     .map((rel) => join(dir, rel))
-    .filter((p) => statSync(p).isFile())
+    .filter((p) => statSync(p).isFile() && !isDoc(p))
     .sort();
 }
 

@@ -10,7 +10,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { renderSubmitFile } from "../domain/submit-file";
+import { QUEUE_FILE, renderSubmitFile } from "../domain/submit-file";
 import { PIPELINE_PARTS } from "../domain/pipeline-parts";
 import { ensureSampleExposure } from "./fits/sample-cache";
 import { renderPoolUserData, type PoolRole } from "../components/pool-user-data";
@@ -113,9 +113,11 @@ export async function benchSelfHostedPool(opts: { n: number; ccds: number; seed:
     const serial = (Date.now() - serialStart) / 1000;
 
     // The pool: the program's submit file for these IDs, the timed job in front of the pipeline.
-    const sub = renderSubmitFile({ ids, flavor: FLAVOR, executable: inShared("bench-batch-job.sh"), environment: jobEnv("pool"), x509UserProxy: `${home}/cadcproxy.pem` });
+    const sub = renderSubmitFile({ flavor: FLAVOR, executable: inShared("bench-batch-job.sh"), environment: jobEnv("pool"), x509UserProxy: `${home}/cadcproxy.pem` });
     await submit.runOk(["install", "-d", "-o", USER, "-g", USER, `${home}/pool`]);
     await submit.runOk(["bash", "-c", 'cat > "$1"', "deliver", `${home}/pool/do_catalogue.sub`], { user: USER, stdin: sub });
+    // What submit.sh writes: one job a line.
+    await submit.runOk(["bash", "-c", 'cat > "$1"', "deliver", `${home}/pool/${QUEUE_FILE}`], { user: USER, stdin: `${ids.join("\n")}\n` });
     const poolStart = Date.now() / 1000;
     const submitted = await submit.runOk(["bash", "-c", "cd pool && condor_submit do_catalogue.sub"], { user: USER });
     const cluster = /submitted to cluster ([0-9]+)\./.exec(submitted.stdout)?.[1];

@@ -11,7 +11,7 @@ import { copyFileSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { renderSubmitFile } from "../domain/submit-file";
+import { QUEUE_FILE, renderSubmitFile } from "../domain/submit-file";
 import { PIPELINE_PARTS } from "../domain/pipeline-parts";
 import { writeRootFile } from "../tests/support/root-files";
 import { ensureSampleExposure } from "./fits/sample-cache";
@@ -123,8 +123,10 @@ async function main(): Promise<void> {
 
     // The pool: the program's submit file for these IDs (the timed job in front of the
     // pipeline), submitted as one cluster.
-    const sub = renderSubmitFile({ ids, flavor: FLAVOR, executable: "../bench-batch-job.sh", environment: jobEnv("pool"), x509UserProxy: "../cadcproxy.pem" });
+    const sub = renderSubmitFile({ flavor: FLAVOR, executable: "../bench-batch-job.sh", environment: jobEnv("pool"), x509UserProxy: "../cadcproxy.pem" });
     await pool.ssh("cat > pool/do_catalogue.sub", sub).then(check("deliver the submit file"));
+    // What submit.sh writes: one job a line.
+    await pool.ssh(`cat > pool/${QUEUE_FILE}`, `${ids.join("\n")}\n`).then(check("deliver the queue file"));
     const poolStart = Date.now();
     const submitted = await pool.ssh("cd pool && condor_submit do_catalogue.sub");
     check("condor_submit")(submitted);

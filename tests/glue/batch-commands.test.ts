@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { credentialLines, parseSubmitOutput } from "../../components/batch-submission";
-import { BATCH_USER, BatchHost, DOUBLE_STATE } from "../batch/batch-host";
+import { BATCH_USER, BatchHost, DOUBLE_STATE, VOSPACE } from "../batch/batch-host";
 import { evaluateProgram } from "../fixtures/evaluate-program";
 import { VALID_RAW } from "../fixtures/stack-config";
 import { missing } from "../support/requirements";
@@ -26,7 +26,10 @@ const BATCH = {
 // As hostile as the config lets a CADC password be (no white space, quotes or backslash):
 // a shell that evaluated it, or a log that kept it, would show.
 const PASSWORD = "pa$(id)`date`!#x;&|<y>*";
-const DELIVERED = ["cadc-credentials.sh", "catalogue-check.bash", "catalogue-extract.bash", "catalogue-headers.bash", "catalogue-settings.bash", "catalogue-transfer.bash", "cli.sh", "do_catalogue.bash", "do_catalogue.sub", "follow.sh", "submit.sh"];
+const DELIVERED = ["cadc-credentials.sh", "campaign.sh", "catalogue-check.bash", "catalogue-extract.bash", "catalogue-headers.bash", "catalogue-settings.bash", "catalogue-transfer.bash", "cli.sh", "do_catalogue.bash", "do_catalogue.sub", "exposures.txt", "follow.sh", "submit.sh"];
+const FOUR = ["1056215p", "1056216p", "1056217p", "1056218p"];
+/** Where the batch host's VOSpace stand-in keeps canfar:vospace, vos:astronomer/catalogues. */
+const CATALOGUES = `${VOSPACE}/astronomer/catalogues`;
 const FLAVOR = "c2-7.5gb-30";
 
 const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "ssh-keygen"], root: true });
@@ -78,10 +81,11 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(cert.code, cert.stderr).toBe(0);
   }
 
-  it("declares eleven deliveries (the scripts, the pipeline's parts, the library they source, the submit file) with plain stdin, a certificate step with the password as secret stdin and, for csv1 only, a secret stdin for submit", () => {
+  it("declares thirteen deliveries (the scripts, the pipeline's parts, the library they source, the submit file, the campaign's exposures) with plain stdin, a certificate step with the password as secret stdin and, for csv1 only, a secret stdin for submit", () => {
     for (const d of [csv1, csv2]) {
       expect(d.deliveries.map((x) => x.name).sort()).toEqual([
         "batch-deliver-cadc-credentials-sh",
+        "batch-deliver-campaign-sh",
         "batch-deliver-catalogue-check-bash",
         "batch-deliver-catalogue-extract-bash",
         "batch-deliver-catalogue-headers-bash",
@@ -90,6 +94,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
         "batch-deliver-cli-sh",
         "batch-deliver-do-catalogue-bash",
         "batch-deliver-do-catalogue-sub",
+        "batch-deliver-exposures-txt",
         "batch-deliver-follow-sh",
         "batch-deliver-submit-sh",
       ]);
@@ -117,7 +122,8 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     };
     check();
     const sub = csv1.deliveries.find((x) => x.name === "batch-deliver-do-catalogue-sub");
-    expect(sub?.stdin).toContain("queue arguments from (\n1056215p\n1056216p\n1056217p\n1056218p\n)");
+    expect(sub?.stdin).toContain("\nqueue arguments from queue.txt\n");
+    expect(csv1.deliveries.find((x) => x.name === "batch-deliver-exposures-txt")?.stdin).toBe(`${FOUR.join("\n")}\n`);
     // A replacement re-runs every delivery into the existing directory.
     for (const deliver of csv1.deliveries) expect((await run(deliver)).code).toBe(0);
     check();
@@ -134,7 +140,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
     const result = parseSubmitOutput(keptStdout(r.stdout));
-    expect(result).toEqual({ cluster: "1234", jobs: 4, runDir: `/home/${BATCH_USER}/${csv1.runDir}` });
+    expect(result).toEqual({ cluster: "1234", jobs: 4, total: 4, done: 0, pipeline: csv1.pipeline, runDir: `/home/${BATCH_USER}/${csv1.runDir}` });
 
     const calls = host.calls();
     expect(calls).toContain(`canfar_submit do_catalogue.sub ${csv1.image} ${FLAVOR}`);
@@ -166,7 +172,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(host.calls().filter((c) => c.startsWith("canfar_submit do_catalogue.sub"))).toHaveLength(1);
 
     // The exported follow command, with the real cluster, runs the delivered follow.sh.
-    const follow = followRemoteCommand(csv1, `ssh ${VALID_RAW.cadcUser}@${BATCH.batchHost} `, result.cluster);
+    const follow = followRemoteCommand(csv1, `ssh ${VALID_RAW.cadcUser}@${BATCH.batchHost} `, result.cluster ?? "none");
     expect(follow).toBe(`bash ${csv1.runDir}/follow.sh 1234`);
     writeFileSync(host.root.path(`${DOUBLE_STATE}/history.1`), "0 4 0\n1 4 0\n2 4 0\n3 4 0\n");
     const followed = await host.ssh(follow);
@@ -201,7 +207,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     await freshRun(pool, {});
     const r = await run(pool.submit);
     expect(r.code, r.stderr).toBe(0);
-    expect(parseSubmitOutput(keptStdout(r.stdout))).toEqual({ cluster: "1234", jobs: 4, runDir: `/home/${BATCH_USER}/${pool.runDir}` });
+    expect(parseSubmitOutput(keptStdout(r.stdout))).toEqual({ cluster: "1234", jobs: 4, total: 4, done: 0, pipeline: pool.pipeline, runDir: `/home/${BATCH_USER}/${pool.runDir}` });
     expect(condorSubmits()).toEqual(["condor_submit do_catalogue.sub"]);
     expect(host.calls().filter((c) => c.startsWith("canfar_submit"))).toEqual([]);
     expect(r.stderr).toContain("proxy certificate cadcproxy.pem valid until");
@@ -235,13 +241,49 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     await freshRun(csv2, { CANFAR_SUBMIT_VERSION: "csv2" });
     const r = await run(csv2.submit);
     expect(r.code).toBe(0);
-    expect(parseSubmitOutput(keptStdout(r.stdout))).toEqual({ cluster: "1234", jobs: 4, runDir: `/home/${BATCH_USER}/${csv2.runDir}` });
+    expect(parseSubmitOutput(keptStdout(r.stdout))).toEqual({ cluster: "1234", jobs: 4, total: 4, done: 0, pipeline: csv2.pipeline, runDir: `/home/${BATCH_USER}/${csv2.runDir}` });
     expect(host.calls()).toContain(`canfar_submit do_catalogue.sub ${csv2.image}`);
     expect(condorSubmits()).toHaveLength(1);
     // The program's submit file names the image itself; csv2 adds only its group requirement.
     const submitted = readFileSync(host.root.path(`${DOUBLE_STATE}/submitted-1234.sub`), "utf8");
     expect(submitted.match(/^\+VMImage = .*$/gm)).toEqual([`+VMImage = "${csv2.image}"`]);
     expect(submitted).toContain('Requirements = group_name =?= "canfar" && Arch == "x86_64"\n');
+  });
+
+  it("a campaign converges: every exposure catalogued by the pipeline queues nothing (clusterId none), two added queue two, one listing each, and the campaign command runs", async () => {
+    await freshRun(csv2, { CANFAR_SUBMIT_VERSION: "csv2" });
+    await host.root.runOk(["rm", "-rf", CATALOGUES]);
+    await host.root.runOk(["install", "-d", "-m", "755", "-o", BATCH_USER, "-g", BATCH_USER, CATALOGUES]);
+    for (const id of FOUR) await writeRootFile(host.root, `${CATALOGUES}/${id}.${csv2.pipeline}.cat`, `# canfar-batch exposure: ${id}\n`, "644", `${BATCH_USER}:${BATCH_USER}`);
+    // The other tests' destination has no catalogue: every exposure is queued there.
+    onTestFinished(() => host.root.runOk(["sh", "-c", 'rm -f -- "$1"/*.cat', "clean", CATALOGUES]).then(() => undefined));
+    const nothing = await run(csv2.submit);
+    expect(nothing.code, nothing.stderr).toBe(0);
+    expect(parseSubmitOutput(keptStdout(nothing.stdout))).toEqual({ cluster: null, jobs: 0, total: 4, done: 4, pipeline: csv2.pipeline, runDir: `/home/${BATCH_USER}/${csv2.runDir}` });
+    expect(nothing.stderr).toContain(`queued 0 of 4 (4 already catalogued by pipeline ${csv2.pipeline})`);
+    expect(condorSubmits()).toEqual([]);
+    const listings = () => host.vosCalls().filter((c) => c.startsWith("vls ")).length;
+    expect(listings()).toBe(1);
+
+    // The stack with two more exposures: a new run directory, where only those two are queued.
+    const six = declaredBatch(await evaluateProgram({ batchHost: BATCH.batchHost, submitMode: "csv2", cadcPassword: PASSWORD, observationIds: JSON.stringify([...FOUR, "1056219p", "1056220p"]) }));
+    expect(six.runDir).not.toBe(csv2.runDir);
+    expect(six.pipeline).toBe(csv2.pipeline);
+    for (const deliver of six.deliveries) expect((await run(deliver)).code, deliver.name).toBe(0);
+    expect((await run(six.certificate, `${PASSWORD}\n`)).code).toBe(0);
+    const two = await run(six.submit);
+    expect(two.code, two.stderr).toBe(0);
+    expect(parseSubmitOutput(keptStdout(two.stdout))).toMatchObject({ cluster: "1234", jobs: 2, total: 6, done: 4 });
+    expect(readFileSync(home(`${six.runDir}/queue.txt`), "utf8")).toBe("1056219p\n1056220p\n");
+    expect(condorSubmits()).toHaveLength(1);
+    expect(listings()).toBe(2);
+
+    // The exported campaign command: its remote part, as the user pastes it.
+    const prefix = `ssh ${VALID_RAW.cadcUser}@${BATCH.batchHost} `;
+    expect(six.campaignCommand.startsWith(prefix)).toBe(true);
+    const view = await host.ssh(six.campaignCommand.slice(prefix.length));
+    expect(view.code, view.stderr).toBe(0);
+    expect(view.stdout).toContain(`6 exposures, pipeline ${csv2.pipeline}`);
   });
 
   it("the csv1 command on a csv2 host fails with exit 11 explaining the usage-and-exit-0 trap", async () => {
@@ -252,6 +294,8 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(r.stderr).toContain("canfar_submit printed its usage and exited 0: nothing was submitted");
     expect(r.stderr).toContain("set the mode to csv2");
     expect(condorSubmits()).toEqual([]);
+    const listings = () => host.vosCalls().filter((c) => c.startsWith("vls ")).length;
+    expect(listings()).toBe(1);
     expect((await host.ssh(`test -e ${csv1.runDir}/.canfar-submitted`)).code).not.toBe(0);
     expect(() => parseSubmitOutput(keptStdout(r.stdout))).toThrow(/expected one JSON line/);
   });
@@ -263,6 +307,8 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain("Quota exceeded for resources: ['image_members']");
     expect(condorSubmits()).toEqual([]);
+    const listings = () => host.vosCalls().filter((c) => c.startsWith("vls ")).length;
+    expect(listings()).toBe(1);
     expect((await host.ssh(`test -e ${csv1.runDir}/.canfar-submitted`)).code).not.toBe(0);
   });
 });

@@ -12,6 +12,10 @@ export interface DeclaredBatch {
   image: string;
   /** The stack output: `ssh USER@HOST bash RUN_DIR/follow.sh CLUSTER` (cluster "0" offline). */
   followCommand: string;
+  /** The stack output: `ssh USER@HOST bash RUN_DIR/campaign.sh`. */
+  campaignCommand: string;
+  /** The pipeline identity submit.sh is given (--pipeline). */
+  pipeline: string;
 }
 
 export function declaredBatch(e: Evaluation): DeclaredBatch {
@@ -20,10 +24,13 @@ export function declaredBatch(e: Evaluation): DeclaredBatch {
   const submit = declaredCommand(e, "batch-submit");
   const runDir = /--run-dir '([^']+)'/.exec(submit.create)?.[1];
   const image = /--image '([^']+)'/.exec(submit.create)?.[1];
-  if (!runDir || !image) throw new Error(`unexpected submit command: ${submit.create}`);
+  const pipeline = /--pipeline ([0-9a-f]{12})/.exec(submit.create)?.[1];
+  if (!runDir || !image || !pipeline) throw new Error(`unexpected submit command: ${submit.create}`);
   const followCommand = e.outputs.followCommand;
+  const campaignCommand = e.outputs.campaignCommand;
   if (typeof followCommand !== "string") throw new Error(`followCommand output: ${JSON.stringify(followCommand)}`);
-  return { deliveries, certificate, submit, runDir, image, followCommand };
+  if (typeof campaignCommand !== "string") throw new Error(`campaignCommand output: ${JSON.stringify(campaignCommand)}`);
+  return { deliveries, certificate, submit, runDir, image, followCommand, campaignCommand, pipeline };
 }
 
 /** The remote part of the exported follow command, for `cluster`: what the user runs after `ssh USER@HOST`. */

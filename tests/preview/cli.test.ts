@@ -48,7 +48,7 @@ describe("npm run preview", () => {
     expect(r.stdout).not.toMatch(/\b(create|update|replace|delete)\b/);
   });
 
-  it("an added package: the build VM replaced delete-first, provisioning from the start, a new image and submission", () => {
+  it("an added package: the build VM replaced delete-first, provisioning from the start, a new image, a submission that re-queues nothing", () => {
     const config = devWith("pkg.yaml", (c) => (c["canfar:extraPackages"] = ["htop"]));
     const r = preview(["--stack", "dev", "--base", baseDir, "--config", config]);
     process.stdout.write(`\n--- npm run preview: canfar:extraPackages [htop]\n${r.stdout}`);
@@ -57,7 +57,7 @@ describe("npm run preview", () => {
     expect(r.stdout).toContain("provisioning re-runs from create-user (create-user, setup-scratch, cadc-credentials, install-pipeline, smoke-test)");
     expect(r.stdout).toContain("replace openstack:compute/instance:Instance build-server (userData, delete first)");
     expect(r.stdout).toContain("a new worker image");
-    expect(r.stdout).toContain("a new batch submission");
+    expect(r.stdout).toMatch(/no exposure re-queued: pipeline [0-9a-f]{12} is unchanged/);
   });
 
   it("new observation IDs touch only the submission", () => {
@@ -74,7 +74,7 @@ describe("npm run preview", () => {
     expect(Object.keys(doc.steps[0] ?? {})).toEqual(["op", "urn", "type", "name", "diffReasons", "replaceReasons", "deleteBeforeReplace"]);
   });
 
-  it("an edited setup-scratch.sh re-runs that step and the ones after it, makes a new image and a new submission", () => {
+  it("an edited setup-scratch.sh re-runs that step and the ones after it, makes a new image, and says no exposure is re-queued", () => {
     appendFileSync(join(head, "provisioning", "build-vm", "setup-scratch.sh"), "# edited in a pull request\n");
     try {
       const r = preview(["--stack", "dev", "--base", baseDir]);
@@ -83,7 +83,7 @@ describe("npm run preview", () => {
       expect(r.stdout).toContain("provisioning re-runs from setup-scratch (setup-scratch, cadc-credentials, install-pipeline, smoke-test)");
       expect(r.stdout).toContain("starts the build VM first if a snapshot stopped it");
       expect(r.stdout).toContain("a new worker image");
-      expect(r.stdout).toContain("a new batch submission");
+      expect(r.stdout).toMatch(/no exposure re-queued: pipeline [0-9a-f]{12} is unchanged, so submit\.sh, in a new run directory, skips every exposure it catalogued/);
       expect(r.stdout).not.toContain("provision-create-user");
       expect(r.stdout).not.toContain("build-server");
       const md = preview(["--stack", "dev", "--base", baseDir, "--format", "markdown"]);
@@ -91,6 +91,30 @@ describe("npm run preview", () => {
       expect(md.stdout).toContain("| replace | `command:remote:Command` | `provision-setup-scratch` | triggers, create first |");
     } finally {
       cpSync(join(ROOT, "provisioning", "build-vm", "setup-scratch.sh"), join(head, "provisioning", "build-vm", "setup-scratch.sh"));
+    }
+  });
+
+  it("an edited worker README changes nothing at all: no image, no submission", () => {
+    const readme = join(head, "provisioning", "worker", "README.md");
+    appendFileSync(readme, "\nA typo fixed in a pull request.\n");
+    try {
+      const r = preview(["--stack", "dev", "--base", baseDir]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain("nothing changes: every resource stays as it is");
+    } finally {
+      cpSync(join(ROOT, "provisioning", "worker", "README.md"), readme);
+    }
+  });
+
+  it("an edited catalogue.param: a new image and a new pipeline identity, so every exposure is queued again", () => {
+    const param = join(head, "provisioning", "worker", "catalogue.param");
+    appendFileSync(param, "FLUX_RADIUS\n");
+    try {
+      const r = preview(["--stack", "dev", "--base", baseDir]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/up to 4 exposures queued again: the pipeline identity changes from ([0-9a-f]{12}) to (?!\1)[0-9a-f]{12} \(its files or tool versions\)/);
+    } finally {
+      cpSync(join(ROOT, "provisioning", "worker", "catalogue.param"), param);
     }
   });
 

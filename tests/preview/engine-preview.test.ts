@@ -6,7 +6,7 @@ import type { PlannedResource } from "../../tools/render/capture";
 import { stepsFromEngineJson } from "../../tools/preview/engine-json";
 import { formatJson } from "../../tools/preview/format";
 import { predict } from "../../tools/preview/predict";
-import { ENGINE_PREVIEW, renderEngineStack, upLogEvents } from "./engine-fixture";
+import { ENGINE_PREVIEW, NO_LONGER_DECLARED, renderEngineStack, upLogEvents } from "./engine-fixture";
 
 // `npm run preview` held to what the real engine decided and did for one change
 // (canfar:extraPackages [] -> [htop]), on the same configuration: the engine's preview
@@ -27,7 +27,7 @@ describe("the preview against the real engine (extraPackages [] -> [htop])", () 
   let base: PlannedResource[];
   let head: PlannedResource[];
   let predicted: JsonStep[];
-  const engine = stepsFromEngineJson(readFileSync(ENGINE_PREVIEW, "utf8"), ENGINE_PREVIEW);
+  const engine = stepsFromEngineJson(readFileSync(ENGINE_PREVIEW, "utf8"), ENGINE_PREVIEW).filter((s) => !NO_LONGER_DECLARED(s.name));
   const log = upLogEvents();
   const at = (name: string, what: string) => log.findIndex((e) => e.name === name && e.what === what);
 
@@ -41,11 +41,11 @@ describe("the preview against the real engine (extraPackages [] -> [htop])", () 
   it("takes the engine's steps: the same resources, ops and delete-first flags", () => {
     const changed = (steps: readonly JsonStep[]) => steps.filter((s) => s.op !== "same").map(row).sort();
     expect(changed(predicted)).toEqual(changed(engine));
-    expect(changed(engine)).toHaveLength(34);
-    // The build server and the 28 provisioning steps it takes down before it.
+    expect(changed(engine)).toHaveLength(33);
+    // The build server and the 27 provisioning steps it takes down before it.
     const deleteFirst = predicted.filter((s) => s.deleteBeforeReplace === true).map((s) => s.name);
-    expect(deleteFirst).toHaveLength(29);
-    expect(deleteFirst.filter((n) => n.startsWith("provision-"))).toHaveLength(28);
+    expect(deleteFirst).toHaveLength(28);
+    expect(deleteFirst.filter((n) => n.startsWith("provision-"))).toHaveLength(27);
     expect(deleteFirst).toContain("build-server");
   });
 
@@ -68,12 +68,12 @@ describe("the preview against the real engine (extraPackages [] -> [htop])", () 
         checked++;
       }
     }
-    expect(checked).toBeGreaterThan(28);
+    expect(checked).toBeGreaterThan(27);
   });
 
   it("the engine's up honoured every predicted flag: delete-first deleted before it created, create-first created before it deleted", () => {
     const replaced = predicted.filter((s) => s.op === "replace");
-    expect(replaced).toHaveLength(34);
+    expect(replaced).toHaveLength(33);
     for (const s of replaced) {
       const created = at(s.name, "created replacement");
       const deleted = at(s.name, "deleted original");
@@ -86,7 +86,7 @@ describe("the preview against the real engine (extraPackages [] -> [htop])", () 
   it("reads the engine's reasons where it puts them, and they are the predicted ones", () => {
     const reasonsOf = (steps: readonly JsonStep[]) => Object.fromEntries(steps.filter((s) => s.op === "replace").map((s) => [s.urn, s.replaceReasons]));
     const read = reasonsOf(engine);
-    expect(Object.keys(read)).toHaveLength(34);
+    expect(Object.keys(read)).toHaveLength(33);
     // On the replace step (the server), the create-replacement step (the provisioning it took
     // down) and only in detailedDiff (a command's replaceOnChanges: the worker image).
     expect(read[engine.find((s) => s.name === "build-server")?.urn ?? ""]).toEqual(["userData"]);

@@ -21,6 +21,9 @@ export const CHANGES: Record<string, StackEdit> = {
   cadcPassword: { set: { cadcPassword: { secure: "AAABANEWCIPHERTEXT-rotated-password" } } },
   vospace: { set: { vospace: "vos:astronomer/catalogues-v2" } },
   observationIds: { set: { observationIds: ["1056215p", "1056216p", "1056217p", "1056218p", "1056219p"] } },
+  // The same four and one more, from a file.
+  observationIdsFile: { set: { observationIdsFile: "tests/fixtures/exposures-five.txt" }, remove: ["observationIds"] },
+  queuePolicy: { set: { queuePolicy: "all" } },
   upgradePackages: { set: { upgradePackages: true } },
   extraPackages: { set: { extraPackages: ["htop"] } },
   scratchDevice: { set: { scratchDevice: "/dev/vdc" } },

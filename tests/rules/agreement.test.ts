@@ -92,7 +92,7 @@ describe.skipIf(why)("rules the config and the scripts both apply agree", () => 
   it("image names: the submit file's +VMImage, submit.sh --image and create-image.sh --name", () => {
     const subAccepts = (v: string) => {
       try {
-        renderSubmitFile({ ids: ["1056215p"], flavor: "c2-7.5gb-30", vmImage: v });
+        renderSubmitFile({ flavor: "c2-7.5gb-30", vmImage: v });
         return true;
       } catch (e) {
         if (e instanceof SubmitFileError) return false;

@@ -1,6 +1,7 @@
 import type { EffectKind } from "../../config/change-effects";
 import type { Step } from "./steps";
 import { poolConsequences } from "./pool-consequences";
+import { campaignConsequence } from "./campaign-consequences";
 
 /**
  * What a set of steps means to the admin, in this program's terms: the build VM, the
@@ -97,7 +98,8 @@ export function consequences(steps: readonly Step[]): Consequence[] {
   if (certificate?.op === "update") add("new-certificate", "a fresh CADC certificate for the jobs, in the same run directory (queued jobs get it too)");
   const submit = live.find((s) => s.type === REMOTE && s.name.endsWith("-submit"));
   out.push(...poolConsequences(steps));
-  if (submit && renewed(submit)) add("new-submission", "a new batch submission, in a new run directory");
+  const campaign = campaignConsequence(steps);
+  if (campaign) add(campaign.id, campaign.text);
   else if (submit?.op === "update") add("resubmit-same", "submit.sh runs again in the same run directory and finds its cluster: nothing is submitted");
   if (of((s) => s.type === REMOTE && s.name.endsWith("-submit") && s.op === "delete").length > 0) add("no-submission", "nothing is submitted any more (queued jobs stay)");
   return out;

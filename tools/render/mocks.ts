@@ -36,7 +36,8 @@ function defaultFixedIp(portName: string): string {
 function remoteStdout(create: string): string {
   if (create.includes("submit.sh")) {
     const runDir = /--run-dir '([^']*)'/.exec(create)?.[1] ?? "run";
-    return `${JSON.stringify({ cluster: "0", jobs: 0, runDir })}\n`;
+    const pipeline = /--pipeline ([0-9a-f]{12})/.exec(create)?.[1] ?? "000000000000";
+    return `${JSON.stringify({ cluster: "0", jobs: 0, total: 0, done: 0, pipeline, runDir })}\n`;
   }
   if (create.includes("package-versions.sh")) return "offline-render=0 ";
   return "";
@@ -80,6 +81,8 @@ export const DEFAULT_SUBNET_CIDR = "10.0.0.0/24";
 export interface MockOverrides {
   /** The stdout of a local.Command, or undefined for the default stand-in. */
   localStdout?: (name: string, create: string, environment: Record<string, string>) => string | undefined;
+  /** The stdout of a remote.Command (submit.sh's answer, say), or undefined for the default stand-in. */
+  remoteStdout?: (create: string) => string | undefined;
   /**
    * The project network as a test's hosts have it (the self-hosted pool test's roots live on
    * 127.0.10.x): the subnet's CIDR, and a port's fixed IP by the port's resource name
@@ -98,6 +101,11 @@ export function withOverrides(overrides: MockOverrides): pulumi.runtime.Mocks {
       if (args.type === "command:local:Command" && overrides.localStdout) {
         const inputs = args.inputs as Record<string, unknown>;
         const stdout = overrides.localStdout(args.name, String(inputs.create ?? ""), (inputs.environment ?? {}) as Record<string, string>);
+        if (stdout !== undefined) return { id: `${args.name}-id`, state: { ...inputs, stdout, stderr: "" } };
+      }
+      if (args.type === "command:remote:Command" && overrides.remoteStdout) {
+        const inputs = args.inputs as Record<string, unknown>;
+        const stdout = overrides.remoteStdout(String(inputs.create ?? ""));
         if (stdout !== undefined) return { id: `${args.name}-id`, state: { ...inputs, stdout, stderr: "" } };
       }
       return defaultNewResource(args);
