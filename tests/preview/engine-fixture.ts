@@ -17,11 +17,34 @@ export const ENGINE_STACK = "probe";
  * become the render's placeholders.
  */
 export async function renderEngineStack(set: Record<string, string> = {}): Promise<PlannedResource[]> {
+  return (await renderEngineStackWhole(set)).filter((r) => !DECLARED_SINCE.has(r.name));
+}
+
+/** The render as it is today, nothing left out: what DECLARED_SINCE is checked against. */
+export async function renderEngineStackWhole(set: Record<string, string> = {}): Promise<PlannedResource[]> {
   const doc = JSON.parse(readFileSync(ENGINE_PREVIEW, "utf8")) as { config: Record<string, string> };
   const config = Object.fromEntries(
     Object.entries({ ...doc.config, ...set }).map(([k, v]) => [k, v === "[secret]" ? { secure: "AAABAENGINE-FIXTURE" } : v]),
   );
   return (await evaluate("canfar-batch", ENGINE_STACK, configFromDocument({ config }, ENGINE_PREVIEW))).resources;
+}
+
+/**
+ * Resources the program declares that the engine's record predates: the build VM's copies of
+ * the pipeline parts and the star/galaxy network issue 25 added. Left out of the render, the
+ * rest is the program the engine ran; engine-preview.test.ts checks this list is exactly the
+ * difference, so any other new resource needs a look (and, ideally, a new recording).
+ */
+export const DECLARED_SINCE: ReadonlySet<string> = new Set([
+  "provision-copy-ubuntu-pipeline-catalogue-check-bash",
+  "provision-copy-ubuntu-pipeline-catalogue-headers-bash",
+  "provision-copy-ubuntu-pipeline-default-nnw",
+]);
+
+/** Every resource name in the engine's record: the changed ones (it lists no unchanged step). */
+export function engineRecordNames(): Set<string> {
+  const doc = JSON.parse(readFileSync(ENGINE_PREVIEW, "utf8")) as { steps: Array<{ urn: string }> };
+  return new Set(doc.steps.map((s) => s.urn.slice(s.urn.lastIndexOf("::") + 2)));
 }
 
 /**

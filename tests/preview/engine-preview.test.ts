@@ -6,7 +6,7 @@ import type { PlannedResource } from "../../tools/render/capture";
 import { stepsFromEngineJson } from "../../tools/preview/engine-json";
 import { formatJson } from "../../tools/preview/format";
 import { predict } from "../../tools/preview/predict";
-import { ENGINE_PREVIEW, NO_LONGER_DECLARED, renderEngineStack, upLogEvents } from "./engine-fixture";
+import { DECLARED_SINCE, ENGINE_PREVIEW, engineRecordNames, NO_LONGER_DECLARED, renderEngineStack, renderEngineStackWhole, upLogEvents } from "./engine-fixture";
 
 // `npm run preview` held to what the real engine decided and did for one change
 // (canfar:extraPackages [] -> [htop]), on the same configuration: the engine's preview
@@ -37,6 +37,14 @@ describe("the preview against the real engine (extraPackages [] -> [htop])", () 
     // The preview's --format json, as `npm run preview -- --format json` prints it.
     predicted = (JSON.parse(formatJson(predict(base, head))) as { steps: JsonStep[] }).steps;
   }, 120_000);
+
+  it("leaves out of the render exactly the provisioning steps declared since the recording", async () => {
+    const recorded = engineRecordNames();
+    // The record lists changed resources only; every provisioning step was replaced by this
+    // change, so each one the engine knew is in it.
+    const since = (await renderEngineStackWhole()).map((r) => r.name).filter((n) => n.startsWith("provision-") && !recorded.has(n));
+    expect(since.sort()).toEqual([...DECLARED_SINCE].sort());
+  });
 
   it("takes the engine's steps: the same resources, ops and delete-first flags", () => {
     const changed = (steps: readonly JsonStep[]) => steps.filter((s) => s.op !== "same").map(row).sort();
