@@ -4,4 +4,4 @@
  * image, delivered into the run directory and sent with each job (transfer_input_files),
  * since HTCondor copies only the executable and what it is told to into the job's scratch.
  */
-export const PIPELINE_PARTS: readonly string[] = ["catalogue-settings.bash", "catalogue-transfer.bash", "catalogue-extract.bash"];
+export const PIPELINE_PARTS: readonly string[] = ["catalogue-settings.bash", "catalogue-transfer.bash", "catalogue-extract.bash", "catalogue-queue.bash"];

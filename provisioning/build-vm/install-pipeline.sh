@@ -18,7 +18,7 @@ readonly EXECUTABLES=(do_catalogue.bash)
 # The parts do_catalogue.bash sources from its own directory (domain/pipeline-parts.ts) are
 # read, never run: data here.
 readonly DATA_FILES=(catalogue.sex catalogue.param default.conv merge-catalogues.awk
-  catalogue-settings.bash catalogue-transfer.bash catalogue-extract.bash)
+  catalogue-settings.bash catalogue-transfer.bash catalogue-extract.bash catalogue-queue.bash)
 
 changed=0
 

@@ -26,7 +26,7 @@ const BATCH = {
 // As hostile as the config lets a CADC password be (no white space, quotes or backslash):
 // a shell that evaluated it, or a log that kept it, would show.
 const PASSWORD = "pa$(id)`date`!#x;&|<y>*";
-const DELIVERED = ["cadc-credentials.sh", "catalogue-extract.bash", "catalogue-settings.bash", "catalogue-transfer.bash", "cli.sh", "do_catalogue.bash", "do_catalogue.sub", "follow.sh", "submit.sh"];
+const DELIVERED = ["cadc-credentials.sh", "catalogue-extract.bash", "catalogue-queue.bash", "catalogue-settings.bash", "catalogue-transfer.bash", "cli.sh", "do_catalogue.bash", "do_catalogue.sub", "follow.sh", "submit.sh"];
 const FLAVOR = "c2-7.5gb-30";
 
 const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "ssh-keygen"], root: true });
@@ -78,11 +78,12 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(cert.code, cert.stderr).toBe(0);
   }
 
-  it("declares nine deliveries (the scripts, the pipeline's parts, the library they source, the submit file) with plain stdin, a certificate step with the password as secret stdin and, for csv1 only, a secret stdin for submit", () => {
+  it("declares ten deliveries (the scripts, the pipeline's parts, the library they source, the submit file) with plain stdin, a certificate step with the password as secret stdin and, for csv1 only, a secret stdin for submit", () => {
     for (const d of [csv1, csv2]) {
       expect(d.deliveries.map((x) => x.name).sort()).toEqual([
         "batch-deliver-cadc-credentials-sh",
         "batch-deliver-catalogue-extract-bash",
+        "batch-deliver-catalogue-queue-bash",
         "batch-deliver-catalogue-settings-bash",
         "batch-deliver-catalogue-transfer-bash",
         "batch-deliver-cli-sh",

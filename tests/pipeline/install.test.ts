@@ -26,6 +26,7 @@ describe.skipIf(why)("install-pipeline.sh and smoke-test.sh", () => {
     expect(filesUnder(root)).toEqual([
       "usr/local/bin/do_catalogue.bash",
       `${SHARE}/catalogue-extract.bash`,
+      `${SHARE}/catalogue-queue.bash`,
       `${SHARE}/catalogue-settings.bash`,
       `${SHARE}/catalogue-transfer.bash`,
       `${SHARE}/catalogue.param`,
