@@ -125,6 +125,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     jobEnvironment: { CATALOGUE_DEST: config.vospace },
     cadc: { user: config.cadcUser, password: config.cadcPassword },
     expectedRunHours: config.expectedRunHours,
+    exposuresPerJob: config.exposuresPerJob,
   };
   let batch: BatchSubmission | undefined;
   if (config.pool.system === "self-hosted") {

@@ -53,6 +53,8 @@ export interface BatchSubmissionArgs {
   cadc: { user: string; password: pulumi.Input<string> };
   /** How long the run may take: the jobs' certificate must outlive it. */
   expectedRunHours: number;
+  /** Exposures per job (canfar:exposuresPerJob): the submit file's requests and submit.sh --per-job. Default 1. */
+  exposuresPerJob?: number;
 }
 
 const WORKER = join(REPO_ROOT, "provisioning", "worker");
@@ -113,6 +115,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
       environment: args.jobEnvironment,
       x509UserProxy: JOB_PROXY,
       transferInputFiles: PIPELINE_PARTS,
+      exposuresPerJob: args.exposuresPerJob ?? 1,
     };
     const withoutImage = renderSubmitFile(fileOptions);
     // csv2 names the worker image inside the submit file, so that file waits for the image.
@@ -191,6 +194,8 @@ export class BatchSubmission extends pulumi.ComponentResource {
               JOB_PROXY,
               "--min-valid",
               String(args.expectedRunHours * 3600),
+              // One a job is submit.sh's own default: the command stays as it was.
+              ...((args.exposuresPerJob ?? 1) === 1 ? [] : ["--per-job", String(args.exposuresPerJob)]),
             ].join(" "),
           ),
         ...(stdin ? { stdin } : {}),
