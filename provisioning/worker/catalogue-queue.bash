@@ -125,7 +125,11 @@ report_outcomes() {
   echo "${PROG}: failed: ${failures}" >&2
   local chirp
   chirp="$(command -v condor_chirp || true)"
-  [[ -n "${chirp}" || ! -x /usr/libexec/condor/condor_chirp ]] || chirp=/usr/libexec/condor/condor_chirp
+  # Off PATH in the packages: in HTCondor's LIBEXEC.
+  if [[ -z "${chirp}" ]] && command -v condor_config_val >/dev/null; then
+    chirp="$(condor_config_val LIBEXEC 2>/dev/null || true)/condor_chirp"
+    [[ -x "${chirp}" ]] || chirp=""
+  fi
   if [[ -n "${chirp}" && -n "${_CONDOR_SCRATCH_DIR:-}" ]]; then
     timeout 30 "${chirp}" set_job_attr CatalogueFailures "\"${failures}\"" >/dev/null 2>&1 || true
   fi
