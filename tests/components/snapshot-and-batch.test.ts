@@ -119,7 +119,7 @@ describe("batch submission", () => {
     expect(dependsOn(e, "batch-submit", "batch-certificate")).toBe(true);
     expect(named(e, "batch-certificate").inputs.triggers).toEqual(named(e, "batch-submit").inputs.triggers);
     const submit = named(e, "batch-submit");
-    expect(submit.inputs.create).toMatch(/^bash 'canfar-batch\/runs\/dev-[0-9a-f]{12}\/submit.sh' --run-dir 'canfar-batch\/runs\/dev-[0-9a-f]{12}' --mode csv1 --image 'image-reduction-YYYY-MM-DD-[0-9a-f]{10}' --flavor 'c2-7.5gb-30' --proxy cadcproxy.pem --min-valid 172800$/);
+    expect(submit.inputs.create).toMatch(/^bash 'canfar-batch\/runs\/dev-[0-9a-f]{12}\/submit.sh' --run-dir 'canfar-batch\/runs\/dev-[0-9a-f]{12}' --mode csv1 --image 'image-reduction-YYYY-MM-DD-[0-9a-f]{10}' --flavor 'c2-7.5gb-30' --proxy cadcproxy.pem --min-valid 172800 --per-job 4$/);
   });
 
   it("passes the OpenStack credentials for csv1 only as a secret on stdin", () => {
@@ -131,7 +131,7 @@ describe("batch submission", () => {
   it("delivers the tutorial's submit file for the configured IDs, with the catalogue destination", () => {
     const sub = String(named(e, "batch-deliver-do-catalogue-sub").inputs.stdin);
     expect(sub).toContain("executable = do_catalogue.bash");
-    expect(sub).toContain("queue arguments from (\n1056215p\n1056216p\n1056217p\n1056218p\n)");
+    expect(sub).toContain("queue arguments from (\n1056215p 1056216p 1056217p 1056218p\n)");
     expect(sub).toContain(`environment = "CATALOGUE_DEST='vos:astronomer/catalogues'"`);
     expect(sub).not.toMatch(/Requirements|\+VMAMI|\+VMInstanceType/);
   });
@@ -152,7 +152,7 @@ describe("batch submission", () => {
   it("csv2 calls canfar_submit JOB IMAGE, with nothing on stdin", async () => {
     const csv2 = await evaluateProgram({ batchHost: "batch.canfar.net", submitMode: "csv2" });
     const submit = named(csv2, "batch-submit");
-    expect(submit.inputs.create).toMatch(/--mode csv2 --image '[^']+' --proxy cadcproxy.pem --min-valid 172800$/);
+    expect(submit.inputs.create).toMatch(/--mode csv2 --image '[^']+' --proxy cadcproxy.pem --min-valid 172800 --per-job 4$/);
     expect(submit.inputs.stdin).toBeUndefined();
   });
 });

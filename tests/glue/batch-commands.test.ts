@@ -116,7 +116,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     };
     check();
     const sub = csv1.deliveries.find((x) => x.name === "batch-deliver-do-catalogue-sub");
-    expect(sub?.stdin).toContain("queue arguments from (\n1056215p\n1056216p\n1056217p\n1056218p\n)");
+    expect(sub?.stdin).toContain("queue arguments from (\n1056215p 1056216p 1056217p 1056218p\n)");
     // A replacement re-runs every delivery into the existing directory.
     for (const deliver of csv1.deliveries) expect((await run(deliver)).code).toBe(0);
     check();
