@@ -50,7 +50,10 @@ export interface ThroughputResult {
   bytes: number;
   bandwidth: number;
   d: number;
+  /** The mean of E measured before and after the runs. */
   e: number;
+  eBefore: number;
+  eAfter: number;
   rows: ThroughputRow[];
 }
 
@@ -84,15 +87,17 @@ export function measureThroughput(o: ThroughputOptions): ThroughputResult {
       return d;
     };
     o.log(`E: cataloguing one exposure (${(bytes / 1e6).toFixed(0)} MB) from a local directory`);
-    const e = timed([PIPELINE, idOf(0)], { ...base, CATALOGUE_SOURCE: local, CATALOGUE_DEST: dest("e") });
-    const bandwidth = o.bandwidth ?? Math.round(bytes / e);
+    const eBefore = timed([PIPELINE, idOf(0)], { ...base, CATALOGUE_SOURCE: local, CATALOGUE_DEST: dest("e") });
+    const bandwidth = o.bandwidth ?? Math.round(bytes / eBefore);
     const slow = { ...base, CADC_DOUBLE_BANDWIDTH: String(bandwidth), CADC_DOUBLE_LATENCY: String(o.latency) };
-    o.log(`E = ${e.toFixed(1)} s; bandwidth ${(bandwidth / 1e6).toFixed(2)} MB/s; D: one download`);
+    o.log(`E = ${eBefore.toFixed(1)} s; bandwidth ${(bandwidth / 1e6).toFixed(2)} MB/s; D: one download`);
     const d = timed(["cadcget", "-o", join(dir, "d.fits.fz"), `cadc:CFHT/${idOf(0)}.fits.fz`], slow);
     rmSync(join(dir, "d.fits.fz"));
     o.log(`D = ${d.toFixed(1)} s`);
 
-    const rows: ThroughputRow[] = [];
+    // The machine's load drifts during the run: the bound takes E measured before and after
+    // the runs it is compared with (their mean).
+    const runs: Array<{ k: number; n: number; seconds: number }> = [];
     for (const k of o.perJob) {
       const n = o.exposures(k);
       const out = dest(`k${k}`);
@@ -101,6 +106,14 @@ export function measureThroughput(o: ThroughputOptions): ThroughputResult {
         const ids = Array.from({ length: Math.min(k, n - first) }, (_, i) => idOf(first + i));
         seconds += timed([PIPELINE, ...ids], { ...slow, CATALOGUE_DEST: out });
       }
+      runs.push({ k, n, seconds });
+      o.log(`K = ${k}: ${n} exposures in ${seconds.toFixed(1)} s`);
+    }
+    const eAfter = timed([PIPELINE, idOf(0)], { ...base, CATALOGUE_SOURCE: local, CATALOGUE_DEST: dest("e-after") });
+    const e = (eBefore + eAfter) / 2;
+    o.log(`E after the runs = ${eAfter.toFixed(1)} s; E = ${e.toFixed(1)} s (mean)`);
+    const rows: ThroughputRow[] = [];
+    for (const { k, n, seconds } of runs) {
       const perExposure = seconds / n;
       const boundPerExposure = (Math.min(d, e) + k * Math.max(d, e)) / k;
       const scheduler = o.schedulerSecondsPerJob / k;
@@ -114,11 +127,10 @@ export function measureThroughput(o: ThroughputOptions): ThroughputResult {
         ofBound: boundPerExposure / perExposure,
         schedulerShare: scheduler / (perExposure + scheduler),
       });
-      o.log(`K = ${k}: ${n} exposures in ${seconds.toFixed(1)} s`);
     }
     const one = rows.find((r) => r.k === 1);
     for (const r of rows) r.ofOnePerJob = one === undefined ? NaN : r.perMinute / one.perMinute;
-    return { bytes, bandwidth, d, e, rows };
+    return { bytes, bandwidth, d, e, eBefore, eAfter, rows };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -134,7 +146,7 @@ function linkOrFail(from: string, to: string): void {
 
 export function throughputTable(r: ThroughputResult, schedulerSecondsPerJob: number, schedulerSource: string): string {
   const lines = [
-    `exposure ${(r.bytes / 1e6).toFixed(0)} MB; bandwidth ${(r.bandwidth / 1e6).toFixed(2)} MB/s; D (download) ${r.d.toFixed(1)} s, E (extraction) ${r.e.toFixed(1)} s, D/E ${(r.d / r.e).toFixed(2)}`,
+    `exposure ${(r.bytes / 1e6).toFixed(0)} MB; bandwidth ${(r.bandwidth / 1e6).toFixed(2)} MB/s; D (download) ${r.d.toFixed(1)} s, E (extraction) ${r.e.toFixed(1)} s (${r.eBefore.toFixed(1)} before, ${r.eAfter.toFixed(1)} after), D/E ${(r.d / r.e).toFixed(2)}`,
     `scheduler ${schedulerSecondsPerJob.toFixed(2)} s per job (${schedulerSource}), divided among the job's exposures`,
     "",
     "  K/job  exposures  seconds  exp/min  x 1/job  bound s/exp  of bound  scheduler/exposure",
