@@ -132,6 +132,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     destination: config.vospace,
     cadc: { user: config.cadcUser, password: config.cadcPassword },
     expectedRunHours: config.expectedRunHours,
+    exposuresPerJob: config.exposuresPerJob,
   };
   let batch: BatchSubmission | undefined;
   if (config.pool.system === "self-hosted") {

@@ -65,6 +65,8 @@ export interface BatchSubmissionArgs {
   cadc: { user: string; password: pulumi.Input<string> };
   /** How long the run may take: the jobs' certificate must outlive it. */
   expectedRunHours: number;
+  /** Exposures per job (canfar:exposuresPerJob): the submit file's requests and submit.sh --per-job. Default 1. */
+  exposuresPerJob?: number;
 }
 
 const WORKER = join(REPO_ROOT, "provisioning", "worker");
@@ -132,6 +134,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
       flavor: args.workerFlavor,
       x509UserProxy: JOB_PROXY,
       transferInputFiles: PIPELINE_PARTS,
+      exposuresPerJob: args.exposuresPerJob ?? 1,
     };
     renderSubmitFile({ ...fileOptions, environment: { CATALOGUE_DEST: args.destination } });
     const submitFile = pulumi.all([args.imageName, args.pipeline]).apply(([image, pipeline]) => {
@@ -216,7 +219,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
         connection,
         create: pulumi
           .all([runDir, args.imageName, args.pipeline])
-          .apply(([dir, image, pipeline]) => submitCommand({ dir, image, pipeline, mode: args.mode, flavor: args.workerFlavor, destination: args.destination, policy: args.policy, expectedRunHours: args.expectedRunHours })),
+          .apply(([dir, image, pipeline]) => submitCommand({ dir, image, pipeline, mode: args.mode, flavor: args.workerFlavor, destination: args.destination, policy: args.policy, expectedRunHours: args.expectedRunHours, exposuresPerJob: args.exposuresPerJob ?? 1 })),
         ...(stdin ? { stdin } : {}),
         triggers: [runHash],
         logging: "stderr",
@@ -250,6 +253,7 @@ export function submitCommand(o: {
   destination: string;
   policy: QueuePolicy;
   expectedRunHours: number;
+  exposuresPerJob: number;
 }): string {
   return [
     "bash",
@@ -273,6 +277,8 @@ export function submitCommand(o: {
     o.policy,
     "--exposures",
     EXPOSURES_FILE,
+    // One a job is submit.sh's own default: the command stays as it was.
+    ...(o.exposuresPerJob === 1 ? [] : ["--per-job", String(o.exposuresPerJob)]),
   ].join(" ");
 }
 

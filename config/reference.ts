@@ -1,5 +1,6 @@
 import { effectText } from "./change-effects";
 import { DEFAULTS, KNOWN_KEYS, MAX_RUN_HOURS, NAMESPACE, SECRET_KEYS } from "./schema";
+import { MAX_EXPOSURES_PER_JOB } from "../domain/submit-file";
 import { MAX_WORKERS, POOL_PASSWORD_MAX, POOL_PASSWORD_MIN } from "../domain/batch-system";
 
 /**
@@ -59,6 +60,7 @@ export const REFERENCE: Record<string, KeyReference> = {
   submitMode: { what: "`csv1` (`canfar_submit JOB IMAGE FLAVOR`, OpenStack credentials passed) or `csv2` (`canfar_submit JOB IMAGE`)", default: code("csv1"), changes: ["no-requeue"] },
   workerFlavor: { what: "flavor of the workers the jobs run on; requests in the submit file fit it", default: "`flavor`", changes: ["no-requeue"], note: "with `batchSystem` self-hosted it also replaces every worker, each drained first" },
   expectedRunHours: { what: "how long the whole run may take, in hours: the jobs' CADC certificate, made on the batch host at submission, must outlive it, and a shorter one is refused before anything is queued", default: code(String(DEFAULTS.expectedRunHours)), changes: ["new-certificate", "resubmit-same"], note: `at most ${MAX_RUN_HOURS}: CADC issues certificates of at most 30 days` },
+  exposuresPerJob: { what: "exposures each batch job catalogues, in order and overlapped (the next downloads while one is extracted, a catalogue uploads while the next extracts); each keeps its own outcome, a job with a failed one is held naming it, and its release redoes only that one. `1`: one exposure a job, as the tutorial. The job's disk request grows by one exposure fetched ahead and the catalogues, and must fit the worker flavor", default: code(String(DEFAULTS.exposuresPerJob)), changes: ["new-submission"], note: `1 to ${MAX_EXPOSURES_PER_JOB}; exposures already catalogued by the pipeline are not queued again` },
   openstackAuthUrl: { what: "Keystone URL given to `canfar_submit` (csv1)", default: "required for csv1", changes: ["resubmit-same"] },
   openstackProjectName: { what: "OpenStack project name given to `canfar_submit` (csv1)", default: "required for csv1", changes: ["resubmit-same"] },
   openstackUserDomainName: { what: "Keystone user domain given to `canfar_submit` (csv1), as `OS_USER_DOMAIN_NAME` in your RC file", default: "unset: not passed", changes: ["resubmit-same"] },

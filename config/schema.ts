@@ -6,6 +6,7 @@ import { isAnywhere, parseCidr } from "../domain/cidr";
 import { DEFAULT_USER, DISTROS, inferDistro, type Distro } from "../domain/distro";
 import type { FloatingIpChoice } from "../domain/floating-ip";
 import { SUBMIT_MODES } from "../domain/submit-mode";
+import { fitResources, jobDiskKb, MAX_EXPOSURES_PER_JOB } from "../domain/submit-file";
 import { BATCH_SYSTEMS, MAX_WORKERS, POOL_PASSWORD_MAX, POOL_PASSWORD_MIN, batchSystemProblems } from "../domain/batch-system";
 import { isSystemAccount, USER_NAME_ERE } from "../domain/user-name";
 import { isVospacePath } from "../domain/vospace";
@@ -31,6 +32,11 @@ export const DEFAULTS = {
   observationIds: ["1056215p", "1056216p", "1056217p", "1056218p"],
   /** Two workers: a pool that shows jobs running side by side, for two instances of quota. */
   workerCount: 2,
+  /**
+   * Exposures per batch job, overlapped (do_catalogue.bash ID ID...): measured with
+   * `npm run bench:batch` (README, Throughput).
+   */
+  exposuresPerJob: 4,
 } as const;
 
 
@@ -170,6 +176,7 @@ const schema = z
     workerFlavor: z.string().max(64, { error: "expected a flavor name such as c2-7.5gb-30" }).optional(),
     // The jobs' certificate must outlive the run; CADC issues at most 30 days (one kept spare).
     expectedRunHours: positiveInt(1, MAX_RUN_HOURS).default(DEFAULTS.expectedRunHours),
+    exposuresPerJob: positiveInt(1, MAX_EXPOSURES_PER_JOB).default(DEFAULTS.exposuresPerJob),
     openstackAuthUrl: z
       .url({ protocol: /^https?$/, error: "expected the Keystone URL, e.g. https://arbutus-canfar.cloud.computecanada.ca:5000/v3" })
       .regex(/^[\x21-\x7e]+$/, { error: "expected the Keystone URL in plain ASCII (a look-alike letter is not the host you mean)" })
@@ -224,7 +231,7 @@ export type Problem = [key: string, message: string];
 
 /** Keys whose value is a list, a boolean or a number (the rest are text). */
 const LIST_KEYS = new Set(["sshIngressCidrs", "observationIds", "extraPackages"]);
-const NON_TEXT_KEYS = new Set(["sshAgent", "allowSshFromAnywhere", "upgradePackages", "keepImageOnDestroy", "deleteBuildVmAfterSnapshot", "allowDistroMismatch", "snapshotTimeoutSeconds", "batchPort", "expectedRunHours", "workerCount"]);
+const NON_TEXT_KEYS = new Set(["sshAgent", "allowSshFromAnywhere", "upgradePackages", "keepImageOnDestroy", "deleteBuildVmAfterSnapshot", "allowDistroMismatch", "snapshotTimeoutSeconds", "batchPort", "expectedRunHours", "workerCount", "exposuresPerJob"]);
 
 /**
  * Rules that involve more than one key or knowledge zod's field types do not carry. Run on
@@ -302,6 +309,18 @@ function sshAuthProblems(p: Partial<Parsed>, given: ReadonlySet<string>): Proble
   return [];
 }
 
+/** A job of K exposures holds one fetched ahead and K catalogues: the workers' disk must take it. */
+function exposuresPerJobProblems(p: Partial<Parsed>): Problem[] {
+  const k = p.exposuresPerJob;
+  const name = p.workerFlavor ?? p.flavor;
+  if (k === undefined || k === 1 || name === undefined) return [];
+  const flavor = parseFlavor(name);
+  if (typeof flavor === "string") return [];
+  const max = fitResources(flavor).diskKb;
+  if (max === undefined || jobDiskKb(k) <= max) return [];
+  return [["exposuresPerJob", `${k} exposures per job need ${Math.ceil(jobDiskKb(k) / 1024 / 1024)} GB of scratch (one exposure, the next fetched ahead, ${k} catalogues), more than worker flavor '${name}' offers (${Math.floor(max / 1024 / 1024)} GB): use fewer, or a flavor with a larger ephemeral disk`]];
+}
+
 /** canfar_submit csv1 needs the OpenStack project in its environment; workers need scratch disk. */
 function batchProblems(p: Partial<Parsed>, given: ReadonlySet<string>): Problem[] {
   const problems: Problem[] = [];
@@ -313,6 +332,7 @@ function batchProblems(p: Partial<Parsed>, given: ReadonlySet<string>): Problem[
       problems.push(["workerFlavor", `'${p.workerFlavor}' has no ephemeral disk for the jobs' scratch directories; choose a c* flavor such as ${DEFAULTS.flavor}`]);
     }
   }
+  problems.push(...exposuresPerJobProblems(p));
   // In self-hosted mode the batch host's keys are refused whole (poolProblems), not completed.
   const canfar = p.batchSystem !== "self-hosted";
   if (canfar && p.batchHost !== undefined && !given.has("batchHostKey")) {

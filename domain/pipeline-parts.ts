@@ -10,4 +10,5 @@ export const PIPELINE_PARTS: readonly string[] = [
   "catalogue-headers.bash",
   "catalogue-extract.bash",
   "catalogue-check.bash",
+  "catalogue-queue.bash",
 ];

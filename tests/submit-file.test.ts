@@ -87,7 +87,7 @@ describe("renderSubmitFile", () => {
   it("sends the pipeline's parts with each job (transfer_input_files), once, only when given", () => {
     const text = renderSubmitFile({ flavor: "c2-7.5gb-30", transferInputFiles: PIPELINE_PARTS });
     expect(text.match(/^transfer_input_files.*$/gm)).toEqual([
-      "transfer_input_files = catalogue-settings.bash, catalogue-transfer.bash, catalogue-headers.bash, catalogue-extract.bash, catalogue-check.bash",
+      "transfer_input_files = catalogue-settings.bash, catalogue-transfer.bash, catalogue-headers.bash, catalogue-extract.bash, catalogue-check.bash, catalogue-queue.bash",
     ]);
     expect(renderSubmitFile({ flavor: "c2-7.5gb-30", transferInputFiles: [] })).not.toMatch(/transfer_input_files/);
   });
@@ -191,4 +191,37 @@ describe("OBSERVATION_ID_PATTERN", () => {
   it.each(["10562p", "123456789p", "1056213", "1056213pp", "../etc", "1056213p\n"])("rejects %j", (id) =>
     expect(OBSERVATION_ID_PATTERN.test(id)).toBe(false),
   );
+});
+
+describe("renderSubmitFile with several exposures per job", () => {
+  it("queues a job per line of queue.txt (submit.sh puts K IDs on a line), and names the logs by cluster and process", () => {
+    const text = renderSubmitFile({ flavor: "c2-7.5gb-30", exposuresPerJob: 2 });
+    expect(text).toContain("one do_catalogue job per line of queue.txt (up to 2 exposures each)");
+    expect(text).toContain("\nqueue arguments from queue.txt\n");
+    expect(text).toContain("output = do_catalogue-$(Cluster).$(Process).out\nerror  = do_catalogue-$(Cluster).$(Process).err\nlog    = do_catalogue-$(Cluster).$(Process).log");
+    expect(text).not.toContain("$(arguments)");
+  });
+
+  it("asks for one exposure fetched ahead and the catalogues on top of one exposure's disk", () => {
+    const disk = (k: number) => Number(/^request_disk += (\d+)$/m.exec(renderSubmitFile({ flavor: "c2-7.5gb-30", exposuresPerJob: k }))?.[1]);
+    expect(disk(1)).toBe(4 * 1024 * 1024);
+    expect(disk(4)).toBe(5 * 1024 * 1024 + 4 * 32 * 1024);
+    expect(disk(8)).toBe(5 * 1024 * 1024 + 8 * 32 * 1024);
+  });
+
+  it("shows the failed exposures the job chirped in its hold reason, and asks for the I/O proxy chirp needs", () => {
+    const text = renderSubmitFile({ flavor: "c2-7.5gb-30", exposuresPerJob: 3 });
+    expect(text).toContain("+WantIOProxy = true");
+    expect(text).toContain('ifThenElse(isUndefined(CatalogueFailures), "", strcat(" (failed: ", CatalogueFailures, ")"))))');
+    const reason = text.slice(text.indexOf("on_exit_hold_reason"), text.indexOf("\n\n", text.indexOf("on_exit_hold_reason")));
+    expect(reason.split("(").length).toBe(reason.split(")").length);
+    expect(renderSubmitFile({ flavor: "c2-7.5gb-30" })).not.toContain("CatalogueFailures");
+  });
+
+  it("refuses a K the flavor's disk cannot hold, and a K out of range, naming exposuresPerJob", () => {
+    expect(problemsOf(() => renderSubmitFile({ flavor: "c2-7.5gb-5", exposuresPerJob: 8 }))).toEqual([
+      expect.stringMatching(/^exposuresPerJob 8 needs \d+ KB of scratch .* flavor 'c2-7.5gb-5' offers at most \d+ KB/),
+    ]);
+    expect(problemsOf(() => renderSubmitFile({ flavor: "c2-7.5gb-30", exposuresPerJob: 0 }))).toContain("exposuresPerJob must be a whole number from 1 to 64, got 0");
+  });
 });

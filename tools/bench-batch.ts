@@ -17,9 +17,12 @@ import { writeRootFile } from "../tests/support/root-files";
 import { ensureSampleExposure } from "./fits/sample-cache";
 import { wholeNumberOption } from "./whole-number-option";
 import { benchSelfHostedPool } from "./bench-batch-pool";
+import { measureThroughput, throughputTable } from "./bench/throughput";
 import { ARCHIVE, HtcondorPool, VOSPACE } from "../tests/batch/htcondor-pool";
 
 const USAGE = `usage: npm run bench:batch -- [--exposures N] [--ccds N] [--seed N] [--pool one-host|self-hosted]
+       npm run bench:batch -- --throughput [--bandwidth BYTES_PER_S] [--latency S] [--ccds N]
+                               [--height PX] [--scheduler-seconds S]
 
 Runs N copies of one synthetic exposure of N full-size (2048x4612) CCDs (made once and
 cached, as for bench:pipeline) through do_catalogue.bash twice, inside a throwaway Debian 13
@@ -36,6 +39,16 @@ per minute of each, the ratio pool / back to back, and where the pool's extra ti
                   configured by the pool's user-data), against back to back on one worker;
                   prints the scheduler's cost per job
   --help          this text
+
+  --throughput    instead: exposures per minute on one worker (locally, as a job runs on it)
+                  for 1, 4 and 8 exposures per job, each against 1 per job and against
+                  its bound (min(D,E) + K max(D,E)) / K per exposure, D and E one
+                  exposure's download and extraction measured first in the same run;
+                  the CADC stand-ins run at --bandwidth bytes/s (default: the exposure's
+                  size / E, so that D is about E) with --latency s a call (default 0.5)
+  --height PX     CCD height of the synthetic exposure (default 4612: full size)
+  --scheduler-seconds S  the scheduler's cost per job, from --pool self-hosted (default
+                  1.2, measured there before), shared by the job's exposures
 
 Needs root, debootstrap (the root is built and cached on first use), funpack and fpack.
 The test pool negotiates every 2 s; a CANFAR pool also boots worker VMs, which this leaves out.`;
@@ -54,7 +67,10 @@ function say(line: string): void {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { exposures: { type: "string" }, ccds: { type: "string" }, seed: { type: "string" }, pool: { type: "string" }, help: { type: "boolean" } },
+    options: {
+      exposures: { type: "string" }, ccds: { type: "string" }, seed: { type: "string" }, pool: { type: "string" }, help: { type: "boolean" },
+      throughput: { type: "boolean" }, bandwidth: { type: "string" }, latency: { type: "string" }, height: { type: "string" }, "scheduler-seconds": { type: "string" },
+    },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -64,6 +80,33 @@ async function main(): Promise<void> {
   const n = int("exposures", values.exposures, 4, 1);
   const ccds = int("ccds", values.ccds, 36, 1);
   const seed = int("seed", values.seed, 1, 0);
+  if (values.throughput) {
+    const seconds = (name: string, v: string | undefined, d: number): number => {
+      if (v === undefined) return d;
+      if (!/^[0-9]+(\.[0-9]+)?$/.test(v)) {
+        process.stderr.write(`bench-batch: --${name} must be a number of seconds, got '${v}'\n${USAGE}\n`);
+        process.exit(2);
+      }
+      return Number(v);
+    };
+    const bandwidth = values.bandwidth === undefined ? undefined : int("bandwidth", values.bandwidth, 0, 1);
+    const height = int("height", values.height, 4612, 16);
+    const scheduler = seconds("scheduler-seconds", values["scheduler-seconds"], 1.2);
+    const sample = await ensureSampleExposure({ ccds, width: 2048, height, seed }, say);
+    const result = measureThroughput({
+      fzPath: sample.fzPath,
+      bandwidth,
+      latency: seconds("latency", values.latency, 0.5),
+      perJob: [1, 4, 8],
+      // One job of K (8 for K = 1, 4: two jobs of 4 would add nothing new); 1 per job twice.
+      exposures: (k) => (k === 1 ? 2 : k),
+      schedulerSecondsPerJob: scheduler,
+      log: say,
+    });
+    process.stdout.write(`${throughputTable(result, scheduler, values["scheduler-seconds"] === undefined ? "the pool bench's earlier measurement" : "given")}\n`);
+    process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${cpus().length} CPUs\n`);
+    return;
+  }
   const kind = values.pool ?? "one-host";
   if (kind !== "one-host" && kind !== "self-hosted") {
     process.stderr.write(`bench-batch: --pool '${kind}': expected one-host or self-hosted\n${USAGE}\n`);

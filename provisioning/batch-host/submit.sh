@@ -6,7 +6,7 @@
 #
 #   submit.sh --run-dir DIR --mode csv1|csv2|self-hosted --image IMAGE_NAME [--flavor FLAVOR]
 #             --dest DEST --pipeline P [--policy changed|missing|all] [--exposures FILE]
-#             [--proxy FILE --min-valid SECONDS] [--timeout SECONDS]
+#             [--proxy FILE --min-valid SECONDS] [--timeout SECONDS] [--per-job K]
 #             < credentials                             (csv1 reads credentials on stdin)
 #
 # A campaign converges: the destination is listed once (vls, or the local directory) and
@@ -15,6 +15,8 @@
 #   changed  (default) no catalogue ID.P.cat by this pipeline P (missing, or made by another)
 #   missing  no catalogue at all (neither ID.*.cat nor ID.cat)
 #   all      every exposure
+# --per-job K (default 1) puts K IDs on each line of queue.txt (the last may have fewer): one
+# job catalogues them in order, overlapped (do_catalogue.bash ID ID...).
 # It prints `queued N of M (K already catalogued by pipeline P)` on stderr; N = 0 queues
 # nothing and succeeds. Before anything is listed or queued, the destination must exist or
 # be made (vmkdir -p) and take a probe write (vcp, then vrm) with the jobs' certificate.
@@ -77,7 +79,7 @@ usage() {
   cat >&2 <<EOF
 usage: ${PROG} --run-dir DIR --mode csv1|csv2|self-hosted --image IMAGE_NAME [--flavor FLAVOR]
                  --dest DEST --pipeline P [--policy changed|missing|all] [--exposures FILE]
-                 [--proxy FILE --min-valid SECONDS] [--timeout SECONDS]
+                 [--proxy FILE --min-valid SECONDS] [--timeout SECONDS] [--per-job K]
 
 Checks the destination, lists it once, writes the exposures still to do to DIR/${QUEUE}
 (which DIR/${SUB} queues from), then runs canfar_submit (or, self-hosted, condor_submit) and
@@ -93,6 +95,7 @@ and on stderr "queued N of M (K already catalogued by pipeline P)".
   --flavor FLAVOR     worker flavor, required with csv1 (e.g. c2-7.5gb-30)
   --proxy FILE        the jobs' proxy certificate (x509userproxy), relative to DIR
   --min-valid SECONDS refuse a certificate that expires sooner (the run's expected length)
+  --per-job K         exposures per job, K IDs to a line of ${QUEUE} (default 1; at most 64)
   --timeout SECONDS   bound on canfar_submit, condor_submit and each VOSpace call (default 300)
   --dest DEST         where the catalogues go (the jobs' CATALOGUE_DEST): vos:CONTAINER,
                       made with vmkdir -p, or an absolute local directory
@@ -252,6 +255,14 @@ pick_exposures() {
     END { close(queue); print queued + 0, total + 0, done + 0, other + 0 }' "$1" "$2"
 }
 
+# group_lines FILE K: rewrites FILE with K of its lines to a line, in order.
+group_lines() {
+  ((${2} > 1)) || return 0
+  awk -v k="$2" '{ line = line (n ? " " : "") $0; n++ } n == k { print line; line = ""; n = 0 }
+    END { if (n) print line }' "$1" >"$1.grouped"
+  mv -f -- "$1.grouped" "$1"
+}
+
 # The command that queues the jobs: canfar_submit on CANFAR's batch host, condor_submit itself
 # on the stack's own submit node (no cloud scheduler to tell about the image there).
 submit_tool() {
@@ -393,6 +404,8 @@ check_arguments() {
     die "${EXIT_USAGE}" "--pipeline '${pipeline}': expected the pipeline's identity, 12 lowercase hex digits (e.g. 3fa9c0d21b7e)"
   [[ "${policy}" == "changed" || "${policy}" == "missing" || "${policy}" == "all" ]] ||
     die "${EXIT_USAGE}" "--policy '${policy}': expected changed, missing or all"
+  [[ "${per_job}" =~ ^([1-9]|[1-5][0-9]|6[0-4])$ ]] ||
+    die "${EXIT_USAGE}" "--per-job '${per_job}': expected a whole number of exposures per job from 1 to 64"
   [[ "${exposures}" =~ ^[A-Za-z0-9._-]+$ ]] || die "${EXIT_USAGE}" "--exposures '${exposures}': expected a file name in the run dir"
   [[ -d "${run_dir}" ]] || die "${EXIT_USAGE}" "--run-dir '${run_dir}' is not a directory"
   run_dir="$(cd "${run_dir}" && pwd)"
@@ -410,10 +423,10 @@ OUT_FILE=""
 TMP=""
 main() {
   local run_dir="" mode="" image="" flavor="" timeout=300 proxy="" min_valid=""
-  local dest="" pipeline="" policy="changed" exposures="exposures.txt"
+  local dest="" pipeline="" policy="changed" exposures="exposures.txt" per_job=1
   cli_options --run-dir=run_dir --mode=mode --image=image --flavor=flavor --timeout=timeout \
     --proxy=proxy --min-valid=min_valid --dest=dest --pipeline=pipeline --policy=policy \
-    --exposures=exposures -- "$@"
+    --exposures=exposures --per-job=per_job -- "$@"
   check_arguments
   local total
   total="$(check_exposures "${run_dir}/${exposures}")"
@@ -435,7 +448,7 @@ main() {
   flock -w 60 9 || die "${EXIT_FAILED}" "another submission holds ${run_dir}/.canfar-submit.lock"
 
   local hash marker="${run_dir}/${MARKER}"
-  hash="$(content_hash "${run_dir}" "${image}" "${flavor}" "${mode}" "dest=${dest} pipeline=${pipeline} policy=${policy}" "${run_dir}/${exposures}")"
+  hash="$(content_hash "${run_dir}" "${image}" "${flavor}" "${mode}" "dest=${dest} pipeline=${pipeline} policy=${policy}$( ((per_job == 1)) || echo " per_job=${per_job}")" "${run_dir}/${exposures}")"
   if [[ -f "${marker}" ]]; then
     local field
     if [[ "$(marker_field "${marker}" hash)" == "${hash}" ]]; then
@@ -466,8 +479,14 @@ main() {
   rm -f -- "${run_dir}/${QUEUE}.new"
   : >"${run_dir}/${QUEUE}.new"
   read -r queued total already other < <(pick_exposures "${TMP}/listing" "${run_dir}/${exposures}" "${pipeline}" "${policy}" "${run_dir}/${QUEUE}.new")
+  group_lines "${run_dir}/${QUEUE}.new" "${per_job}"
   mv -f -- "${run_dir}/${QUEUE}.new" "${run_dir}/${QUEUE}"
   log "queued ${queued} of ${total} (${already} already catalogued by pipeline ${pipeline})"
+  local lines="${queued}"
+  if ((per_job > 1)); then
+    lines="$(wc -l <"${run_dir}/${QUEUE}")"
+    ((queued == 0)) || log "in ${lines} job(s) of up to ${per_job} exposures"
+  fi
   if ((other > 0)); then
     case "${policy}" in
       changed) log "${other} of them have only another pipeline's catalogue (or one made by hand): queued again (policy changed; their old catalogues are kept)" ;;
@@ -487,8 +506,8 @@ main() {
   OUT_FILE="${TMP}/submit.out"
   run_submit "${run_dir}" "${mode}" "${image}" "${flavor}" "${timeout}" "${OUT_FILE}" || rc=$?
   check_output "${rc}" "${OUT_FILE}" "${mode}"
-  ((SUBMITTED_JOBS == queued)) ||
-    log "condor_submit made ${SUBMITTED_JOBS} job(s) from ${queued} line(s) of ${QUEUE}: check ${SUB}'s queue statement"
+  ((SUBMITTED_JOBS == lines)) ||
+    log "condor_submit made ${SUBMITTED_JOBS} job(s) from ${lines} line(s) of ${QUEUE}: check ${SUB}'s queue statement"
   write_marker "${run_dir}" "${hash}" "cluster=${SUBMITTED_CLUSTER}" "jobs=${SUBMITTED_JOBS}" "total=${total}" "done=${already}" \
     "pipeline=${pipeline}" "dest=${dest}" "policy=${policy}" "image=${image}"
   log "submitted ${SUBMITTED_JOBS} job(s) to cluster ${SUBMITTED_CLUSTER}; follow with: follow.sh ${SUBMITTED_CLUSTER}"

@@ -19,7 +19,7 @@ readonly EXECUTABLES=(do_catalogue.bash)
 # read, never run: data here.
 readonly DATA_FILES=(catalogue.sex catalogue.param default.conv default.nnw merge-catalogues.awk
   catalogue-settings.bash catalogue-transfer.bash catalogue-headers.bash catalogue-extract.bash
-  catalogue-check.bash)
+  catalogue-check.bash catalogue-queue.bash)
 
 changed=0
 

@@ -31,17 +31,23 @@ read_location() {
 
 # parse_args "$@": validates every argument and setting before anything is touched.
 # Globals: reads ID_PATTERN, VOS_RE, the CATALOGUE_* variables and X509_USER_PROXY;
-# sets id, source_spec, dest_spec, jobs, download_timeout, upload_timeout, retries,
+# sets exposure_ids, id (one exposure), source_spec, dest_spec, jobs, download_timeout, upload_timeout, retries,
 # retry_delay (and, through use_job_certificate, cadc_cert and vos_cert).
 parse_args() {
   if [[ $# -eq 1 && ("$1" == "--help" || "$1" == "-h") ]]; then
     usage
     exit 0
   fi
-  (($# == 1)) || { usage; die "${EXIT_USAGE}" "expected exactly one argument ID, got $#"; }
-  [[ "$1" =~ ${ID_PATTERN} ]] ||
-    die "${EXIT_USAGE}" "ID '$1' is not a CFHT file id (6-8 digits then one lowercase letter, e.g. 1056213p)"
-  id="$1"
+  (($# >= 1)) || { usage; die "${EXIT_USAGE}" "expected one argument ID or more, got $#"; }
+  local arg
+  for arg in "$@"; do
+    [[ "${arg}" =~ ${ID_PATTERN} ]] ||
+      die "${EXIT_USAGE}" "ID '${arg}' is not a CFHT file id (6-8 digits then one lowercase letter, e.g. 1056213p)"
+  done
+  [[ "$(printf '%s\n' "$@" | sort | uniq -d)" == "" ]] ||
+    die "${EXIT_USAGE}" "IDs repeated in one job: $(printf '%s\n' "$@" | sort | uniq -d | tr '\n' ' ')"
+  exposure_ids=("$@")
+  (($# > 1)) || id="$1"
 
   local location=""
   read_location CATALOGUE_SOURCE "${CATALOGUE_SOURCE:-cadc:CFHT}" cadc:ARCHIVE

@@ -18,6 +18,7 @@
 #   catalogue-headers.bash   the exposure's image HDUs and each CCD's zero point and seeing
 #   catalogue-extract.bash   funpack and SExtractor over the CCDs in parallel, the merge
 #   catalogue-check.bash     the catalogue checked before it is stored
+#   catalogue-queue.bash     several exposures in one job, downloads and uploads overlapped
 # The parts travel with it: installed beside it (install-pipeline.sh), and sent with each job
 # (the submit file's transfer_input_files), since HTCondor copies only what it is told to
 # into the job's scratch directory.
@@ -41,7 +42,7 @@ readonly VOS_RE='^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_.+-]+)*$'
 # catalogue's content. domain/image-name.ts: the worker image's name.
 readonly PIPELINE_RE='^[0-9a-f]{12}$'
 readonly IMAGE_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$'
-readonly PARTS=(catalogue-settings.bash catalogue-transfer.bash catalogue-headers.bash catalogue-extract.bash catalogue-check.bash)
+readonly PARTS=(catalogue-settings.bash catalogue-transfer.bash catalogue-headers.bash catalogue-extract.bash catalogue-check.bash catalogue-queue.bash)
 
 # The state the steps share, set once each (the functions say which they read and set):
 id=""                # the exposure, from the argument
@@ -68,7 +69,7 @@ upload_part=""
 
 usage() {
   cat >&2 <<EOF
-usage: ${PROG} ID
+usage: ${PROG} ID [ID...]
        ${PROG} --help
 
 Makes the source catalogue of CFHT exposure ID and stores it at CATALOGUE_DEST as ID.P.cat,
@@ -80,6 +81,12 @@ header; it is checked before it is stored. With CATALOGUE_PIPELINE set, an ID.P.
 already there means the work is done: the job exits 0 without downloading.
 ID is a CFHT file id: 6-8 digits then one lowercase letter (e.g. 1056213p), matching
 ${ID_PATTERN}.
+Several IDs are catalogued in order, each with its own outcome: the next exposure downloads
+while one is extracted (at most one ahead: scratch for about two exposures), and a
+catalogue uploads while the next extracts. One failure does not stop the others; the job
+then exits with the first failed exposure's code below and names every failed exposure with
+its class (download, unpack, extract, upload, ...) on stderr. A re-run skips the exposures
+already stored (with CATALOGUE_PIPELINE set), so only the failed ones run again.
 
 Environment:
   CATALOGUE_DEST              required: vos:CONTAINER (uploaded with vcp, then vmv into
@@ -152,6 +159,8 @@ load_parts() {
   source "${dir}/catalogue-extract.bash"
   # shellcheck source-path=SCRIPTDIR source=catalogue-check.bash
   source "${dir}/catalogue-check.bash"
+  # shellcheck source-path=SCRIPTDIR source=catalogue-queue.bash
+  source "${dir}/catalogue-queue.bash"
 }
 
 # Globals: reads id, _CONDOR_SCRATCH_DIR, TMPDIR; sets work_dir.
@@ -202,6 +211,8 @@ main() {
   trap 'exit "${EXIT_INTERNAL}"' ERR
   trap 'exit 130' INT
   trap 'exit 143' TERM
+  # Several exposures: each with its own outcome, overlapped (catalogue-queue.bash).
+  ((${#exposure_ids[@]} == 1)) || catalogue_queue
   name_catalogue
   if already_catalogued; then
     progress "${final} is there: already catalogued by pipeline ${pipeline}; nothing to do"

@@ -69,9 +69,10 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
   beforeAll(async () => {
     const t0 = Date.now();
     const step = (what: string) => console.log(`pool e2e: ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    csv2 = declaredBatch(await evaluateProgram({ batchHost: HOST, submitMode: "csv2", observationIds: JSON.stringify(IDS) }));
+    // One exposure a job: this test follows each exposure's own job (tests/batch/pool-per-job.test.ts runs several in one).
+    csv2 = declaredBatch(await evaluateProgram({ batchHost: HOST, submitMode: "csv2", observationIds: JSON.stringify(IDS), exposuresPerJob: "1" }));
     csv1 = declaredBatch(
-      await evaluateProgram({ batchHost: HOST, submitMode: "csv1", observationIds: JSON.stringify(CSV1_IDS), vospace: `vos:${USER}/csv1`, ...CSV1 }),
+      await evaluateProgram({ batchHost: HOST, submitMode: "csv1", observationIds: JSON.stringify(CSV1_IDS), exposuresPerJob: "1", vospace: `vos:${USER}/csv1`, ...CSV1 }),
     );
     step("program evaluated");
     // A csv1 worker booted from the image advertises VMType PROJECT:IMAGE (canfar_batch_init).

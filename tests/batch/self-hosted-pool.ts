@@ -247,7 +247,7 @@ export class PoolNode {
     for (const f of PIPELINE_CONFIG) {
       await writeRootFile(this.root, `/usr/local/share/canfar-batch/pipeline/${f}`, readFileSync(join(PIPELINE_DIR, f), "utf8"));
     }
-    for (const f of ["cadcget", "vcp", "vmv", "vrm", "vls", "vmkdir", "cadc-auth.sh"]) {
+    for (const f of ["cadcget", "vcp", "vmv", "vrm", "vls", "vmkdir", "cadc-auth.sh", "transfer-cost.sh"]) {
       await writeRootFile(this.root, `${CADC_TOOLS}/${f}`, readFileSync(join(PIPELINE_DOUBLES, f), "utf8"), "755");
     }
     // The VOSpace client for submit.sh's destination check and listing over SSH (which

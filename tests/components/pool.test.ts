@@ -101,7 +101,7 @@ describe("a self-hosted pool of three workers", () => {
 
   it("submits on the submit node with condor_submit, as the image's default user, only once the workers exist", () => {
     const submit = ofType(e, REMOTE).find((r) => r.name === "batch-submit") as PlannedResource;
-    expect(String(inputs(submit).create)).toMatch(/^bash 'canfar-batch\/runs\/dev-[0-9a-f]{12}\/submit.sh' .* --mode self-hosted --image 'image-reduction-YYYY-MM-DD-[0-9a-f]{10}' --proxy cadcproxy.pem --min-valid 172800 --dest 'vos:astronomer\/catalogues' --pipeline [0-9a-f]{12} --policy changed --exposures exposures.txt$/);
+    expect(String(inputs(submit).create)).toMatch(/^bash 'canfar-batch\/runs\/dev-[0-9a-f]{12}\/submit.sh' .* --mode self-hosted --image 'image-reduction-YYYY-MM-DD-[0-9a-f]{10}' --proxy cadcproxy.pem --min-valid 172800 --dest 'vos:astronomer\/catalogues' --pipeline [0-9a-f]{12} --policy changed --exposures exposures.txt --per-job 4$/);
     expect(short(submit.dependencies)).toEqual(expect.arrayContaining(["pool-workers", "batch-certificate", "pool-submit-server"]));
     expect(e.outputs.followCommand).toMatch(/^ssh ubuntu@203\.0\.113\.11 bash canfar-batch\/runs\/dev-[0-9a-f]{12}\/follow.sh 0$/);
     expect(e.outputs.workers).toEqual(["canfar-batch-dev-worker-0", "canfar-batch-dev-worker-1", "canfar-batch-dev-worker-2"]);

@@ -111,7 +111,7 @@ describe("batch submission", () => {
 
   it("submits from the batch host only once the image is active, after delivering the run directory", () => {
     expect(dependsOn(e, "batch-submit", "worker-image-image")).toBe(true);
-    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "exposures-txt", "submit-sh", "follow-sh", "campaign-sh", "cadc-credentials-sh", "cli-sh", "catalogue-settings-bash", "catalogue-transfer-bash", "catalogue-headers-bash", "catalogue-extract-bash", "catalogue-check-bash"]) {
+    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "exposures-txt", "submit-sh", "follow-sh", "campaign-sh", "cadc-credentials-sh", "cli-sh", "catalogue-settings-bash", "catalogue-transfer-bash", "catalogue-headers-bash", "catalogue-extract-bash", "catalogue-check-bash", "catalogue-queue-bash"]) {
       expect(dependsOn(e, "batch-submit", `batch-deliver-${f}`), f).toBe(true);
       expect(dependsOn(e, "batch-certificate", `batch-deliver-${f}`), f).toBe(true);
     }
@@ -120,7 +120,7 @@ describe("batch submission", () => {
     expect(named(e, "batch-certificate").inputs.triggers).toEqual(named(e, "batch-submit").inputs.triggers);
     const submit = named(e, "batch-submit");
     expect(submit.inputs.create).toMatch(
-      /^bash 'canfar-batch\/runs\/dev-[0-9a-f]{12}\/submit.sh' --run-dir 'canfar-batch\/runs\/dev-[0-9a-f]{12}' --mode csv1 --image 'image-reduction-YYYY-MM-DD-[0-9a-f]{10}' --flavor 'c2-7.5gb-30' --proxy cadcproxy.pem --min-valid 172800 --dest 'vos:astronomer\/catalogues' --pipeline [0-9a-f]{12} --policy changed --exposures exposures.txt$/,
+      /^bash 'canfar-batch\/runs\/dev-[0-9a-f]{12}\/submit.sh' --run-dir 'canfar-batch\/runs\/dev-[0-9a-f]{12}' --mode csv1 --image 'image-reduction-YYYY-MM-DD-[0-9a-f]{10}' --flavor 'c2-7.5gb-30' --proxy cadcproxy.pem --min-valid 172800 --dest 'vos:astronomer\/catalogues' --pipeline [0-9a-f]{12} --policy changed --exposures exposures.txt --per-job 4$/,
     );
   });
 

@@ -48,7 +48,7 @@ describe("pipeline commands' --help", () => {
     const r = run(PIPELINE, []);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("usage:");
-    expect(r.stderr).toContain("expected exactly one argument ID, got 0");
+    expect(r.stderr).toContain("expected one argument ID or more, got 0");
   });
 
   it.each(["install-pipeline.sh", "smoke-test.sh"])("%s --help prints usage with exit codes", (script) => {

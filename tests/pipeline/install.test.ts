@@ -28,6 +28,7 @@ describe.skipIf(why)("install-pipeline.sh and smoke-test.sh", () => {
       `${SHARE}/catalogue-check.bash`,
       `${SHARE}/catalogue-extract.bash`,
       `${SHARE}/catalogue-headers.bash`,
+      `${SHARE}/catalogue-queue.bash`,
       `${SHARE}/catalogue-settings.bash`,
       `${SHARE}/catalogue-transfer.bash`,
       `${SHARE}/catalogue.param`,
