@@ -33,6 +33,7 @@ const SCRIPTS: Record<string, string> = {
   ...Object.fromEntries(PIPELINE_PARTS.map((p) => [p, `provisioning/worker/${p}`])),
   "submit.sh": "provisioning/batch-host/submit.sh",
   "campaign.sh": "provisioning/batch-host/campaign.sh",
+  "campaign-jobs.sh": "provisioning/batch-host/campaign-jobs.sh",
   "cli.sh": "provisioning/lib/cli.sh",
   "cadc-credentials.sh": "provisioning/shared/cadc-credentials.sh",
 };

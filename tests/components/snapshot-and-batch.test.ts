@@ -111,7 +111,7 @@ describe("batch submission", () => {
 
   it("submits from the batch host only once the image is active, after delivering the run directory", () => {
     expect(dependsOn(e, "batch-submit", "worker-image-image")).toBe(true);
-    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "exposures-txt", "submit-sh", "follow-sh", "campaign-sh", "cadc-credentials-sh", "cli-sh", "catalogue-settings-bash", "catalogue-transfer-bash", "catalogue-headers-bash", "catalogue-extract-bash", "catalogue-check-bash"]) {
+    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "exposures-txt", "submit-sh", "follow-sh", "campaign-sh", "campaign-jobs-sh", "cadc-credentials-sh", "cli-sh", "catalogue-settings-bash", "catalogue-transfer-bash", "catalogue-headers-bash", "catalogue-extract-bash", "catalogue-check-bash"]) {
       expect(dependsOn(e, "batch-submit", `batch-deliver-${f}`), f).toBe(true);
       expect(dependsOn(e, "batch-certificate", `batch-deliver-${f}`), f).toBe(true);
     }

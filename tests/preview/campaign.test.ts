@@ -91,6 +91,7 @@ describe("the preview of a campaign change", () => {
       [
         "batch-deliver-cadc-credentials-sh",
         "batch-deliver-campaign-sh",
+        "batch-deliver-campaign-jobs-sh",
         "batch-deliver-catalogue-extract-bash",
         "batch-deliver-catalogue-settings-bash",
         "batch-deliver-catalogue-transfer-bash",
