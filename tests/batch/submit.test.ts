@@ -422,7 +422,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
       const dir = await deliverRun("campaign-add", undefined, more);
       const r = await submit(dir, "csv2");
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain(`queued 4 of 6 (2 already catalogued by pipeline ${P})`);
+      expect(r.stderr).toContain(`queued 4 of 6 (2 already catalogued by pipeline ${P}, 0 in flight)`);
       expect(JSON.parse(r.stdout)).toEqual(result(dir, "1234", 4, 6, 2));
       expect(await queueFile(dir)).toEqual(more.slice(2));
       expect(host.vosCalls().filter((c) => c.startsWith("vls"))).toEqual([`vls ${DEST}`]);
@@ -442,7 +442,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
       const dir = await deliverRun(`policy-${policy}`);
       const r = await submit(dir, "csv2", undefined, `--policy ${policy}`);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain(`queued ${queued.length} of 4 (${done} already catalogued by pipeline ${P})`);
+      expect(r.stderr).toContain(`queued ${queued.length} of 4 (${done} already catalogued by pipeline ${P}, 0 in flight)`);
       expect(await queueFile(dir)).toEqual([...queued]);
       expect(JSON.parse(r.stdout)).toEqual(result(dir, "1234", queued.length, 4, done));
     });
@@ -453,7 +453,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
       const dir = await deliverRun("converged");
       const r = await submit(dir, "csv2");
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain(`queued 0 of 4 (4 already catalogued by pipeline ${P})`);
+      expect(r.stderr).toContain(`queued 0 of 4 (4 already catalogued by pipeline ${P}, 0 in flight)`);
       expect(JSON.parse(r.stdout)).toEqual(result(dir, null, 0, 4, 4));
       expect(host.calls()).toEqual([]);
       expect(await queueFile(dir)).toEqual([]);
@@ -474,7 +474,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
       expect(JSON.parse(image.stdout)).toMatchObject({ cluster: null, jobs: 0 });
       const pipeline = await submit(dir, "csv2", undefined, "", `--dest ${DEST} --pipeline ${OTHER_P}`);
       expect(pipeline.code, pipeline.stderr).toBe(0);
-      expect(pipeline.stderr).toContain(`queued 4 of 4 (0 already catalogued by pipeline ${OTHER_P})`);
+      expect(pipeline.stderr).toContain(`queued 4 of 4 (0 already catalogued by pipeline ${OTHER_P}, 0 in flight)`);
       expect(pipeline.stderr).toContain("4 of them have only another pipeline's catalogue");
       expect(JSON.parse(pipeline.stdout)).toMatchObject({ cluster: "1234", jobs: 4, pipeline: OTHER_P });
       expect((await host.ssh(`ls ${VOSPACE}/${BATCH_USER}/cats`)).stdout.trim().split("\n")).toEqual(catsOf(IDS));
@@ -516,7 +516,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
       const dir = await deliverRun("local");
       const ok = await submit(dir, "csv2", undefined, "", `--dest /home/${BATCH_USER}/cats/new --pipeline ${P}`);
       expect(ok.code, ok.stderr).toBe(0);
-      expect(ok.stderr).toContain(`queued 4 of 4 (0 already catalogued by pipeline ${P})`);
+      expect(ok.stderr).toContain(`queued 4 of 4 (0 already catalogued by pipeline ${P}, 0 in flight)`);
       const denied = await submit(dir, "csv2", undefined, "", `--dest /root/cats --pipeline ${P}`);
       expect(denied.code).toBe(18);
       expect(denied.stderr).toMatch(/the destination \/root\/cats (is not a directory and cannot be made|is not writable)/);

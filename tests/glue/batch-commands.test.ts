@@ -261,7 +261,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     const nothing = await run(csv2.submit);
     expect(nothing.code, nothing.stderr).toBe(0);
     expect(parseSubmitOutput(keptStdout(nothing.stdout))).toEqual({ cluster: null, jobs: 0, total: 4, done: 4, pipeline: csv2.pipeline, runDir: `/home/${BATCH_USER}/${csv2.runDir}` });
-    expect(nothing.stderr).toContain(`queued 0 of 4 (4 already catalogued by pipeline ${csv2.pipeline})`);
+    expect(nothing.stderr).toContain(`queued 0 of 4 (4 already catalogued by pipeline ${csv2.pipeline}, 0 in flight)`);
     expect(condorSubmits()).toEqual([]);
     const listings = () => host.vosCalls().filter((c) => c.startsWith("vls ")).length;
     expect(listings()).toBe(1);
