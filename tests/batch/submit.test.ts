@@ -349,7 +349,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
       expect(JSON.parse(r.stdout)).toEqual(result(dir, "1234", 2, 6, 1, 3));
       expect(await queueFile(dir)).toEqual([IDS[3], "1056220p"]);
       // One condor_q, over this pipeline's clusters of this stack; the held job removed once cluster 1234 was submitted.
-      expect(condorCalls()).toEqual(["condor_q 1200 -af:t ClusterId ProcId JobStatus Args HoldReason", "condor_submit do_catalogue.sub", "condor_rm 1200.2"]);
+      expect(condorCalls()).toEqual(["condor_q 1200 -af:t ClusterId ProcId JobStatus Args HoldReason", expect.stringMatching(/^condor_submit /), "condor_rm 1200.2"]);
       expect(r.stderr).toContain(`removed held job 1200.2 (${IDS[3]}): queued again in cluster 1234, so a later condor_release cannot do the work twice`);
       expect(await queued()).not.toMatch(/^1200\t2\t/m);
       expect(await queued()).toMatch(/^1200\t1\t/m);
