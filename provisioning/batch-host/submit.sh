@@ -22,8 +22,9 @@
 # so a later condor_release cannot do the work twice. A condor_q that fails refuses the
 # submission (exit 19) rather than risk queueing an exposure twice.
 # It prints `queued N of M (K already catalogued by pipeline P, F in flight)` on stderr;
-# N = 0 queues nothing and succeeds. Before anything is listed or queued, the destination must exist or
-# be made (vmkdir -p) and take a probe write (vcp, then vrm) with the jobs' certificate.
+# N = 0 queues nothing and succeeds. Before anything is listed or queued, the destination
+# must exist or be made (vmkdir -p) and take a probe write (vcp, then vrm) with the jobs'
+# certificate.
 #
 # csv1: `canfar_submit do_catalogue.sub IMAGE FLAVOR`, with OpenStack credentials read from
 #       stdin as KEY=VALUE lines (OS_AUTH_URL OS_PROJECT_ID OS_PROJECT_NAME OS_USERNAME
@@ -289,7 +290,7 @@ earlier_jobs() {
   [[ "${mode}" != "self-hosted" ]] || wait_for_schedd "${SCHEDD_WAIT}"
   campaign_jobs "${into}" "${clusters[@]}" ||
     die "${EXIT_CONDOR_Q}" "condor_q ${clusters[*]} failed ($(cat "${into}.err")): which exposures of this stack's earlier clusters are still queued is unknown, so nothing was queued rather than risk running them twice; run again once condor_q answers"
-  log "asked condor_q which exposures of the earlier clusters of pipeline ${pipeline} are in flight: ${clusters[*]}"
+  log "in flight checked in the stack's earlier clusters of pipeline ${pipeline}: ${clusters[*]}"
 }
 
 # drop_in_flight JOBS QUEUE HELD: takes out of QUEUE (one ID a line) the IDs of the jobs in
