@@ -40,10 +40,12 @@ const SCRIPTS: Record<string, string> = {
 };
 const REPO = resolve(__dirname, "../..");
 const PARAM = readFileSync(join(REPO, "provisioning/worker/catalogue.param"), "utf8");
+/** A column catalogue.param does not ask for (FWHM_IMAGE, issue 25's, now does). */
+const NEW_COLUMN = "FLUX_RADIUS";
 /** The changed catalogue.param of (d): one more column. */
-const PARAM_D = `${PARAM.trimEnd()}\nFWHM_IMAGE\n`;
+const PARAM_D = `${PARAM.trimEnd()}\n${NEW_COLUMN}\n`;
 /** Another change, for (f): never installed, only its identity is submitted. */
-const PARAM_F = `${PARAM.trimEnd()}\nELONGATION\n`;
+const PARAM_F = `${PARAM.trimEnd()}\nTHETA_IMAGE\n`;
 
 const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "ssh-keygen", "fpack"], root: true });
 
@@ -176,10 +178,10 @@ describe.skipIf(why)("a campaign converging on a real HTCondor pool, submission 
       const text = readFileSync(path, "utf8");
       expect(provenance(text), id).toMatchObject({ exposure: id, pipeline: p2, image: "image-d" });
       const cat = readCatalogue(path);
-      expect(cat.columns).toContain("FWHM_IMAGE");
+      expect(cat.columns).toContain(NEW_COLUMN);
       const found = starRecovery(cat, readStars(samples.get(id)?.starsPath ?? ""));
       expect(found.found / found.total, id).toBeGreaterThanOrEqual(0.95);
-      expect(readCatalogue(pool.root.path(`${VOSPACE}/${USER}/catalogues/${id}.${p1}.cat`)).columns).not.toContain("FWHM_IMAGE");
+      expect(readCatalogue(pool.root.path(`${VOSPACE}/${USER}/catalogues/${id}.${p1}.cat`)).columns).not.toContain(NEW_COLUMN);
     }
   });
 
