@@ -74,6 +74,8 @@ const PIPELINE = join(WORKER, "do_catalogue.bash");
 const SUBMIT = join(REPO_ROOT, "provisioning", "batch-host", "submit.sh");
 const FOLLOW = join(REPO_ROOT, "provisioning", "batch-host", "follow.sh");
 const CAMPAIGN = join(REPO_ROOT, "provisioning", "batch-host", "campaign.sh");
+/** What submit.sh and campaign.sh source (the stack's submissions, their condor_q): beside them. */
+const CAMPAIGN_JOBS = join(REPO_ROOT, "provisioning", "batch-host", "campaign-jobs.sh");
 const CREDENTIALS = join(REPO_ROOT, "provisioning", "shared", "cadc-credentials.sh");
 /** What submit.sh and cadc-credentials.sh source: delivered beside them, where they look first. */
 const CLI = join(REPO_ROOT, "provisioning", "lib", "cli.sh");
@@ -154,6 +156,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
       "submit.sh": readFileSync(SUBMIT, "utf8"),
       "follow.sh": readFileSync(FOLLOW, "utf8"),
       "campaign.sh": readFileSync(CAMPAIGN, "utf8"),
+      "campaign-jobs.sh": readFileSync(CAMPAIGN_JOBS, "utf8"),
       "cadc-credentials.sh": readFileSync(CREDENTIALS, "utf8"),
       "cli.sh": readFileSync(CLI, "utf8"),
     };

@@ -19,10 +19,11 @@ set -Eeuo pipefail
 
 readonly PROG="${0##*/}"
 readonly EXIT_USAGE=2 EXIT_NONE=3 EXIT_CONDOR=5 EXIT_DEST=6
-readonly MARKER=".canfar-submitted"
 readonly BAR_WIDTH=30
-# The run directory's name: STACK-HASH, HASH 12 hex digits (components/batch-submission.ts).
-readonly RUN_RE='^(.+)-[0-9a-f]{12}$'
+# The stack's submissions and the one condor_q over them, shared with submit.sh: delivered
+# beside this script, beside it in the repository too.
+# shellcheck source-path=SCRIPTDIR source=campaign-jobs.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/campaign-jobs.sh"
 
 usage() {
   cat >&2 <<EOF
@@ -48,24 +49,6 @@ die() {
 
 run_dir_of_script() {
   cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd
-}
-
-marker_field() {
-  sed -n "s/^$2=//p" "$1" | head -n 1
-}
-
-# The stack's run directories that recorded a submission, newest first: "TIME DIR" lines,
-# TIME the marker's modification (to the nanosecond: two submissions may share a second).
-# Globals: reads MARKER.
-submissions() {
-  local runs="$1" stack="$2" dir name
-  for dir in "${runs}/${stack}"-*/; do
-    dir="${dir%/}"
-    name="${dir##*/}"
-    # Another stack whose name starts with this one's (dev, dev-2) is not this campaign.
-    [[ "${name}" =~ ${RUN_RE} && "${BASH_REMATCH[1]}" == "${stack}" && -f "${dir}/${MARKER}" ]] || continue
-    printf '%s %s\n' "$(find "${dir}/${MARKER}" -maxdepth 0 -printf '%T@')" "${dir}"
-  done | sort -k1,1nr
 }
 
 # One listing of the destination, names one a line, with the jobs' certificate if there.
@@ -124,22 +107,18 @@ main() {
   local self runs stack
   self="$(run_dir_of_script)"
   runs="$(dirname "${self}")"
-  [[ "${self##*/}" =~ ${RUN_RE} ]] || die "${EXIT_USAGE}" "${self} is not a run directory (STACK-HASH): run the campaign.sh the stack delivered, as campaignCommand says"
+  [[ "${self##*/}" =~ ${CAMPAIGN_RUN_RE} ]] || die "${EXIT_USAGE}" "${self} is not a run directory (STACK-HASH): run the campaign.sh the stack delivered, as campaignCommand says"
   stack="${BASH_REMATCH[1]}"
 
   local -a found=()
-  mapfile -t found < <(submissions "${runs}" "${stack}")
-  ((${#found[@]} > 0)) || die "${EXIT_NONE}" "nothing submitted yet for stack ${stack} (no ${MARKER} in ${runs}/${stack}-*)"
-  local newest="${found[0]#* }" entry dir cluster
+  mapfile -t found < <(campaign_submissions "${runs}" "${stack}" | cut -d' ' -f2-)
+  ((${#found[@]} > 0)) || die "${EXIT_NONE}" "nothing submitted yet for stack ${stack} (no ${CAMPAIGN_MARKER} in ${runs}/${stack}-*)"
+  local newest="${found[0]}"
   local -a clusters=()
-  for entry in "${found[@]}"; do
-    dir="${entry#* }"
-    cluster="$(marker_field "${dir}/${MARKER}" cluster)"
-    [[ -z "${cluster}" ]] || clusters+=("${cluster}")
-  done
+  mapfile -t clusters < <(campaign_clusters "" "${found[@]}")
   local dest pipeline exposures="${newest}/exposures.txt"
-  dest="$(marker_field "${newest}/${MARKER}" dest)"
-  pipeline="$(marker_field "${newest}/${MARKER}" pipeline)"
+  dest="$(campaign_field "${newest}/${CAMPAIGN_MARKER}" dest)"
+  pipeline="$(campaign_field "${newest}/${CAMPAIGN_MARKER}" pipeline)"
   [[ -n "${dest}" && -n "${pipeline}" && -f "${exposures}" ]] ||
     die "${EXIT_NONE}" "${newest} holds no campaign (no destination, pipeline or exposures.txt recorded): submitted before campaigns?"
 
@@ -151,8 +130,8 @@ main() {
     die "${EXIT_DEST}" "listing ${dest} failed: $(cat "${tmp}/listing.err")"
   : >"${tmp}/jobs"
   if ((${#clusters[@]} > 0)); then
-    condor_q "${clusters[@]}" -af:t ClusterId ProcId JobStatus Args HoldReason >"${tmp}/jobs" 2>"${tmp}/condor.err" ||
-      die "${EXIT_CONDOR}" "condor_q ${clusters[*]} failed: $(cat "${tmp}/condor.err")"
+    campaign_jobs "${tmp}/jobs" "${clusters[@]}" ||
+      die "${EXIT_CONDOR}" "condor_q ${clusters[*]} failed: $(cat "${tmp}/jobs.err")"
   fi
   classify "${tmp}/listing" "${exposures}" "${tmp}/jobs" "${pipeline}" >"${tmp}/states"
 

@@ -17,9 +17,16 @@
 #   all      every exposure
 # --per-job K (default 1) puts K IDs on each line of queue.txt (the last may have fewer): one
 # job catalogues them in order, overlapped (do_catalogue.bash ID ID...).
-# It prints `queued N of M (K already catalogued by pipeline P)` on stderr; N = 0 queues
-# nothing and succeeds. Before anything is listed or queued, the destination must exist or
-# be made (vmkdir -p) and take a probe write (vcp, then vrm) with the jobs' certificate.
+# Whatever the policy, an exposure in flight is not queued again: one condor_q over the
+# clusters the stack's run directories (this one's earlier submission too) recorded for
+# pipeline P says which jobs are still idle, running, transferring or suspended. A held job
+# whose exposure is queued again is removed (condor_rm) once the new cluster is submitted,
+# so a later condor_release cannot do the work twice. A condor_q that fails refuses the
+# submission (exit 19) rather than risk queueing an exposure twice.
+# It prints `queued N of M (K already catalogued by pipeline P, F in flight)` on stderr;
+# N = 0 queues nothing and succeeds. Before anything is listed or queued, the destination
+# must exist or be made (vmkdir -p) and take a probe write (vcp, then vrm) with the jobs'
+# certificate.
 #
 # csv1: `canfar_submit do_catalogue.sub IMAGE FLAVOR`, with OpenStack credentials read from
 #       stdin as KEY=VALUE lines (OS_AUTH_URL OS_PROJECT_ID OS_PROJECT_NAME OS_USERNAME
@@ -36,7 +43,7 @@
 # exit code: both canfar_submit versions print their usage and exit 0 on a wrong number of
 # arguments, having submitted nothing. On success stdout holds exactly one line:
 #   {"cluster": "C" (null when nothing was queued), "jobs": N, "total": M, "done": K,
-#    "pipeline": "P", "runDir": "DIR"}
+#    "inFlight": F, "pipeline": "P", "runDir": "DIR"}
 # and DIR/.canfar-submitted records the submission (written atomically, only after success).
 # A re-run with the same files, image, flavor, destination, pipeline and policy prints the
 # recorded result and neither lists nor submits again; any change does both again.
@@ -52,6 +59,7 @@
 #   15 canfar_submit timed out           16 exit 0 but no "submitted to cluster" line
 #   17 the proxy certificate is missing or expires within --min-valid
 #   18 the destination cannot be made, written or listed with the certificate
+#   19 condor_q failed: which earlier jobs are in flight is unknown, nothing queued
 set -Eeuo pipefail
 # xtrace would print the password as it is read and exported.
 set +x
@@ -60,6 +68,10 @@ readonly PROG="${0##*/}"
 # The shared command-line plumbing: staged beside this script, in ../lib in the repository.
 # shellcheck source-path=SCRIPTDIR source=../lib/cli.sh
 source "$(dirname "${BASH_SOURCE[0]}")/cli.sh" 2>/dev/null || source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
+# The stack's submissions and the one condor_q over them, shared with campaign.sh: beside
+# this script, staged and in the repository alike.
+# shellcheck source-path=SCRIPTDIR source=campaign-jobs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/campaign-jobs.sh"
 readonly SUB="do_catalogue.sub"
 readonly SCRIPT="do_catalogue.bash"
 readonly MARKER=".canfar-submitted"
@@ -68,7 +80,7 @@ readonly REQUIRED_KEYS="OS_AUTH_URL OS_PROJECT_ID OS_PROJECT_NAME OS_USERNAME OS
 readonly OPTIONAL_KEYS="OS_USER_DOMAIN_NAME OS_PROJECT_DOMAIN_NAME OS_REGION_NAME"
 readonly EXIT_CREDS=3 EXIT_FAILED=10 EXIT_USAGE_TRAP=11 EXIT_QUOTA=12
 readonly EXIT_IMAGE=13 EXIT_REFUSED=14 EXIT_TIMEOUT=15 EXIT_NO_CLUSTER=16 EXIT_PROXY=17
-readonly EXIT_DEST=18
+readonly EXIT_DEST=18 EXIT_CONDOR_Q=19
 # The config's rules: domain/vospace.ts (vos:), domain/pipeline-identity.ts (12 hex digits).
 readonly VOS_RE='^vos:[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_.+-]+)*$'
 readonly PIPELINE_RE='^[0-9a-f]{12}$'
@@ -84,8 +96,14 @@ usage: ${PROG} --run-dir DIR --mode csv1|csv2|self-hosted --image IMAGE_NAME [--
 Checks the destination, lists it once, writes the exposures still to do to DIR/${QUEUE}
 (which DIR/${SUB} queues from), then runs canfar_submit (or, self-hosted, condor_submit) and
 checks that condor_submit really submitted. Prints on stdout
-  {"cluster": ... or null, "jobs": N, "total": M, "done": K, "pipeline": P, "runDir": ...}
-and on stderr "queued N of M (K already catalogued by pipeline P)".
+  {"cluster": ... or null, "jobs": N, "total": M, "done": K, "inFlight": F, "pipeline": P,
+   "runDir": ...}
+and on stderr "queued N of M (K already catalogued by pipeline P, F in flight)".
+
+An exposure in flight (idle, running, transferring or suspended in a cluster this stack's
+run directories recorded for pipeline P) is never queued again, whatever the policy, even
+all. A held job whose exposure is queued again is removed (condor_rm) once the new cluster
+is submitted. If condor_q fails, nothing is queued (exit 19).
 
   --run-dir DIR       directory holding ${SUB} and ${SCRIPT}; job logs land there
   --mode MODE         csv1|csv2: which canfar_submit the batch host has (csv1: JOB IMAGE
@@ -101,14 +119,15 @@ and on stderr "queued N of M (K already catalogued by pipeline P)".
                       made with vmkdir -p, or an absolute local directory
   --pipeline P        the pipeline's identity, 12 lowercase hex digits: catalogues are DEST/ID.P.cat
   --policy POLICY     which exposures to queue: changed (default: no ID.P.cat), missing (no
-                      catalogue by any pipeline), all
+                      catalogue by any pipeline), all (every one not in flight)
   --exposures FILE    the campaign's IDs, one a line, in DIR (default exposures.txt)
 
 csv1 stdin: KEY=VALUE lines; required ${REQUIRED_KEYS}; optional ${OPTIONAL_KEYS}.
 Exit codes: 2 usage, 3 credentials, 10 failed, 11 usage printed (wrong csv mode),
             12 quota, 13 image not found/unique, 14 submit file refused, 15 timeout,
             16 no "submitted to cluster" line, 17 certificate missing or expiring,
-            18 destination cannot be made, written or listed (nothing queued).
+            18 destination cannot be made, written or listed (nothing queued),
+            19 condor_q failed (nothing queued).
 EOF
 }
 
@@ -159,13 +178,13 @@ marker_field() {
   sed -n "s/^$2=//p" "$1" | head -n 1
 }
 
-# json_result CLUSTER JOBS TOTAL DONE PIPELINE RUN_DIR: the one line on stdout; an empty
-# CLUSTER (nothing queued) is null.
+# json_result CLUSTER JOBS TOTAL DONE PIPELINE RUN_DIR [IN_FLIGHT]: the one line on stdout;
+# an empty CLUSTER (nothing queued) is null, an empty IN_FLIGHT (a marker of before) is 0.
 json_result() {
   local cluster="null"
   [[ -z "$1" ]] || cluster="\"$1\""
-  printf '{"cluster": %s, "jobs": %s, "total": %s, "done": %s, "pipeline": "%s", "runDir": "%s"}\n' \
-    "${cluster}" "$2" "$3" "$4" "$5" "$6"
+  printf '{"cluster": %s, "jobs": %s, "total": %s, "done": %s, "inFlight": %s, "pipeline": "%s", "runDir": "%s"}\n' \
+    "${cluster}" "$2" "$3" "$4" "${7:-0}" "$5" "$6"
 }
 
 # The campaign's IDs: one CFHT file id a line (6-8 digits, one lowercase letter), each once.
@@ -261,6 +280,69 @@ group_lines() {
   awk -v k="$2" '{ line = line (n ? " " : "") $0; n++ } n == k { print line; line = ""; n = 0 }
     END { if (n) print line }' "$1" >"$1.grouped"
   mv -f -- "$1.grouped" "$1"
+}
+
+# earlier_jobs RUN_DIR PIPELINE MODE INTO: the jobs still in the queue of the clusters the
+# stack's run directories (this one's earlier submission too) recorded for PIPELINE, from one
+# condor_q, in INTO (CAMPAIGN_JOB_ATTRS lines); no such cluster: INTO empty, no condor_q.
+# A run directory not named STACK-HASH (made by hand) is a stack of its own.
+earlier_jobs() {
+  local run_dir="$1" pipeline="$2" mode="$3" into="$4" name="${1##*/}"
+  local -a dirs=() clusters=()
+  : >"${into}"
+  if [[ "${name}" =~ ${CAMPAIGN_RUN_RE} ]]; then
+    mapfile -t dirs < <(campaign_submissions "$(dirname "${run_dir}")" "${BASH_REMATCH[1]}" | cut -d' ' -f2-)
+  elif [[ -f "${run_dir}/${MARKER}" ]]; then
+    dirs=("${run_dir}")
+  fi
+  ((${#dirs[@]} > 0)) || return 0
+  mapfile -t clusters < <(campaign_clusters "${pipeline}" "${dirs[@]}")
+  ((${#clusters[@]} > 0)) || return 0
+  [[ "${mode}" != "self-hosted" ]] || wait_for_schedd "${SCHEDD_WAIT}"
+  campaign_jobs "${into}" "${clusters[@]}" ||
+    die "${EXIT_CONDOR_Q}" "condor_q ${clusters[*]} failed ($(cat "${into}.err")): which exposures of this stack's earlier clusters are still queued is unknown, so nothing was queued rather than risk running them twice; run again once condor_q answers"
+  log "in flight checked in the stack's earlier clusters of pipeline ${pipeline}: ${clusters[*]}"
+}
+
+# drop_in_flight JOBS QUEUE HELD: takes out of QUEUE (one ID a line) the IDs of the jobs in
+# JOBS still in flight (neither held (5), completed (4) nor removed (3); a job's Args are its
+# IDs, one or several) and prints how many; writes to HELD the held jobs, "CLUSTER.PROC
+# ID...", one of whose IDs stays in QUEUE: queued again.
+drop_in_flight() {
+  : >"$2.kept"
+  : >"$3"
+  awk -F '\t' -v kept="$2.kept" -v held="$3" '
+    FILENAME == ARGV[1] {
+      if ($3 == 5) args[$1 "." $2] = $4
+      else if ($3 != 3 && $3 != 4) { n = split($4, ids, " "); for (i = 1; i <= n; i++) flying[ids[i]] = 1 }
+      next
+    }
+    { sub(/\r$/, "") }
+    $0 in flying { dropped++; next }
+    { print > kept; again[$0] = 1 }
+    END {
+      close(kept)
+      for (job in args) {
+        n = split(args[job], ids, " ")
+        for (i = 1; i <= n; i++) if (ids[i] in again) { print job, args[job] > held; break }
+      }
+      close(held)
+      print dropped + 0
+    }' "$1" "$2"
+  mv -f -- "$2.kept" "$2"
+}
+
+# remove_held HELD CLUSTER TIMEOUT: removes the held jobs HELD lists ("CLUSTER.PROC ID..."),
+# whose exposures CLUSTER now runs: released later, they would do the same work again.
+remove_held() {
+  local cluster="$2" limit="$3" job ids out
+  while read -r job ids; do
+    if out="$(timeout --kill-after=10 "${limit}" condor_rm "${job}" 2>&1)"; then
+      log "removed held job ${job} (${ids}): queued again in cluster ${cluster}, so a later condor_release cannot do the work twice"
+    else
+      log "could not remove held job ${job} (${ids}; condor_rm: ${out}): queued again in cluster ${cluster}; remove it (condor_rm ${job}) rather than release it"
+    fi
+  done <"$1"
 }
 
 # The command that queues the jobs: canfar_submit on CANFAR's batch host, condor_submit itself
@@ -456,12 +538,13 @@ main() {
       for field in cluster jobs total "done" pipeline; do
         recorded+=("$(marker_field "${marker}" "${field}")")
       done
+      recorded+=("${run_dir}" "$(marker_field "${marker}" inFlight)")
       if [[ -n "${recorded[0]}" ]]; then
         log "already submitted as cluster ${recorded[0]} (${recorded[1]} job(s), ${marker}); not listing or submitting again"
       else
         log "already submitted, queueing nothing (${marker}); not listing or submitting again"
       fi
-      json_result "${recorded[@]}" "${run_dir}"
+      json_result "${recorded[@]}"
       return 0
     fi
     log "content changed since cluster $(marker_field "${marker}" cluster) was submitted; submitting again"
@@ -473,15 +556,21 @@ main() {
   fi
   TMP="$(mktemp -d)"
   trap 'rm -rf -- "${TMP}"' EXIT
+  # Before the listing: a job that ends in between is then seen in flight or its catalogue
+  # listed, never neither.
+  earlier_jobs "${run_dir}" "${pipeline}" "${mode}" "${TMP}/jobs"
   check_destination "${dest}" "${timeout}"
   list_destination "${dest}" "${timeout}" "${TMP}/listing"
   local queued already other
   rm -f -- "${run_dir}/${QUEUE}.new"
   : >"${run_dir}/${QUEUE}.new"
   read -r queued total already other < <(pick_exposures "${TMP}/listing" "${run_dir}/${exposures}" "${pipeline}" "${policy}" "${run_dir}/${QUEUE}.new")
+  local in_flight
+  in_flight="$(drop_in_flight "${TMP}/jobs" "${run_dir}/${QUEUE}.new" "${TMP}/held")"
+  queued=$((queued - in_flight))
   group_lines "${run_dir}/${QUEUE}.new" "${per_job}"
   mv -f -- "${run_dir}/${QUEUE}.new" "${run_dir}/${QUEUE}"
-  log "queued ${queued} of ${total} (${already} already catalogued by pipeline ${pipeline})"
+  log "queued ${queued} of ${total} (${already} already catalogued by pipeline ${pipeline}, ${in_flight} in flight)"
   local lines="${queued}"
   if ((per_job > 1)); then
     lines="$(wc -l <"${run_dir}/${QUEUE}")"
@@ -495,9 +584,9 @@ main() {
   fi
   if ((queued == 0)); then
     write_marker "${run_dir}" "${hash}" "cluster=" "jobs=0" "total=${total}" "done=${already}" "pipeline=${pipeline}" \
-      "dest=${dest}" "policy=${policy}" "image=${image}"
-    log "nothing to queue: every exposure the policy '${policy}' asks for is catalogued in ${dest}"
-    json_result "" 0 "${total}" "${already}" "${pipeline}" "${run_dir}"
+      "dest=${dest}" "policy=${policy}" "image=${image}" "inFlight=${in_flight}"
+    log "nothing to queue: every exposure the policy '${policy}' asks for is catalogued in ${dest} or in flight"
+    json_result "" 0 "${total}" "${already}" "${pipeline}" "${run_dir}" "${in_flight}"
     return 0
   fi
 
@@ -509,9 +598,10 @@ main() {
   ((SUBMITTED_JOBS == lines)) ||
     log "condor_submit made ${SUBMITTED_JOBS} job(s) from ${lines} line(s) of ${QUEUE}: check ${SUB}'s queue statement"
   write_marker "${run_dir}" "${hash}" "cluster=${SUBMITTED_CLUSTER}" "jobs=${SUBMITTED_JOBS}" "total=${total}" "done=${already}" \
-    "pipeline=${pipeline}" "dest=${dest}" "policy=${policy}" "image=${image}"
+    "pipeline=${pipeline}" "dest=${dest}" "policy=${policy}" "image=${image}" "inFlight=${in_flight}"
   log "submitted ${SUBMITTED_JOBS} job(s) to cluster ${SUBMITTED_CLUSTER}; follow with: follow.sh ${SUBMITTED_CLUSTER}"
-  json_result "${SUBMITTED_CLUSTER}" "${SUBMITTED_JOBS}" "${total}" "${already}" "${pipeline}" "${run_dir}"
+  remove_held "${TMP}/held" "${SUBMITTED_CLUSTER}" "${timeout}"
+  json_result "${SUBMITTED_CLUSTER}" "${SUBMITTED_JOBS}" "${total}" "${already}" "${pipeline}" "${run_dir}" "${in_flight}"
 }
 
 main "$@"

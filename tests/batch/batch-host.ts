@@ -11,7 +11,7 @@ import { DOUBLES_DIR } from "../doubles/doubles-dir";
 export const BATCH_USER = "batch";
 /** Where the doubles keep their call log and submitted files, inside the root. */
 export const DOUBLE_STATE = "/var/tmp/canfar-double";
-const CANFAR_DOUBLES = ["canfar_submit", "condor_submit", "condor_q", "condor_history"];
+const CANFAR_DOUBLES = ["canfar_submit", "condor_submit", "condor_q", "condor_history", "condor_rm"];
 /** The VOSpace client's doubles submit.sh and campaign.sh call on the batch host. */
 const VOS_DOUBLES = ["vls", "vmkdir", "vcp", "vrm"];
 const VOS_DOUBLES_DIR = join(__dirname, "..", "pipeline", "doubles");

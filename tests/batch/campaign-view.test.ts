@@ -9,6 +9,7 @@ import { DOUBLES as VOS_DOUBLES } from "../pipeline/support";
 // campaign.sh over the stack's run directories, against the condor_q double (which answers
 // `condor_q CLUSTER... -af:t ...` from a jobs file) and the VOSpace doubles.
 const CAMPAIGN = resolve(__dirname, "../../provisioning/batch-host/campaign.sh");
+const CAMPAIGN_JOBS = resolve(__dirname, "../../provisioning/batch-host/campaign-jobs.sh");
 const P = "3fa9c0d21b7e";
 const OLD = "0123456789ab";
 const IDS = ["2000001p", "2000002p", "2000003p", "2000004p", "2000005p", "2000006p"];
@@ -34,6 +35,7 @@ describe("campaign.sh: the whole campaign of a stack in one view", () => {
     const dir = join(runs, name);
     mkdirSync(dir);
     copyFileSync(CAMPAIGN, join(dir, "campaign.sh"));
+    copyFileSync(CAMPAIGN_JOBS, join(dir, "campaign-jobs.sh"));
     writeFileSync(join(dir, "exposures.txt"), ids.map((id) => `${id}\n`).join(""));
     writeFileSync(join(dir, ".canfar-submitted"), Object.entries({ hash: "x", ...marker }).map(([k, v]) => `${k}=${v}\n`).join(""));
     return dir;
@@ -107,6 +109,7 @@ describe("campaign.sh: the whole campaign of a stack in one view", () => {
     const dir = join(runs, `dev-${"e".repeat(12)}`);
     mkdirSync(dir);
     copyFileSync(CAMPAIGN, join(dir, "campaign.sh"));
+    copyFileSync(CAMPAIGN_JOBS, join(dir, "campaign-jobs.sh"));
     const none = await view(dir);
     expect(none.code).toBe(3);
     expect(none.stderr).toContain("nothing submitted yet for stack dev");

@@ -17,8 +17,9 @@ import { ARCHIVE, HtcondorPool, SUBMIT_VOS_LOG, VOSPACE } from "./htcondor-pool"
 // exactly those; (c) a new image with the same pipeline queues nothing; (d) a changed
 // catalogue.param (a new pipeline identity) re-queues all, each catalogue's header naming it;
 // (f) policy `missing` after that queues nothing; (e) a job held on a missing exposure, the
-// exposure then made available: a new submission queues only it, and releasing the held job
-// does no work twice. campaign.sh's view is read along the way.
+// exposure then made available: a new submission queues only it and removes the held job, so
+// no release can do the work twice; (g) a submission while the jobs of another are still idle
+// queues none of them again. campaign.sh's view is read along the way.
 const USER = VALID_RAW.cadcUser ?? "astronomer";
 const PASSWORD = VALID_RAW.cadcPassword ?? "";
 const FLAVOR = "c2-7.5gb-30";
@@ -33,21 +34,24 @@ const SCRIPTS: Record<string, string> = {
   ...Object.fromEntries(PIPELINE_PARTS.map((p) => [p, `provisioning/worker/${p}`])),
   "submit.sh": "provisioning/batch-host/submit.sh",
   "campaign.sh": "provisioning/batch-host/campaign.sh",
+  "campaign-jobs.sh": "provisioning/batch-host/campaign-jobs.sh",
   "cli.sh": "provisioning/lib/cli.sh",
   "cadc-credentials.sh": "provisioning/shared/cadc-credentials.sh",
 };
 const REPO = resolve(__dirname, "../..");
 const PARAM = readFileSync(join(REPO, "provisioning/worker/catalogue.param"), "utf8");
+/** A column catalogue.param does not ask for (FWHM_IMAGE, issue 25's, now does). */
+const NEW_COLUMN = "FLUX_RADIUS";
 /** The changed catalogue.param of (d): one more column. */
-const PARAM_D = `${PARAM.trimEnd()}\nFWHM_IMAGE\n`;
+const PARAM_D = `${PARAM.trimEnd()}\n${NEW_COLUMN}\n`;
 /** Another change, for (f): never installed, only its identity is submitted. */
-const PARAM_F = `${PARAM.trimEnd()}\nELONGATION\n`;
+const PARAM_F = `${PARAM.trimEnd()}\nTHETA_IMAGE\n`;
 
 const why = missing({ commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "ssh-keygen", "fpack"], root: true });
 
 interface Submitted {
   result: ExecResult;
-  json: { cluster: string | null; jobs: number; total: number; done: number; pipeline: string; runDir: string };
+  json: { cluster: string | null; jobs: number; total: number; done: number; inFlight: number; pipeline: string; runDir: string };
   runDir: string;
 }
 
@@ -73,9 +77,10 @@ describe.skipIf(why)("a campaign converging on a real HTCondor pool, submission 
   /**
    * One `pulumi up`'s batch steps, as the program declares them: the run directory
    * canfar-batch/runs/survey-HASH gets the scripts and the campaign's files (the seam:
-   * campaignRunFiles), a fresh certificate, then submit.sh with the campaign's options.
+   * campaignRunFiles), a fresh certificate, then submit.sh with the campaign's options;
+   * then, unless `wait` is false, until its jobs are done or held.
    */
-  async function up(run: CampaignRun, policy = "changed"): Promise<Submitted> {
+  async function up(run: CampaignRun, policy = "changed", wait = true): Promise<Submitted> {
     const files: Record<string, string> = {
       ...Object.fromEntries(Object.entries(SCRIPTS).map(([name, path]) => [name, readFileSync(join(REPO, path), "utf8")])),
       ...campaignRunFiles(run),
@@ -93,7 +98,7 @@ describe.skipIf(why)("a campaign converging on a real HTCondor pool, submission 
     );
     if (result.code !== 0) throw new Error(`submit.sh exited ${result.code}: ${result.stderr}`);
     const json = JSON.parse(result.stdout.trim().split("\n").pop() ?? "") as Submitted["json"];
-    if (json.cluster !== null) await settle(json.cluster);
+    if (json.cluster !== null && wait) await settle(json.cluster);
     return { result, json, runDir };
   }
 
@@ -147,48 +152,48 @@ describe.skipIf(why)("a campaign converging on a real HTCondor pool, submission 
   });
 
   it("(a) the first submission queues every exposure", () => {
-    expect(steps.a.result.stderr).toContain(`queued 3 of 3 (0 already catalogued by pipeline ${p1})`);
+    expect(steps.a.result.stderr).toContain(`queued 3 of 3 (0 already catalogued by pipeline ${p1}, 0 in flight)`);
     expect(steps.a.json).toMatchObject({ jobs: 3, total: 3, done: 0, pipeline: p1 });
     expect(steps.a.json.cluster).toMatch(/^\d+$/);
   });
 
   it("(b) two exposures added: exactly those two are queued; over (a) to (f) each exposure was downloaded once per pipeline", () => {
-    expect(steps.b.result.stderr).toContain(`queued 2 of 5 (3 already catalogued by pipeline ${p1})`);
+    expect(steps.b.result.stderr).toContain(`queued 2 of 5 (3 already catalogued by pipeline ${p1}, 0 in flight)`);
     expect(steps.b.json).toMatchObject({ jobs: 2, total: 5, done: 3 });
     // Once for p1 in (a) or (b), once for p2 in (d); (c) and (f) ran nothing.
     for (const id of ALL) expect(cadcgets(id), id).toBe(2);
   });
 
   it("(c) a new image, the same pipeline: nothing queued, nothing submitted, success", () => {
-    expect(steps.c.result.stderr).toContain(`queued 0 of 5 (5 already catalogued by pipeline ${p1})`);
+    expect(steps.c.result.stderr).toContain(`queued 0 of 5 (5 already catalogued by pipeline ${p1}, 0 in flight)`);
     expect(steps.c.json).toMatchObject({ cluster: null, jobs: 0, total: 5, done: 5 });
   });
 
   it("(d) catalogue.param changed: all re-queued; each new catalogue names the new pipeline and image and has the new column; the old ones stay", () => {
     expect(p2).not.toBe(p1);
-    expect(steps.d.result.stderr).toContain(`queued 5 of 5 (0 already catalogued by pipeline ${p2})`);
+    expect(steps.d.result.stderr).toContain(`queued 5 of 5 (0 already catalogued by pipeline ${p2}, 0 in flight)`);
     expect(steps.d.json).toMatchObject({ jobs: 5, total: 5, done: 0, pipeline: p2 });
     for (const id of ALL) {
       const path = pool.root.path(`${VOSPACE}/${USER}/catalogues/${id}.${p2}.cat`);
       const text = readFileSync(path, "utf8");
       expect(provenance(text), id).toMatchObject({ exposure: id, pipeline: p2, image: "image-d" });
       const cat = readCatalogue(path);
-      expect(cat.columns).toContain("FWHM_IMAGE");
+      expect(cat.columns).toContain(NEW_COLUMN);
       const found = starRecovery(cat, readStars(samples.get(id)?.starsPath ?? ""));
       expect(found.found / found.total, id).toBeGreaterThanOrEqual(0.95);
-      expect(readCatalogue(pool.root.path(`${VOSPACE}/${USER}/catalogues/${id}.${p1}.cat`)).columns).not.toContain("FWHM_IMAGE");
+      expect(readCatalogue(pool.root.path(`${VOSPACE}/${USER}/catalogues/${id}.${p1}.cat`)).columns).not.toContain(NEW_COLUMN);
     }
   });
 
   it("(f) policy missing after (d): another pipeline, yet nothing queued", () => {
     expect(p3).not.toBe(p2);
-    expect(steps.f.result.stderr).toContain(`queued 0 of 5 (0 already catalogued by pipeline ${p3})`);
+    expect(steps.f.result.stderr).toContain(`queued 0 of 5 (0 already catalogued by pipeline ${p3}, 0 in flight)`);
     expect(steps.f.result.stderr).toContain("5 have only another pipeline's catalogue (or one made by hand): not queued (policy missing)");
     expect(steps.f.json).toMatchObject({ cluster: null, jobs: 0 });
   });
 
   it("(e) an exposure added but missing: only it is queued, and it is held; campaign.sh shows it with the command that retries it", async () => {
-    expect(steps.e.result.stderr).toContain(`queued 1 of 6 (5 already catalogued by pipeline ${p2})`);
+    expect(steps.e.result.stderr).toContain(`queued 1 of 6 (5 already catalogued by pipeline ${p2}, 0 in flight)`);
     const cluster = steps.e.json.cluster ?? "";
     const held = await pool.root.runOk(["condor_q", cluster, "-af", "JobStatus", "Args"]);
     expect(held.stdout.trim()).toBe(`5 ${LATE}`);
@@ -201,22 +206,21 @@ describe.skipIf(why)("a campaign converging on a real HTCondor pool, submission 
     expect(v.stdout).toContain(`run just these again with:\n  condor_release ${cluster}\n`);
   });
 
-  it("(e) the exposure made available, a new submission queues only it; releasing the held job then does no work twice", async () => {
+  it("(e) the exposure made available, a new submission queues only it and removes the held job, which no release can then run twice", async () => {
     // The command campaign.sh prints for the held job.
+    const cluster = steps.e.json.cluster ?? "";
     const command = /run just these again with:\n {2}(.+)\n/.exec((await view(steps.e)).stdout)?.[1] ?? "";
-    expect(command).toBe(`condor_release ${steps.e.json.cluster}`);
+    expect(command).toBe(`condor_release ${cluster}`);
     archive(LATE);
-    const again = await up(run([...ALL, LATE], "image-e", p2));
-    expect(again.result.stderr).toContain(`queued 1 of 6 (5 already catalogued by pipeline ${p2})`);
-    expect(catalogues()).toContain(`${LATE}.${p2}.cat`);
-    const downloads = cadcgets(LATE);
     const startsBefore = starts(LATE);
-    expect((await pool.ssh(command)).code).toBe(0);
-    await settle(steps.e.json.cluster ?? "");
+    const again = await up(run([...ALL, LATE], "image-e", p2));
+    // Held is not in flight: queued again, and the held job removed once the new cluster was in.
+    expect(again.result.stderr).toContain(`queued 1 of 6 (5 already catalogued by pipeline ${p2}, 0 in flight)`);
+    expect(again.result.stderr).toContain(`removed held job ${cluster}.0 (${LATE}): queued again in cluster ${again.json.cluster}`);
+    expect(catalogues()).toContain(`${LATE}.${p2}.cat`);
     expect(starts(LATE)).toBe(startsBefore + 1);
-    expect(cadcgets(LATE)).toBe(downloads);
-    const err = readFileSync(pool.root.path(`/home/${USER}/${steps.e.runDir}/do_catalogue-${LATE}.err`), "utf8");
-    expect(err).toContain(`already catalogued by pipeline ${p2}; nothing to do`);
+    // Removed (3) or already gone from the queue: nothing left to release.
+    expect(["", "3"]).toContain((await pool.root.runOk(["condor_q", cluster, "-af", "JobStatus"])).stdout.trim());
     const done = await view(again);
     expect(done.stdout).toContain("[##############################] 100%  6 done, 0 running, 0 idle, 0 held, 0 not yet submitted");
     // Each of the 7 submissions and each of the 3 views listed the destination once, with the jobs' certificate.
@@ -228,6 +232,26 @@ describe.skipIf(why)("a campaign converging on a real HTCondor pool, submission 
   it("leaves the catalogues of every pipeline side by side, never a part", () => {
     expect(catalogues()).toEqual([...ALL.flatMap((id) => [`${id}.${p1}.cat`, `${id}.${p2}.cat`]), `${LATE}.${p2}.cat`].sort());
   });
+
+  it("(g) a submission while the jobs of an earlier one are idle (no slot: the startd is off) queues none of them again", async () => {
+    await pool.root.runOk(["condor_off", "-startd"]);
+    let first: Submitted | undefined;
+    try {
+      // The slot's ad gone: nothing can match, the jobs stay idle.
+      const deadline = Date.now() + 60_000;
+      while ((await pool.root.run(["condor_status", "-af", "Name"])).stdout.trim() !== "" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1_000));
+      first = await up(run([...ALL, LATE], "image-g", p3), "changed", false);
+      expect(first.result.stderr).toContain(`queued 6 of 6 (0 already catalogued by pipeline ${p3}, 0 in flight)`);
+      const idle = await pool.root.runOk(["condor_q", first.json.cluster ?? "", "-af", "JobStatus"]);
+      expect(idle.stdout.trim().split("\n")).toEqual(Array<string>(6).fill("1"));
+      const second = await up(run([...ALL, LATE], "image-h", p3), "changed", false);
+      expect(second.result.stderr).toContain(`queued 0 of 6 (0 already catalogued by pipeline ${p3}, 6 in flight)`);
+      expect(second.json).toMatchObject({ cluster: null, jobs: 0, inFlight: 6 });
+    } finally {
+      if (first?.json.cluster) await pool.root.run(["condor_rm", first.json.cluster]);
+      await pool.root.run(["condor_on", "-startd"]);
+    }
+  }, 300_000);
 });
 
 // Keep the stand-in honest about what it hashes: a by-hand edit elsewhere changes nothing.

@@ -4,11 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { missing } from "../support/requirements";
-import { BATCH_USER, BatchHost, VOSPACE } from "./batch-host";
+import { BATCH_USER, BatchHost, DOUBLE_STATE, VOSPACE } from "./batch-host";
 import { campaignSubmitFile, type CampaignRun } from "./campaign-files";
 
 const SUBMIT = resolve(__dirname, "../../provisioning/batch-host/submit.sh");
 const CLI = resolve(__dirname, "../../provisioning/lib/cli.sh");
+const CAMPAIGN_JOBS = resolve(__dirname, "../../provisioning/batch-host/campaign-jobs.sh");
 const PIPELINE = resolve(__dirname, "../../provisioning/worker/do_catalogue.bash");
 const IMAGE = "image-reduction-2026-11-24";
 const FLAVOR = "c2-7.5gb-30";
@@ -42,6 +43,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     await host.copy(SUBMIT, "canfar-batch/submit.sh");
     // As the program delivers it: beside submit.sh, which sources it.
     await host.copy(CLI, "canfar-batch/cli.sh");
+    await host.copy(CAMPAIGN_JOBS, "canfar-batch/campaign-jobs.sh");
   }, 900_000);
 
   afterAll(async () => {
@@ -65,11 +67,12 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
   const submit = (dir: string, mode: "csv1" | "csv2" | "self-hosted", stdin?: string, extra = "", campaign = `--dest ${DEST} --pipeline ${P}`) =>
     host.ssh(`bash canfar-batch/submit.sh --run-dir ${dir} --mode ${mode} --image ${IMAGE} ${mode === "csv1" ? `--flavor ${FLAVOR}` : ""} ${campaign} ${extra}`, stdin);
   /** The result line for N of the IDS queued to cluster C in runs/NAME. */
-  const result = (dir: string, cluster: string | null, jobs = IDS.length, total = IDS.length, done = 0) => ({
+  const result = (dir: string, cluster: string | null, jobs = IDS.length, total = IDS.length, done = 0, inFlight = 0) => ({
     cluster,
     jobs,
     total,
     done,
+    inFlight,
     pipeline: P,
     runDir: `/home/${BATCH_USER}/${dir}`,
   });
@@ -305,6 +308,110 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
     expect(help.code).toBe(0);
     expect(help.stderr).toContain("usage: submit.sh --run-dir DIR --mode csv1|csv2|self-hosted --image IMAGE_NAME");
   });
+  describe("in flight: an exposure an earlier cluster of the stack still runs is never queued twice", () => {
+    const MORE = [...IDS, "1056219p", "1056220p"];
+    const condorCalls = () => host.calls().filter((c) => /^condor_(q|rm|submit) /.test(c) && c !== "condor_q -totals");
+
+    /** An earlier submission of STACK: a run directory STACK-HASH with only the marker submit.sh writes. */
+    async function earlier(stack: string, hex: string, marker: Record<string, string>): Promise<void> {
+      const dir = `runs/${stack}-${hex.repeat(12)}`;
+      const text = Object.entries({ hash: "x", dest: DEST, policy: "changed", ...marker }).map(([k, v]) => `${k}=${v}\n`).join("");
+      const r = await host.ssh(`mkdir -p ${dir} && cat > ${dir}/.canfar-submitted`, text);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    /** The queue the condor_q double answers from: "CLUSTER PROC STATUS ARGS [REASON]", as the batch user (condor_rm rewrites it). */
+    async function queueJobs(...jobs: Array<[number, number, number, string, string?]>): Promise<void> {
+      const text = jobs.map((j) => `${j.slice(0, 4).join("\t")}\t${j[4] ?? "undefined"}\n`).join("");
+      const r = await host.ssh(`cat > ${DOUBLE_STATE}/jobs`, text);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const queued = async () => (await host.ssh(`cat ${DOUBLE_STATE}/jobs`)).stdout;
+
+    it("skips the exposures running, idle or several to a job in the stack's clusters of this pipeline, queues the rest, then removes the held job queued again", async () => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
+      await stored(`${IDS[0]}.${P}.cat`);
+      await earlier("flight", "a", { cluster: "1200", pipeline: P });
+      // Another pipeline's cluster, and another stack's: neither is asked about.
+      await earlier("flight", "b", { cluster: "1100", pipeline: OTHER_P });
+      await earlier("flight-2", "c", { cluster: "900", pipeline: P });
+      await queueJobs(
+        [1200, 0, 2, IDS[1]],
+        [1200, 1, 1, `${IDS[2]} 1056219p`],
+        [1200, 2, 5, IDS[3], "do_catalogue exited 3: download failed"],
+        [1200, 3, 4, "1056220p"],
+        [1100, 0, 2, "1056220p"],
+        [900, 0, 2, IDS[3]],
+      );
+      const dir = await deliverRun(`flight-${"d".repeat(12)}`, undefined, MORE);
+      const r = await submit(dir, "csv2");
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`queued 2 of 6 (1 already catalogued by pipeline ${P}, 3 in flight)`);
+      expect(JSON.parse(r.stdout)).toEqual(result(dir, "1234", 2, 6, 1, 3));
+      expect(await queueFile(dir)).toEqual([IDS[3], "1056220p"]);
+      // One condor_q, over this pipeline's clusters of this stack; the held job removed once cluster 1234 was submitted.
+      expect(condorCalls()).toEqual(["condor_q 1200 -af:t ClusterId ProcId JobStatus Args HoldReason", expect.stringMatching(/^condor_submit /), "condor_rm 1200.2"]);
+      expect(r.stderr).toContain(`removed held job 1200.2 (${IDS[3]}): queued again in cluster 1234, so a later condor_release cannot do the work twice`);
+      expect(await queued()).not.toMatch(/^1200\t2\t/m);
+      expect(await queued()).toMatch(/^1200\t1\t/m);
+      // The same content again: the recorded result, in flight count included, nothing asked.
+      const again = await submit(dir, "csv2");
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout)).toEqual(JSON.parse(r.stdout));
+      expect(condorCalls()).toHaveLength(3);
+    });
+
+    it("policy all queues again what is catalogued, never what is in flight", async () => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
+      await stored(`${IDS[0]}.${P}.cat`);
+      await earlier("every", "a", { cluster: "1200", pipeline: P });
+      await queueJobs([1200, 0, 1, IDS[1]]);
+      const dir = await deliverRun(`every-${"b".repeat(12)}`);
+      const r = await submit(dir, "csv2", undefined, "--policy all");
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`queued 3 of 4 (1 already catalogued by pipeline ${P}, 1 in flight)`);
+      expect(await queueFile(dir)).toEqual([IDS[0], IDS[2], IDS[3]]);
+    });
+
+    it("a failed submission removes no held job", async () => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2", CONDOR_DOUBLE_FAIL: "1" });
+      await stored();
+      await earlier("failing", "a", { cluster: "1200", pipeline: P });
+      await queueJobs([1200, 0, 5, IDS[0], "held"]);
+      const r = await submit(await deliverRun(`failing-${"b".repeat(12)}`), "csv2");
+      expect(r.code).toBe(10);
+      expect(host.calls().filter((c) => c.startsWith("condor_rm"))).toEqual([]);
+      expect(await queued()).toMatch(/^1200\t0\t5\t/m);
+    });
+
+    it("a condor_q that fails refuses the submission (exit 19): nothing listed, queued or recorded", async () => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2", CONDOR_Q_DOUBLE_FAIL: "1" });
+      await stored();
+      await earlier("qfail", "a", { cluster: "1200", pipeline: P });
+      const dir = await deliverRun(`qfail-${"b".repeat(12)}`);
+      const r = await submit(dir, "csv2");
+      expect(r.code).toBe(19);
+      expect(r.stderr).toContain("condor_q 1200 failed (-- Failed to fetch ads from: <127.0.0.1:9618> : batch.canfar.net)");
+      expect(r.stderr).toContain("nothing was queued rather than risk running them twice");
+      expect(r.stdout).toBe("");
+      expect(host.calls().filter((c) => !c.startsWith("condor_q "))).toEqual([]);
+      expect(host.vosCalls()).toEqual([]);
+      expect((await host.ssh(`test -e ${dir}/.canfar-submitted || test -e ${dir}/queue.txt`)).code).not.toBe(0);
+    });
+
+    it("no earlier cluster of this pipeline (none yet, one that queued nothing, another pipeline's): no condor_q at all", async () => {
+      await host.configure({ CANFAR_SUBMIT_VERSION: "csv2" });
+      await stored();
+      const first = await submit(await deliverRun(`fresh-${"a".repeat(12)}`), "csv2");
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).toContain(`queued 4 of 4 (0 already catalogued by pipeline ${P}, 0 in flight)`);
+      await earlier("quiet", "a", { cluster: "", pipeline: P });
+      await earlier("quiet", "b", { cluster: "1100", pipeline: OTHER_P });
+      const r = await submit(await deliverRun(`quiet-${"c".repeat(12)}`), "csv2");
+      expect(r.code, r.stderr).toBe(0);
+      expect(host.calls().filter((c) => c.startsWith("condor_q"))).toEqual([]);
+    });
+  });
+
   describe("a campaign: one listing of the destination decides what is queued", () => {
     const catsOf = (ids: readonly string[], p = P) => ids.map((id) => `${id}.${p}.cat`);
 
@@ -315,7 +422,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
       const dir = await deliverRun("campaign-add", undefined, more);
       const r = await submit(dir, "csv2");
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain(`queued 4 of 6 (2 already catalogued by pipeline ${P})`);
+      expect(r.stderr).toContain(`queued 4 of 6 (2 already catalogued by pipeline ${P}, 0 in flight)`);
       expect(JSON.parse(r.stdout)).toEqual(result(dir, "1234", 4, 6, 2));
       expect(await queueFile(dir)).toEqual(more.slice(2));
       expect(host.vosCalls().filter((c) => c.startsWith("vls"))).toEqual([`vls ${DEST}`]);
@@ -335,7 +442,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
       const dir = await deliverRun(`policy-${policy}`);
       const r = await submit(dir, "csv2", undefined, `--policy ${policy}`);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain(`queued ${queued.length} of 4 (${done} already catalogued by pipeline ${P})`);
+      expect(r.stderr).toContain(`queued ${queued.length} of 4 (${done} already catalogued by pipeline ${P}, 0 in flight)`);
       expect(await queueFile(dir)).toEqual([...queued]);
       expect(JSON.parse(r.stdout)).toEqual(result(dir, "1234", queued.length, 4, done));
     });
@@ -346,7 +453,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
       const dir = await deliverRun("converged");
       const r = await submit(dir, "csv2");
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain(`queued 0 of 4 (4 already catalogued by pipeline ${P})`);
+      expect(r.stderr).toContain(`queued 0 of 4 (4 already catalogued by pipeline ${P}, 0 in flight)`);
       expect(JSON.parse(r.stdout)).toEqual(result(dir, null, 0, 4, 4));
       expect(host.calls()).toEqual([]);
       expect(await queueFile(dir)).toEqual([]);
@@ -367,7 +474,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
       expect(JSON.parse(image.stdout)).toMatchObject({ cluster: null, jobs: 0 });
       const pipeline = await submit(dir, "csv2", undefined, "", `--dest ${DEST} --pipeline ${OTHER_P}`);
       expect(pipeline.code, pipeline.stderr).toBe(0);
-      expect(pipeline.stderr).toContain(`queued 4 of 4 (0 already catalogued by pipeline ${OTHER_P})`);
+      expect(pipeline.stderr).toContain(`queued 4 of 4 (0 already catalogued by pipeline ${OTHER_P}, 0 in flight)`);
       expect(pipeline.stderr).toContain("4 of them have only another pipeline's catalogue");
       expect(JSON.parse(pipeline.stdout)).toMatchObject({ cluster: "1234", jobs: 4, pipeline: OTHER_P });
       expect((await host.ssh(`ls ${VOSPACE}/${BATCH_USER}/cats`)).stdout.trim().split("\n")).toEqual(catsOf(IDS));
@@ -409,7 +516,7 @@ describe.skipIf(why)("submit.sh on a batch host over real SSH, with canfar_submi
       const dir = await deliverRun("local");
       const ok = await submit(dir, "csv2", undefined, "", `--dest /home/${BATCH_USER}/cats/new --pipeline ${P}`);
       expect(ok.code, ok.stderr).toBe(0);
-      expect(ok.stderr).toContain(`queued 4 of 4 (0 already catalogued by pipeline ${P})`);
+      expect(ok.stderr).toContain(`queued 4 of 4 (0 already catalogued by pipeline ${P}, 0 in flight)`);
       const denied = await submit(dir, "csv2", undefined, "", `--dest /root/cats --pipeline ${P}`);
       expect(denied.code).toBe(18);
       expect(denied.stderr).toMatch(/the destination \/root\/cats (is not a directory and cannot be made|is not writable)/);

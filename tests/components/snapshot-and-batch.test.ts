@@ -111,7 +111,7 @@ describe("batch submission", () => {
 
   it("submits from the batch host only once the image is active, after delivering the run directory", () => {
     expect(dependsOn(e, "batch-submit", "worker-image-image")).toBe(true);
-    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "exposures-txt", "submit-sh", "follow-sh", "campaign-sh", "cadc-credentials-sh", "cli-sh", "catalogue-settings-bash", "catalogue-transfer-bash", "catalogue-headers-bash", "catalogue-extract-bash", "catalogue-check-bash", "catalogue-queue-bash"]) {
+    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "exposures-txt", "submit-sh", "follow-sh", "campaign-sh", "campaign-jobs-sh", "cadc-credentials-sh", "cli-sh", "catalogue-settings-bash", "catalogue-transfer-bash", "catalogue-headers-bash", "catalogue-extract-bash", "catalogue-check-bash", "catalogue-queue-bash"]) {
       expect(dependsOn(e, "batch-submit", `batch-deliver-${f}`), f).toBe(true);
       expect(dependsOn(e, "batch-certificate", `batch-deliver-${f}`), f).toBe(true);
     }
@@ -182,6 +182,8 @@ describe("reading the scripts' answers", () => {
     expect(parseSubmitOutput(`queued 2 of 6\n${JSON.stringify(line)}\n`)).toEqual(line);
     const none = { ...line, cluster: null, jobs: 0, done: 6 };
     expect(parseSubmitOutput(JSON.stringify(none))).toEqual(none);
+    // submit.sh's line also counts the exposures in flight in earlier clusters: read past, not refused.
+    expect(parseSubmitOutput('{"cluster": "1234", "jobs": 2, "total": 6, "done": 1, "inFlight": 3, "pipeline": "3fa9c0d21b7e", "runDir": "/home/u/r"}')).toEqual({ ...line, done: 1 });
     for (const bad of [{ ...line, cluster: null }, { ...line, cluster: undefined }, { ...line, jobs: -1 }, { ...line, total: "6" }, { ...line, pipeline: "3FA9C0D21B7E" }, { ...line, runDir: 1 }]) {
       expect(() => parseSubmitOutput(JSON.stringify(bad)), JSON.stringify(bad)).toThrow(/expected \{cluster \(digits, or null when no job was queued\), jobs, total, done, pipeline, runDir\}/);
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Shared by the CANFAR/HTCondor doubles (canfar_submit, condor_submit, condor_q,
-# condor_history): loads their scenario and says where they log. Sourced, never run.
+# condor_history, condor_rm): loads their scenario and says where they log. Sourced, never run.
 #
 # The scenario is a KEY=VALUE file, $CANFAR_DOUBLE_CONF or /etc/canfar-double.conf, because
 # over SSH the environment of the caller does not reach the batch host:
@@ -14,6 +14,7 @@
 #   CANFAR_DOUBLE_HANG=SECONDS          canfar_submit sleeps this long first
 #   CONDOR_DOUBLE_FIRST_CLUSTER=1234    first cluster number condor_submit hands out
 #   CONDOR_DOUBLE_FAIL=1                condor_submit fails (the schedd does not answer)
+#   CONDOR_Q_DOUBLE_FAIL=1              condor_q fails (the schedd does not answer)
 #   CANFAR_DOUBLE_CONDOR_SUBMIT=PATH    the condor_submit canfar_submit feeds (default: the
 #                                       first on PATH; /usr/bin/condor_submit on a real pool)
 conf="${CANFAR_DOUBLE_CONF:-/etc/canfar-double.conf}"

@@ -6,7 +6,7 @@ import { execCommand } from "../support/exec";
 import { missing } from "../support/requirements";
 import { DOUBLES_DIR } from "./doubles-dir";
 
-const DOUBLES = ["openstack", "canfar_submit", "condor_submit", "condor_q", "condor_history", "canfar-double-conf.sh"];
+const DOUBLES = ["openstack", "canfar_submit", "condor_submit", "condor_q", "condor_history", "condor_rm", "canfar-double-conf.sh"];
 
 describe.skipIf(missing({ commands: ["shellcheck"] }))("the doubles are shellcheck-clean", () => {
   it.each(DOUBLES)("%s", async (name) => {

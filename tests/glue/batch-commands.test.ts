@@ -26,7 +26,7 @@ const BATCH = {
 // As hostile as the config lets a CADC password be (no white space, quotes or backslash):
 // a shell that evaluated it, or a log that kept it, would show.
 const PASSWORD = "pa$(id)`date`!#x;&|<y>*";
-const DELIVERED = ["cadc-credentials.sh", "campaign.sh", "catalogue-check.bash", "catalogue-extract.bash", "catalogue-headers.bash", "catalogue-queue.bash", "catalogue-settings.bash", "catalogue-transfer.bash", "cli.sh", "do_catalogue.bash", "do_catalogue.sub", "exposures.txt", "follow.sh", "submit.sh"];
+const DELIVERED = ["cadc-credentials.sh", "campaign.sh", "campaign-jobs.sh", "catalogue-check.bash", "catalogue-extract.bash", "catalogue-headers.bash", "catalogue-queue.bash", "catalogue-settings.bash", "catalogue-transfer.bash", "cli.sh", "do_catalogue.bash", "do_catalogue.sub", "exposures.txt", "follow.sh", "submit.sh"];
 const FOUR = ["1056215p", "1056216p", "1056217p", "1056218p"];
 /** Where the batch host's VOSpace stand-in keeps canfar:vospace, vos:astronomer/catalogues. */
 const CATALOGUES = `${VOSPACE}/astronomer/catalogues`;
@@ -81,10 +81,11 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(cert.code, cert.stderr).toBe(0);
   }
 
-  it("declares fourteen deliveries (the scripts, the pipeline's parts, the library they source, the submit file, the campaign's exposures) with plain stdin, a certificate step with the password as secret stdin and, for csv1 only, a secret stdin for submit", () => {
+  it("declares fifteen deliveries (the scripts, the pipeline's parts, the libraries they source, the submit file, the campaign's exposures) with plain stdin, a certificate step with the password as secret stdin and, for csv1 only, a secret stdin for submit", () => {
     for (const d of [csv1, csv2]) {
       expect(d.deliveries.map((x) => x.name).sort()).toEqual([
         "batch-deliver-cadc-credentials-sh",
+        "batch-deliver-campaign-jobs-sh",
         "batch-deliver-campaign-sh",
         "batch-deliver-catalogue-check-bash",
         "batch-deliver-catalogue-extract-bash",
@@ -261,7 +262,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     const nothing = await run(csv2.submit);
     expect(nothing.code, nothing.stderr).toBe(0);
     expect(parseSubmitOutput(keptStdout(nothing.stdout))).toEqual({ cluster: null, jobs: 0, total: 4, done: 4, pipeline: csv2.pipeline, runDir: `/home/${BATCH_USER}/${csv2.runDir}` });
-    expect(nothing.stderr).toContain(`queued 0 of 4 (4 already catalogued by pipeline ${csv2.pipeline})`);
+    expect(nothing.stderr).toContain(`queued 0 of 4 (4 already catalogued by pipeline ${csv2.pipeline}, 0 in flight)`);
     expect(condorSubmits()).toEqual([]);
     const listings = () => host.vosCalls().filter((c) => c.startsWith("vls ")).length;
     expect(listings()).toBe(1);

@@ -91,9 +91,11 @@ describe("the preview of a campaign change", () => {
       [
         "batch-deliver-cadc-credentials-sh",
         "batch-deliver-campaign-sh",
+        "batch-deliver-campaign-jobs-sh",
         "batch-deliver-catalogue-check-bash",
         "batch-deliver-catalogue-extract-bash",
         "batch-deliver-catalogue-headers-bash",
+        "batch-deliver-catalogue-queue-bash",
         "batch-deliver-catalogue-settings-bash",
         "batch-deliver-catalogue-transfer-bash",
         "batch-deliver-cli-sh",
