@@ -18,7 +18,7 @@ export const PLACEHOLDERS: readonly Placeholder[] = [
   { key: "sshIngressCidrs", value: "198.51.100.0/24", instead: "the range you connect from (198.51.100.0/24 is reserved for documentation)" },
   { key: "cadcUser", value: "astronomer", instead: "your CADC user name" },
   { key: "vospace", value: "vos:astronomer/catalogues", instead: "your VOSpace folder (vos:<your CADC user>/...)" },
-  { key: "batchHostKey", value: "AAAAC3NzaC1lZDI1NTE5AAAAIE7f2d9b1QmW6Jc0S1dY3b7g2Z0y8fG4uKpQm9vR1sTb", instead: "the batch host's own key (README: \"The batch host's key\")" },
+  { key: "batchHostKey", value: "AAAAC3NzaC1lZDI1NTE5AAAAIE7f2d9b1QmW6Jc0S1dY3b7g2Z0y8fG4uKpQm9vR1sTb", instead: "the batch host's own key (docs/host-keys.md)" },
   { key: "openstackProjectName", value: "my-project", instead: "OS_PROJECT_NAME from your project's OpenStack RC file" },
   { key: "openstackProjectId", value: "0123456789abcdef0123456789abcdef", instead: "OS_PROJECT_ID from your project's OpenStack RC file" },
 ];

@@ -338,7 +338,7 @@ function batchProblems(p: Partial<Parsed>, given: ReadonlySet<string>): Problem[
   if (canfar && p.batchHost !== undefined && !given.has("batchHostKey")) {
     problems.push([
       "batchHostKey",
-      "is required when canfar:batchHost is set: the batch host's public host key, so the program never sends your password to another host; see the README (`ssh-keyscan -t ed25519 <batch host>`, checked against a trusted login's known_hosts)",
+      "is required when canfar:batchHost is set: the batch host's public host key, so the program never sends your password to another host; see docs/host-keys.md (`ssh-keyscan -t ed25519 <batch host>`, checked against a trusted login's known_hosts)",
     ]);
   }
   if (canfar && p.batchHost !== undefined && p.submitMode === "csv1") {
