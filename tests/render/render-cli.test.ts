@@ -51,7 +51,7 @@ describe("npm run render", () => {
 
   it("renders the dev stack into --out as read from where npm ran, and says where (absolute)", () => {
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stderr).toContain(`render: 67 resources, 42 files written to ${out}\n`);
+    expect(result.stderr).toContain(`render: 70 resources, 45 files written to ${out}\n`);
     expect(existsSync(join(out, "plan.json"))).toBe(true);
     // The example's own values: a warning, not a failure (config/placeholders.ts).
     expect(result.stderr).toContain("values are still the example stack's placeholders");
@@ -98,7 +98,7 @@ describe("npm run render", () => {
       const resources = plan();
       const components = resources.filter((r) => r.type.startsWith("canfar:"));
       const steps = resources.filter((r) => !r.type.startsWith("canfar:") && components.some((c) => c.urn === r.parent));
-      expect([components.length, steps.length]).toEqual([7, 59]);
+      expect([components.length, steps.length]).toEqual([7, 62]);
       expect(dotEdges("graph.dot").length).toBe(svgEdges("graph.svg"));
       expect(svgEdges("graph.svg")).toBeLessThanOrEqual(components.length + steps.length);
     });
