@@ -5,6 +5,7 @@ import { credentialLines, credentialText, parseSubmitOutput } from "../../compon
 import { isSecretOutput, valueOf } from "../../tools/render/output-introspection";
 import { VALID_RAW } from "../fixtures/stack-config";
 import { evaluateProgram, one } from "../fixtures/evaluate-program";
+import { deliveryName, RUN_DIR_FILES } from "../support/run-dir-files";
 
 const LOCAL = "command:local:Command";
 const REMOTE = "command:remote:Command";
@@ -111,9 +112,9 @@ describe("batch submission", () => {
 
   it("submits from the batch host only once the image is active, after delivering the run directory", () => {
     expect(dependsOn(e, "batch-submit", "worker-image-image")).toBe(true);
-    for (const f of ["do-catalogue-bash", "do-catalogue-sub", "exposures-txt", "submit-sh", "follow-sh", "campaign-sh", "campaign-jobs-sh", "cadc-credentials-sh", "cli-sh", "catalogue-settings-bash", "catalogue-transfer-bash", "catalogue-headers-bash", "catalogue-extract-bash", "catalogue-check-bash", "catalogue-queue-bash"]) {
-      expect(dependsOn(e, "batch-submit", `batch-deliver-${f}`), f).toBe(true);
-      expect(dependsOn(e, "batch-certificate", `batch-deliver-${f}`), f).toBe(true);
+    for (const f of RUN_DIR_FILES.map(deliveryName)) {
+      expect(dependsOn(e, "batch-submit", f), f).toBe(true);
+      expect(dependsOn(e, "batch-certificate", f), f).toBe(true);
     }
     // The jobs' certificate is made before anything is queued, and again for each run directory.
     expect(dependsOn(e, "batch-submit", "batch-certificate")).toBe(true);

@@ -12,6 +12,7 @@ import { assertPlain, declaredCommand, keptStdout, type DeclaredCommand } from "
 import { resolveSecret } from "./resolve-secret";
 import { cadcGetCertDouble } from "../provisioning/cadc-get-cert-double";
 import { writeRootFile } from "../support/root-files";
+import { deliveryName, RUN_DIR_FILES } from "../support/run-dir-files";
 
 // The batch-submission commands exactly as index.ts declares them, run over real SSH on
 // 127.0.0.1 as remote.Command runs them (the string as the remote command, stdin piped)
@@ -26,7 +27,6 @@ const BATCH = {
 // As hostile as the config lets a CADC password be (no white space, quotes or backslash):
 // a shell that evaluated it, or a log that kept it, would show.
 const PASSWORD = "pa$(id)`date`!#x;&|<y>*";
-const DELIVERED = ["cadc-credentials.sh", "campaign.sh", "campaign-jobs.sh", "catalogue-check.bash", "catalogue-extract.bash", "catalogue-headers.bash", "catalogue-queue.bash", "catalogue-settings.bash", "catalogue-transfer.bash", "cli.sh", "do_catalogue.bash", "do_catalogue.sub", "exposures.txt", "follow.sh", "submit.sh"];
 const FOUR = ["1056215p", "1056216p", "1056217p", "1056218p"];
 /** Where the batch host's VOSpace stand-in keeps canfar:vospace, vos:astronomer/catalogues. */
 const CATALOGUES = `${VOSPACE}/astronomer/catalogues`;
@@ -83,23 +83,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
 
   it("declares fifteen deliveries (the scripts, the pipeline's parts, the libraries they source, the submit file, the campaign's exposures) with plain stdin, a certificate step with the password as secret stdin and, for csv1 only, a secret stdin for submit", () => {
     for (const d of [csv1, csv2]) {
-      expect(d.deliveries.map((x) => x.name).sort()).toEqual([
-        "batch-deliver-cadc-credentials-sh",
-        "batch-deliver-campaign-jobs-sh",
-        "batch-deliver-campaign-sh",
-        "batch-deliver-catalogue-check-bash",
-        "batch-deliver-catalogue-extract-bash",
-        "batch-deliver-catalogue-headers-bash",
-        "batch-deliver-catalogue-queue-bash",
-        "batch-deliver-catalogue-settings-bash",
-        "batch-deliver-catalogue-transfer-bash",
-        "batch-deliver-cli-sh",
-        "batch-deliver-do-catalogue-bash",
-        "batch-deliver-do-catalogue-sub",
-        "batch-deliver-exposures-txt",
-        "batch-deliver-follow-sh",
-        "batch-deliver-submit-sh",
-      ]);
+      expect(d.deliveries.map((x) => x.name).sort()).toEqual(RUN_DIR_FILES.map(deliveryName).sort());
       for (const x of d.deliveries) expect(x.stdin, x.name).toMatch(/\S/);
       expect(d.certificate.stdin).toBe("[secret]");
       expect(d.certificate.create).toBe(`bash '${d.runDir}/cadc-credentials.sh' --user '${VALID_RAW.cadcUser}' --cert-days 10 --cert-only '${d.runDir}/cadcproxy.pem'`);
@@ -113,10 +97,10 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
   it("the deliver commands leave exactly the declared files, private to the batch user, and can run again", async () => {
     await freshRun(csv1, {});
     const check = () => {
-      expect(readdirSync(home(csv1.runDir)).sort()).toEqual([...DELIVERED, "cadcproxy.pem"].sort());
+      expect(readdirSync(home(csv1.runDir)).sort()).toEqual([...RUN_DIR_FILES, "cadcproxy.pem"].sort());
       for (const deliver of csv1.deliveries) {
         const file = /\/([^/']+)'$/.exec(deliver.create)?.[1] ?? "";
-        expect(DELIVERED, deliver.name).toContain(file);
+        expect(RUN_DIR_FILES, deliver.name).toContain(file);
         expect(readFileSync(join(home(csv1.runDir), file), "utf8"), file).toBe(deliver.stdin);
         expect(statSync(join(home(csv1.runDir), file)).mode & 0o077, file).toBe(0);
       }

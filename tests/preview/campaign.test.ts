@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { PlannedResource } from "../../tools/render/capture";
 import { predict } from "../../tools/preview/predict";
 import { renderDev } from "./stack-change";
+import { deliveryName, RUN_DIR_FILES } from "../support/run-dir-files";
 
 // What the preview says a campaign change costs, before `up`: how many exposures at most,
 // and why. submit.sh decides at submit time from one listing of the destination; the
@@ -87,24 +88,6 @@ describe("the preview of a campaign change", () => {
     const files = base.filter((r) => r.type.startsWith("command:remote:") && (r.name.startsWith("provision-copy-") || r.name.startsWith("batch-deliver-"))).map((r) => r.name);
     expect(files.length).toBeGreaterThan(10);
     expect(files.filter((n) => /readme/i.test(n))).toEqual([]);
-    expect(files.filter((n) => n.startsWith("batch-deliver-")).sort()).toEqual(
-      [
-        "batch-deliver-cadc-credentials-sh",
-        "batch-deliver-campaign-sh",
-        "batch-deliver-campaign-jobs-sh",
-        "batch-deliver-catalogue-check-bash",
-        "batch-deliver-catalogue-extract-bash",
-        "batch-deliver-catalogue-headers-bash",
-        "batch-deliver-catalogue-queue-bash",
-        "batch-deliver-catalogue-settings-bash",
-        "batch-deliver-catalogue-transfer-bash",
-        "batch-deliver-cli-sh",
-        "batch-deliver-do-catalogue-bash",
-        "batch-deliver-do-catalogue-sub",
-        "batch-deliver-exposures-txt",
-        "batch-deliver-follow-sh",
-        "batch-deliver-submit-sh",
-      ].sort(),
-    );
+    expect(files.filter((n) => n.startsWith("batch-deliver-")).sort()).toEqual(RUN_DIR_FILES.map(deliveryName).sort());
   });
 });
