@@ -48,7 +48,7 @@ export class BatchHost {
       for (const name of CANFAR_DOUBLES) {
         await root.runOk(["ln", "-sf", `/usr/local/lib/canfar-doubles/${name}`, `/usr/local/bin/${name}`]);
       }
-      for (const name of [...VOS_DOUBLES, "cadc-auth.sh"]) {
+      for (const name of [...VOS_DOUBLES, "cadc-auth.sh", "transfer-cost.sh"]) {
         await writeRootFile(root, `/usr/local/lib/cadc-doubles/${name}`, readFileSync(join(VOS_DOUBLES_DIR, name), "utf8"), "755");
       }
       for (const name of VOS_DOUBLES) {
