@@ -49,6 +49,8 @@ function selfHostedStack(key: SshKey, poolPassword: string, workers: number): St
     "canfar:cadcPassword": CADC_PASSWORD,
     "canfar:vospace": `vos:${USER}/catalogues`,
     "canfar:observationIds": JSON.stringify(SIX),
+    // One exposure a job, so six jobs spread over both workers (several a job: pool-per-job.test.ts).
+    "canfar:exposuresPerJob": "1",
     "canfar:poolPassword": poolPassword,
     "canfar:workerCount": String(workers),
     "canfar:distro": "debian",
@@ -295,7 +297,9 @@ describe.skipIf(why)("a self-hosted HTCondor pool of three Debian 13 roots, conf
     expect(batch.submit.create).toContain("--mode self-hosted");
     const submitted = await sshOk(batch.submit);
     const result = parseSubmitOutput(keptStdout(submitted.stdout));
-    expect(result).toEqual({ cluster: result.cluster, jobs: SIX.length, runDir: `/home/${program.connection.user}/${batch.runDir}` });
+    expect(result).toEqual({ cluster: result.cluster, jobs: SIX.length, total: SIX.length, done: 0, pipeline: result.pipeline, runDir: `/home/${program.connection.user}/${batch.runDir}` });
+    // Catalogues are named by the pipeline's identity (a campaign's ID.P.cat).
+    expect(result.pipeline).toMatch(/^[0-9a-f]{12}$/);
     phase("submitted over SSH");
     const cluster = result.cluster ?? "none";
     await waitDone(cluster, SIX.length, 300_000);
@@ -303,9 +307,9 @@ describe.skipIf(why)("a self-hosted HTCondor pool of three Debian 13 roots, conf
     const done = await history(cluster);
     expect(done).toEqual(SIX.map((id) => `${id} ${COMPLETED} 0 1`).sort());
     expect(new Set(SIX.flatMap(startsOf))).toEqual(new Set(workerSpecs().map((w) => w.hostname)));
-    expect(catalogues()).toEqual(SIX.map((id) => `${id}.cat`));
+    expect(catalogues()).toEqual(SIX.map((id) => `${id}.${result.pipeline}.cat`));
     for (const id of SIX) {
-      const rows = readCatalogue(join(shared, `vospace/${USER}/catalogues/${id}.cat`)).rows;
+      const rows = readCatalogue(join(shared, `vospace/${USER}/catalogues/${id}.${result.pipeline}.cat`)).rows;
       expect(rows.length, id).toBeGreaterThan(20);
       expect(cadcCalls("vmv", id), id).toBe(1);
     }

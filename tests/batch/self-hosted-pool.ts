@@ -219,7 +219,9 @@ export class PoolNode {
       // stack's key pair. The test makes it here, with the test's key, before cloud-init.
       await root.runOk(["useradd", "-m", "-u", "2002", "-s", "/bin/bash", opts.login.user]);
       await addDefaultUser(root, opts.login.user, opts.login.publicKey);
-      if (spec.role === "worker") await node.installPipeline();
+      // Every node boots from the worker image: the submit node has the pipeline and the
+      // VOSpace client too (submit.sh checks and lists the destination with it).
+      await node.installPipeline();
       await writeRootFile(root, "/etc/condor/config.d/99-canfar-test.conf", testConfig(spec.role, spec.address));
       await seedNoCloud(root, spec.userData, `pool-${spec.hostname}`);
       node.cloudInit = await runCloudInitStages(root, 300_000, node.inUts);

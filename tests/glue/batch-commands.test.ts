@@ -27,6 +27,7 @@ const BATCH = {
 // As hostile as the config lets a CADC password be (no white space, quotes or backslash):
 // a shell that evaluated it, or a log that kept it, would show.
 const PASSWORD = "pa$(id)`date`!#x;&|<y>*";
+// The tutorial's four exposures: one job of four with the default canfar:exposuresPerJob (4).
 const FOUR = ["1056215p", "1056216p", "1056217p", "1056218p"];
 /** Where the batch host's VOSpace stand-in keeps canfar:vospace, vos:astronomer/catalogues. */
 const CATALOGUES = `${VOSPACE}/astronomer/catalogues`;
@@ -126,7 +127,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
     const result = parseSubmitOutput(keptStdout(r.stdout));
-    expect(result).toEqual({ cluster: "1234", jobs: 4, total: 4, done: 0, pipeline: csv1.pipeline, runDir: `/home/${BATCH_USER}/${csv1.runDir}` });
+    expect(result).toEqual({ cluster: "1234", jobs: 1, total: 4, done: 0, pipeline: csv1.pipeline, runDir: `/home/${BATCH_USER}/${csv1.runDir}` });
 
     const calls = host.calls();
     expect(calls).toContain(`canfar_submit do_catalogue.sub ${csv1.image} ${FLAVOR}`);
@@ -193,7 +194,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     await freshRun(pool, {});
     const r = await run(pool.submit);
     expect(r.code, r.stderr).toBe(0);
-    expect(parseSubmitOutput(keptStdout(r.stdout))).toEqual({ cluster: "1234", jobs: 4, total: 4, done: 0, pipeline: pool.pipeline, runDir: `/home/${BATCH_USER}/${pool.runDir}` });
+    expect(parseSubmitOutput(keptStdout(r.stdout))).toEqual({ cluster: "1234", jobs: 1, total: 4, done: 0, pipeline: pool.pipeline, runDir: `/home/${BATCH_USER}/${pool.runDir}` });
     expect(condorSubmits()).toEqual(["condor_submit do_catalogue.sub"]);
     expect(host.calls().filter((c) => c.startsWith("canfar_submit"))).toEqual([]);
     expect(r.stderr).toContain("proxy certificate cadcproxy.pem valid until");
@@ -227,7 +228,7 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     await freshRun(csv2, { CANFAR_SUBMIT_VERSION: "csv2" });
     const r = await run(csv2.submit);
     expect(r.code).toBe(0);
-    expect(parseSubmitOutput(keptStdout(r.stdout))).toEqual({ cluster: "1234", jobs: 4, total: 4, done: 0, pipeline: csv2.pipeline, runDir: `/home/${BATCH_USER}/${csv2.runDir}` });
+    expect(parseSubmitOutput(keptStdout(r.stdout))).toEqual({ cluster: "1234", jobs: 1, total: 4, done: 0, pipeline: csv2.pipeline, runDir: `/home/${BATCH_USER}/${csv2.runDir}` });
     expect(host.calls()).toContain(`canfar_submit do_catalogue.sub ${csv2.image}`);
     expect(condorSubmits()).toHaveLength(1);
     // The program's submit file names the image itself; csv2 adds only its group requirement.
@@ -259,8 +260,9 @@ describe.skipIf(why)("the batch-submission commands, as declared, over real SSH 
     expect((await run(six.certificate, `${PASSWORD}\n`)).code).toBe(0);
     const two = await run(six.submit);
     expect(two.code, two.stderr).toBe(0);
-    expect(parseSubmitOutput(keptStdout(two.stdout))).toMatchObject({ cluster: "1234", jobs: 2, total: 6, done: 4 });
-    expect(readFileSync(home(`${six.runDir}/queue.txt`), "utf8")).toBe("1056219p\n1056220p\n");
+    expect(parseSubmitOutput(keptStdout(two.stdout))).toMatchObject({ cluster: "1234", jobs: 1, total: 6, done: 4 });
+    // One job of the two new exposures: canfar:exposuresPerJob is 4 by default.
+    expect(readFileSync(home(`${six.runDir}/queue.txt`), "utf8")).toBe("1056219p 1056220p\n");
     expect(condorSubmits()).toHaveLength(1);
     expect(listings()).toBe(2);
 
