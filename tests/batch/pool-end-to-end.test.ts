@@ -106,7 +106,7 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
   it("submits the program's run through canfar_submit (csv2) and the real condor_submit", () => {
     expect(submitted.stderr).not.toMatch(/error/i);
     expect(submitted.code).toBe(0);
-    expect(parseSubmitOutput(keptStdout(submitted.stdout))).toEqual({ cluster, jobs: IDS.length, runDir: `/home/${USER}/${csv2.runDir}` });
+    expect(parseSubmitOutput(keptStdout(submitted.stdout))).toEqual({ cluster, jobs: IDS.length, total: IDS.length, done: 0, pipeline: csv2.pipeline, runDir: `/home/${USER}/${csv2.runDir}` });
   });
 
   it("gives each job the image, the requests and the hold policy of the rendered submit file", async () => {
@@ -132,7 +132,8 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
     const used = certsUsed();
     expect(used.filter((l) => l.endsWith(" none"))).toEqual([]);
     const tools = new Set(used.map((l) => l.split(" ")[0]));
-    expect([...tools].sort()).toEqual(["cadcget", "vcp", "vmv"]);
+    // vls: each job first asks whether its exposure is already catalogued by its pipeline.
+    expect([...tools].sort()).toEqual(["cadcget", "vcp", "vls", "vmv"]);
     // HTCondor hands the job its own copy (x509userproxy), byte for byte the one the submission made.
     const shas = new Set(used.map((l) => l.split(" ")[1]));
     expect([...shas]).toEqual([made]);
@@ -163,9 +164,9 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
   });
 
   it("stores whole catalogues of the good exposures only, each finding the injected stars", () => {
-    expect(catalogues()).toEqual(GOOD.map((id) => `${id}.cat`));
+    expect(catalogues()).toEqual(GOOD.map((id) => `${id}.${csv2.pipeline}.cat`));
     for (const id of GOOD) {
-      const cat = readCatalogue(pool.root.path(`${VOSPACE}/${USER}/catalogues/${id}.cat`));
+      const cat = readCatalogue(pool.root.path(`${VOSPACE}/${USER}/catalogues/${id}.${csv2.pipeline}.cat`));
       const r = starRecovery(cat, readStars(sample(id).starsPath));
       expect(r.total, id).toBeGreaterThan(20);
       expect(r.found / r.total, id).toBeGreaterThanOrEqual(0.95);
@@ -176,7 +177,7 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
     const run = pool.root.path(`/home/${USER}/${csv2.runDir}`);
     const files = readdirSync(run);
     for (const id of IDS) for (const ext of ["out", "err", "log"]) expect(files).toContain(`do_catalogue-${id}.${ext}`);
-    expect(readFileSync(join(run, `do_catalogue-${GOOD[0]}.err`), "utf8")).toContain(`stored vos:${USER}/catalogues/${GOOD[0]}.cat`);
+    expect(readFileSync(join(run, `do_catalogue-${GOOD[0]}.err`), "utf8")).toContain(`stored vos:${USER}/catalogues/${GOOD[0]}.${csv2.pipeline}.cat`);
     expect(readFileSync(join(run, `do_catalogue-${ABSENT}.err`), "utf8")).toContain(`download of cadc:CFHT/${ABSENT}.fits.fz failed`);
     expect(readFileSync(join(run, `do_catalogue-${CORRUPT}.err`), "utf8")).toContain("truncated");
     expect(readFileSync(join(run, `do_catalogue-${ABSENT}.log`), "utf8")).toContain("Job was held");
@@ -206,7 +207,7 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
     expect(again.stderr).toBe("");
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`cluster ${cluster}: all 5 job(s) done, exit code 0`);
-    expect(catalogues()).toEqual(IDS.map((id) => `${id}.cat`).sort());
+    expect(catalogues()).toEqual(IDS.map((id) => `${id}.${csv2.pipeline}.cat`).sort());
     // Three jobs ran once, the two released ones twice: nothing that had succeeded ran again.
     const ran = pool.jobStarts().map((s) => s.args.split(" ").pop() ?? "");
     expect(ran.sort()).toEqual([...IDS, ABSENT, CORRUPT].sort());
@@ -232,6 +233,6 @@ describe.skipIf(why)("the program's batch run on a real HTCondor pool (Debian 13
     const ad = await pool.root.runOk(["condor_history", c, "-af:r", "Requirements", "VMAMI", "VMInstanceType"]);
     expect(ad.stdout).toContain(`VMType =?= "${CSV1.openstackProjectName}:${csv1.image}"`);
     expect(ad.stdout).toMatch(/"canfar:[0-9a-f-]{36}" "canfar:[0-9a-f-]{36}"/);
-    expect(readdirSync(pool.root.path(`${VOSPACE}/${USER}/csv1`))).toEqual([`${CSV1_IDS[0]}.cat`]);
+    expect(readdirSync(pool.root.path(`${VOSPACE}/${USER}/csv1`))).toEqual([`${CSV1_IDS[0]}.${csv1.pipeline}.cat`]);
   }, 400_000);
 });
