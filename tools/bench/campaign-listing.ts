@@ -63,7 +63,7 @@ export async function measureListing(nodes: number): Promise<ListingMeasure> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (r.status !== 0) throw new Error(`submit.sh exited ${r.status}:\n${r.stderr}`);
     const queued = Math.ceil(nodes / 2);
-    const expected = `queued ${nodes - queued} of ${nodes} (${queued} already catalogued by pipeline ${P})`;
+    const expected = `queued ${nodes - queued} of ${nodes} (${queued} already catalogued by pipeline ${P}, 0 in flight)`;
     if (!r.stderr.includes(expected)) throw new Error(`submit.sh did not say '${expected}':\n${r.stderr}`);
     const listings = readFileSync(join(state, "vos.log"), "utf8").split("\n").filter((l) => l.startsWith("vls "));
     if (listings.length !== 1) throw new Error(`expected one listing, got ${listings.length}`);
