@@ -51,7 +51,7 @@ describe("submit.sh --per-job", () => {
     const r = submit(["--per-job", "2"]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.queue).toEqual([`${IDS[0]} ${IDS[2]}`, `${IDS[3]} ${IDS[5]}`, IDS[6]]);
-    expect(r.stderr).toContain(`queued 5 of 7 (2 already catalogued by pipeline ${P})`);
+    expect(r.stderr).toContain(`queued 5 of 7 (2 already catalogued by pipeline ${P}, 0 in flight)`);
     expect(r.stderr).toContain("in 3 job(s) of up to 2 exposures");
     expect(JSON.parse(r.stdout)).toMatchObject({ jobs: 3, total: 7, done: 2 });
   });

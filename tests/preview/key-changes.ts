@@ -39,6 +39,7 @@ export const CHANGES: Record<string, StackEdit> = {
   submitMode: { set: { submitMode: "csv2" } },
   workerFlavor: { set: { workerFlavor: "c4-15gb-83" } },
   expectedRunHours: { set: { expectedRunHours: 400 } },
+  exposuresPerJob: { set: { exposuresPerJob: 2 } },
   openstackAuthUrl: { set: { openstackAuthUrl: "https://keystone.example.org:5000/v3" } },
   openstackProjectName: { set: { openstackProjectName: "other-project" } },
   openstackUserDomainName: { set: { openstackUserDomainName: "CCDB" } },
