@@ -18,7 +18,11 @@
 set -Eeuo pipefail
 
 readonly PROG="${0##*/}"
-readonly EXIT_USAGE=2 EXIT_NONE=3 EXIT_CONDOR=5 EXIT_DEST=6
+readonly EXIT_NONE=3 EXIT_CONDOR=5 EXIT_DEST=6
+# The shared messages (err, die) and EXIT_USAGE: delivered beside this script, in ../lib in
+# the repository.
+# shellcheck source-path=SCRIPTDIR source=../lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli.sh" 2>/dev/null || source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
 readonly BAR_WIDTH=30
 # The stack's submissions and the one condor_q over them, shared with submit.sh: delivered
 # beside this script, beside it in the repository too.
@@ -37,14 +41,6 @@ command that retries them.
 Exit codes: 0 printed, 2 usage, 3 nothing submitted yet, 5 condor_q failed,
             6 destination not listable.
 EOF
-}
-
-err() { printf '%s: error: %s\n' "${PROG}" "$*" >&2; }
-die() {
-  local code="$1"
-  shift
-  err "$*"
-  exit "${code}"
 }
 
 run_dir_of_script() {

@@ -10,6 +10,7 @@ import { DOUBLES as VOS_DOUBLES } from "../pipeline/support";
 // `condor_q CLUSTER... -af:t ...` from a jobs file) and the VOSpace doubles.
 const CAMPAIGN = resolve(__dirname, "../../provisioning/batch-host/campaign.sh");
 const CAMPAIGN_JOBS = resolve(__dirname, "../../provisioning/batch-host/campaign-jobs.sh");
+const CLI = resolve(__dirname, "../../provisioning/lib/cli.sh");
 const P = "3fa9c0d21b7e";
 const OLD = "0123456789ab";
 const IDS = ["2000001p", "2000002p", "2000003p", "2000004p", "2000005p", "2000006p"];
@@ -36,6 +37,8 @@ describe("campaign.sh: the whole campaign of a stack in one view", () => {
     mkdirSync(dir);
     copyFileSync(CAMPAIGN, join(dir, "campaign.sh"));
     copyFileSync(CAMPAIGN_JOBS, join(dir, "campaign-jobs.sh"));
+    // As the run directory has it: the shared library is delivered beside the scripts.
+    copyFileSync(CLI, join(dir, "cli.sh"));
     writeFileSync(join(dir, "exposures.txt"), ids.map((id) => `${id}\n`).join(""));
     writeFileSync(join(dir, ".canfar-submitted"), Object.entries({ hash: "x", ...marker }).map(([k, v]) => `${k}=${v}\n`).join(""));
     return dir;
@@ -110,6 +113,8 @@ describe("campaign.sh: the whole campaign of a stack in one view", () => {
     mkdirSync(dir);
     copyFileSync(CAMPAIGN, join(dir, "campaign.sh"));
     copyFileSync(CAMPAIGN_JOBS, join(dir, "campaign-jobs.sh"));
+    // As the run directory has it: the shared library is delivered beside the scripts.
+    copyFileSync(CLI, join(dir, "cli.sh"));
     const none = await view(dir);
     expect(none.code).toBe(3);
     expect(none.stderr).toContain("nothing submitted yet for stack dev");
