@@ -1,21 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
 import { loadConfig } from "./config/load";
-import { AccessNetwork } from "./components/access-network";
-import { BuildVm } from "./components/build-vm";
-import { KeyPair } from "./components/key-pair";
-import { PIPELINE_PACKAGES, renderCloudInit, type CloudInitArgs } from "./components/cloud-init";
-import { fileHash, imageContentHash, QUIESCE_SCRIPT } from "./components/content-hash";
-import { HostKey } from "./components/host-key";
-import { Provisioning } from "./components/provisioning";
-import { connectionAuth } from "./components/ssh-auth";
-import { Snapshot } from "./components/snapshot";
-import { checkoutPipelineIdentity } from "./components/pipeline-files";
-import { BatchSubmission } from "./components/batch-submission";
-import { planHash, provisioningPlan, stagingDir } from "./provisioning/plan";
-import { PoolNetwork } from "./components/pool-network";
-import { SubmitNode } from "./components/submit-node";
-import { WorkerGroup } from "./components/worker-group";
+import { AccessNetwork } from "./build/access-network";
+import { BuildVm } from "./build/build-vm";
+import { KeyPair } from "./build/key-pair";
+import { renderCloudInit, type CloudInitArgs } from "./build/user-data";
+import { PIPELINE_PACKAGES } from "./domain/packages";
+import { fileHash, imageContentHash, QUIESCE_SCRIPT } from "./image/content-hash";
+import { HostKey } from "./build/host-key";
+import { Provisioning } from "./build/provisioning";
+import { connectionAuth } from "./lib/ssh-auth";
+import { Snapshot } from "./image/snapshot";
+import { checkoutPipelineIdentity } from "./image/pipeline-files";
+import { BatchSubmission } from "./batch/batch-submission";
+import { planHash, provisioningPlan, stagingDir } from "./build/provisioning-plan";
+import { PoolNetwork } from "./pool/pool-network";
+import { SubmitNode } from "./pool/submit-node";
+import { WorkerGroup } from "./pool/worker-group";
 import { DEFAULTS } from "./config/schema";
 
 /**

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./config-error";
-import type { SshAuth } from "./ssh-auth";
+import type { SshAuth } from "../lib/ssh-auth";
 import { cloudNameProblems, namespaceProblems } from "./namespaces";
 import { NAMESPACE, SECRET_KEYS, StackSettings, validateSettings } from "./schema";
 import { placeholderWarning } from "./placeholders";

@@ -36,7 +36,7 @@ export function cloudNameProblems(prefix: string, stack: string): ConfigProblem[
     `${prefix}-ssh`,
     `${prefix}-build-port`,
     `SSH to the canfar-batch build VM of ${prefix}`,
-    // A self-hosted pool's (components/submit-node.ts, worker-group.ts, pool-network.ts).
+    // A self-hosted pool's (pool/submit-node.ts, worker-group.ts, pool-network.ts).
     `${prefix}-submit-ssh`,
     `${prefix}-worker-${MAX_WORKERS - 1}-port`,
     `SSH to the canfar-batch submit node of ${prefix}`,

@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { execCommand } from "./support/exec";
+import { execCommand } from "../harness/exec";
 import { missing } from "./support/requirements";
 
 const REPO = join(__dirname, "..");
@@ -22,7 +22,7 @@ describe.skipIf(why)("shellcheck", () => {
 
   it("finds the provisioning scripts", () => {
     expect(scripts).toContain("provisioning/build-vm/create-user.sh");
-    expect(scripts).toContain("tools/bench-batch-job.sh");
+    expect(scripts).toContain("tools/bench/batch-job.sh");
     expect(scripts).toContain(".ci/install-node.sh");
   });
 

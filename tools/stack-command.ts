@@ -2,10 +2,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ConfigError } from "../config/config-error";
-import type { Evaluation } from "./render/evaluate";
+import type { Evaluation } from "../offline/evaluate";
 import { OutDirError, outDirProblem, userPath, type OutDirContext } from "./render/out-dir";
-import { readProjectName, readStackConfig } from "./render/stack-file";
-import { StackFileError } from "./render/stack-file-error";
+import { readProjectName, readStackConfig } from "../offline/stack-file";
+import { StackFileError } from "../offline/stack-file-error";
 import { optionsNpmTook, stackNameOf, stacksIn } from "./stack-name";
 
 /** The checkout the commands run from. */
@@ -77,7 +77,7 @@ export class StackCommand {
   /** Evaluates the stack offline; a configuration mistake ends it with exit 2, nothing written. */
   async evaluate(stack: string, path: string): Promise<Evaluation> {
     // Loaded only now: the Pulumi SDK takes a second to load, which --help and usage errors skip.
-    const { evaluate } = await import("./render/evaluate");
+    const { evaluate } = await import("../offline/evaluate");
     const project = readProjectName(join(CHECKOUT, "Pulumi.yaml"));
     let config;
     try {

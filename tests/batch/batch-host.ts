@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
-import { execCommand, type ExecResult } from "../support/exec";
-import { addSshUser, writeRootFile } from "../support/root-files";
-import { makeSshKey } from "../support/ssh-key";
-import { sshAuthOptions, sshRun, startSshd, type SshdHandle, type SshTarget } from "../support/sshd";
-import { DOUBLES_DIR } from "../doubles/doubles-dir";
+import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../../harness/debian-root";
+import { execCommand, type ExecResult } from "../../harness/exec";
+import { addSshUser, writeRootFile } from "../../harness/root-files";
+import { makeSshKey } from "../../harness/ssh-key";
+import { sshAuthOptions, sshRun, startSshd, type SshdHandle, type SshTarget } from "../../harness/sshd";
+import { CADC_DOUBLES_DIR, DOUBLES_DIR } from "../../harness/doubles/doubles-dir";
 
 export const BATCH_USER = "batch";
 /** Where the doubles keep their call log and submitted files, inside the root. */
@@ -14,7 +14,7 @@ export const DOUBLE_STATE = "/var/tmp/canfar-double";
 const CANFAR_DOUBLES = ["canfar_submit", "condor_submit", "condor_q", "condor_history", "condor_rm"];
 /** The VOSpace client's doubles submit.sh and campaign.sh call on the batch host. */
 const VOS_DOUBLES = ["vls", "vmkdir", "vcp", "vrm"];
-const VOS_DOUBLES_DIR = join(__dirname, "..", "pipeline", "doubles");
+const VOS_DOUBLES_DIR = CADC_DOUBLES_DIR;
 /** The VOSpace stand-in: vos:PATH is VOSPACE/PATH inside the root. */
 export const VOSPACE = "/srv/vospace";
 /** The VOSpace doubles' call log ("TOOL ARGS" lines), inside the root. */

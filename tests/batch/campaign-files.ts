@@ -1,7 +1,7 @@
 import { renderSubmitFile } from "../../domain/submit-file";
 import { PIPELINE_PARTS } from "../../domain/pipeline-parts";
 import { PIPELINE_FILES, pipelineIdentity } from "../../domain/pipeline-identity";
-import { pipelineFiles } from "../../components/pipeline-files";
+import { pipelineFiles } from "../../image/pipeline-files";
 
 /**
  * The seam between the campaign tests and the program: the files a campaign's run directory

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { execCommand } from "../support/exec";
-import { DOUBLES_DIR } from "../doubles/doubles-dir";
+import { execCommand } from "../../harness/exec";
+import { DOUBLES_DIR } from "../../harness/doubles/doubles-dir";
 import { DOUBLES as VOS_DOUBLES } from "../pipeline/support";
 
 // campaign.sh over the stack's run directories, against the condor_q double (which answers

@@ -5,11 +5,11 @@ import { join, resolve } from "node:path";
 import { VALID_RAW } from "../fixtures/stack-config";
 import { provenance, readCatalogue, readStars, starRecovery } from "../pipeline/support";
 import { ensureSampleExposure, type CachedExposure } from "../../tools/fits/sample-cache";
-import type { ExecResult } from "../support/exec";
+import type { ExecResult } from "../../harness/exec";
 import { missing } from "../support/requirements";
 import { PIPELINE_PARTS } from "../../domain/pipeline-parts";
 import { campaignRunFiles, pipelineIdentityStandIn, type CampaignRun } from "./campaign-files";
-import { ARCHIVE, HtcondorPool, SUBMIT_VOS_LOG, VOSPACE } from "./htcondor-pool";
+import { ARCHIVE, HtcondorPool, SUBMIT_VOS_LOG, VOSPACE } from "../../harness/htcondor-pool";
 
 // A campaign on the real HTCondor pool (Debian 13 htcondor, real condor_submit behind the
 // canfar_submit double, do_catalogue.bash run by HTCondor, over real SSH), submission after

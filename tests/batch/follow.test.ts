@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { execCommand } from "../support/exec";
-import { DOUBLES_DIR } from "../doubles/doubles-dir";
+import { execCommand } from "../../harness/exec";
+import { DOUBLES_DIR } from "../../harness/doubles/doubles-dir";
 
 const FOLLOW = resolve(__dirname, "../../provisioning/batch-host/follow.sh");
 

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { credentialText, parseSubmitOutput } from "../../components/batch-submission";
+import { credentialText, parseSubmitOutput } from "../../batch/batch-submission";
 import { evaluateProgram } from "../fixtures/evaluate-program";
 import { VALID_RAW } from "../fixtures/stack-config";
-import { declaredBatch, followRemoteCommand, type DeclaredBatch } from "../glue/declared-batch";
-import { assertPlain, keptStdout } from "../glue/declared-command";
+import { declaredBatch, followRemoteCommand, type DeclaredBatch } from "../../harness/declared-batch";
+import { assertPlain, keptStdout } from "../../harness/declared-command";
 import { EXIT, readCatalogue, readStars, starRecovery } from "../pipeline/support";
 import { ensureSampleExposure, type CachedExposure } from "../../tools/fits/sample-cache";
-import type { ExecResult } from "../support/exec";
+import type { ExecResult } from "../../harness/exec";
 import { missing } from "../support/requirements";
 import { createHash } from "node:crypto";
-import { ARCHIVE, CADC_CERT_LOG, HtcondorPool, VOSPACE } from "./htcondor-pool";
+import { ARCHIVE, CADC_CERT_LOG, HtcondorPool, VOSPACE } from "../../harness/htcondor-pool";
 
 // The whole submit path on a real HTCondor pool: the program's declared commands over
 // real SSH to the batch host, submit.sh, canfar_submit (a double, as CSV2 and as CSV1) in

@@ -3,11 +3,11 @@ import { copyFileSync, readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { renderSubmitFile } from "../../domain/submit-file";
 import { PIPELINE_PARTS } from "../../domain/pipeline-parts";
-import { writeRootFile } from "../support/root-files";
+import { writeRootFile } from "../../harness/root-files";
 import { ensureSampleExposure, type CachedExposure } from "../../tools/fits/sample-cache";
 import { missing } from "../support/requirements";
-import type { ExecResult } from "../support/exec";
-import { ARCHIVE, HtcondorPool, VOSPACE } from "./htcondor-pool";
+import type { ExecResult } from "../../harness/exec";
+import { ARCHIVE, HtcondorPool, VOSPACE } from "../../harness/htcondor-pool";
 
 // Three exposures in one job on a real HTCondor pool (Debian 13 htcondor on 127.0.0.1): the
 // middle one missing from the archive, the job stores the other two and ends held naming it

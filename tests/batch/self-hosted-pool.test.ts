@@ -2,21 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { hostname as machineHostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseSubmitOutput } from "../../components/batch-submission";
+import { parseSubmitOutput } from "../../batch/batch-submission";
 import { renderSubmitFile } from "../../domain/submit-file";
 import { ensureSampleExposure, type CachedExposure } from "../../tools/fits/sample-cache";
-import { readStackConfig, type StackConfig } from "../../tools/render/stack-file";
-import { followRemoteCommand } from "../glue/declared-batch";
-import { assertPlain, keptStdout, type DeclaredCommand } from "../glue/declared-command";
+import { readStackConfig, type StackConfig } from "../../offline/stack-file";
+import { followRemoteCommand } from "../../harness/declared-batch";
+import { assertPlain, keptStdout, type DeclaredCommand } from "../../harness/declared-command";
 import { readCatalogue } from "../pipeline/support";
-import { cadcGetCertDouble } from "../provisioning/cadc-get-cert-double";
+import { cadcGetCertDouble } from "../../harness/cadc-get-cert-double";
 import { generatedHostKey } from "../system/build-vm";
-import { execCommand, type ExecResult } from "../support/exec";
+import { execCommand, type ExecResult } from "../../harness/exec";
 import { missing } from "../support/requirements";
-import { writeRootFile } from "../support/root-files";
-import { makeSshKey, type SshKey } from "../support/ssh-key";
-import { sshRun, type SshdHandle } from "../support/sshd";
-import { declaredPool, makeSharedDir, nodeBase, PoolNode, removeSharedDir, waitFor, type DeclaredPool, type NodeSpec } from "./self-hosted-pool";
+import { writeRootFile } from "../../harness/root-files";
+import { makeSshKey, type SshKey } from "../../harness/ssh-key";
+import { sshRun, type SshdHandle } from "../../harness/sshd";
+import { declaredPool, makeSharedDir, nodeBase, PoolNode, removeSharedDir, waitFor, type DeclaredPool, type NodeSpec } from "../../harness/self-hosted-pool";
 
 // Issue 14, point 5: a self-hosted pool of three Debian 13 roots (submit node, two workers),
 // each configured by exactly the user-data the program declares for its server (the offline

@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { CADC_DOUBLES_DIR, DOUBLES_DIR } from "../../harness/doubles/doubles-dir";
 
 // submit.sh --per-job K: the exposures still to do, K to a line of queue.txt (a job each),
 // run locally against the condor_submit and VOSpace doubles.
@@ -32,7 +33,7 @@ describe("submit.sh --per-job", () => {
       encoding: "utf8",
       env: {
         ...process.env,
-        PATH: `${join(ROOT, "tests", "doubles")}:${join(ROOT, "tests", "pipeline", "doubles")}:${process.env.PATH ?? ""}`,
+        PATH: `${DOUBLES_DIR}:${CADC_DOUBLES_DIR}:${process.env.PATH ?? ""}`,
         CANFAR_DOUBLE_CONF: join(state, "conf"),
         VOS_DOUBLE_ROOT: join(dir, "vospace"),
         DOUBLES_LOG: join(state, "vos.log"),

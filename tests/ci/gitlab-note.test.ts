@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { execCommand } from "../support/exec";
+import { execCommand } from "../../harness/exec";
 
 // tools/ci/gitlab-note.mjs against a stand-in for GitLab's notes API on loopback: the
 // network post is the only fake.

@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execCommand } from "../support/exec";
+import { execCommand } from "../../harness/exec";
 
 // tools/ci/preview-job.sh as both CI examples run it, on every outcome that used to stop the
 // job before its comment: the real render and preview in two copies of the checkout; only

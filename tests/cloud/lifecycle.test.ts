@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { evaluate } from "../../tools/render/evaluate";
-import { readStackConfig, type StackConfig } from "../../tools/render/stack-file";
+import { evaluate } from "../../offline/evaluate";
+import { readStackConfig, type StackConfig } from "../../offline/stack-file";
 import { predict } from "../../tools/preview/predict";
 import { logicalChanges, type StepMetadata } from "./engine-events";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../config/config-error";
 import { cloudNameProblems, namespaceProblems } from "../../config/namespaces";
-import { evaluate } from "../../tools/render/evaluate";
+import { evaluate } from "../../offline/evaluate";
 import { VALID_RAW } from "../fixtures/stack-config";
 
 describe("keys outside the canfar namespace", () => {

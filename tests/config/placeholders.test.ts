@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { PLACEHOLDERS, placeholderWarning } from "../../config/placeholders";
-import { readStackConfig } from "../../tools/render/stack-file";
+import { readStackConfig } from "../../offline/stack-file";
 import { evaluateProgram } from "../fixtures/evaluate-program";
 
 const ROOT = join(__dirname, "..", "..");

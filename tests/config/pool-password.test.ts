@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../config/config-error";
 import { validateSettings } from "../../config/schema";
-import { renderPoolUserData } from "../../components/pool-user-data";
+import { renderPoolUserData } from "../../pool/user-data";
 import { POOL_PASSWORD_MAX } from "../../domain/batch-system";
 import { evaluateProgram } from "../fixtures/evaluate-program";
 import { VALID_RAW, VALID_SECRETS } from "../fixtures/stack-config";

@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execCommand } from "../support/exec";
+import { execCommand } from "../../harness/exec";
 import { missing } from "../support/requirements";
-import { DOUBLES_DIR } from "./doubles-dir";
+import { DOUBLES_DIR } from "../../harness/doubles/doubles-dir";
 
 const DOUBLES = ["openstack", "canfar_submit", "condor_submit", "condor_q", "condor_history", "condor_rm", "canfar-double-conf.sh"];
 

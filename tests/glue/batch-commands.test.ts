@@ -2,16 +2,16 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { credentialLines, parseSubmitOutput } from "../../components/batch-submission";
+import { credentialLines, parseSubmitOutput } from "../../batch/batch-submission";
 import { BATCH_USER, BatchHost, DOUBLE_STATE, VOSPACE } from "../batch/batch-host";
 import { evaluateProgram } from "../fixtures/evaluate-program";
 import { VALID_RAW } from "../fixtures/stack-config";
 import { missing } from "../support/requirements";
-import { declaredBatch, followRemoteCommand, type DeclaredBatch } from "./declared-batch";
-import { assertPlain, declaredCommand, keptStdout, type DeclaredCommand } from "./declared-command";
+import { declaredBatch, followRemoteCommand, type DeclaredBatch } from "../../harness/declared-batch";
+import { assertPlain, declaredCommand, keptStdout, type DeclaredCommand } from "../../harness/declared-command";
 import { resolveSecret } from "./resolve-secret";
-import { cadcGetCertDouble } from "../provisioning/cadc-get-cert-double";
-import { writeRootFile } from "../support/root-files";
+import { cadcGetCertDouble } from "../../harness/cadc-get-cert-double";
+import { writeRootFile } from "../../harness/root-files";
 import { deliveryName, RUN_DIR_FILES } from "../support/run-dir-files";
 
 // The batch-submission commands exactly as index.ts declares them, run over real SSH on

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { offlineMocks } from "../../tools/render/mocks";
+import { offlineMocks } from "../../offline/mocks";
 
 /**
  * The plain value of an Output the program marks secret (the evaluation shows such values

@@ -1,10 +1,10 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { parseCreateOutput } from "../../components/snapshot";
-import { OpenstackDouble } from "../doubles/openstack-double";
+import { parseCreateOutput } from "../../image/snapshot";
+import { OpenstackDouble } from "../../harness/doubles/openstack-double";
 import { evaluateProgram } from "../fixtures/evaluate-program";
 import { missing } from "../support/requirements";
-import { assertPlain, declaredCommand, keptStdout, runLocal, type DeclaredCommand } from "./declared-command";
+import { assertPlain, declaredCommand, keptStdout, runLocal, type DeclaredCommand } from "../../harness/declared-command";
 
 // The worker-image commands exactly as index.ts declares them, run the way local.Command
 // runs them (/bin/sh -c, in `dir`, the provider's environment plus the declared one) with

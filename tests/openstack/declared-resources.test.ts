@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execOk, type ExecResult } from "../support/exec";
+import { execOk, type ExecResult } from "../../harness/exec";
 import { missing } from "../support/requirements";
-import type { PlannedResource } from "../../tools/render/capture";
+import type { PlannedResource } from "../../offline/capture";
 import { readPlan } from "../../tools/preview/read-plan";
 
 /*

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExecResult } from "../support/exec";
+import type { ExecResult } from "../../harness/exec";
 import { missing } from "../support/requirements";
-import type { PlannedResource } from "../../tools/render/capture";
+import type { PlannedResource } from "../../offline/capture";
 import { predict } from "../../tools/preview/predict";
 import { renderDev } from "../preview/stack-change";
 

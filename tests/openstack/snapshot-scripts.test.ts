@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExecResult } from "../support/exec";
+import type { ExecResult } from "../../harness/exec";
 import { GLANCE_CONF, SERVICE_PASSWORD } from "../support/openstack-config";
 import { missing } from "../support/requirements";
 

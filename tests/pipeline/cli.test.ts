@@ -60,8 +60,8 @@ describe("pipeline commands' --help", () => {
 
   it.each([
     ["sample-image.ts", "usage: npm run sample-image"],
-    ["bench-pipeline.ts", "usage: npm run bench:pipeline"],
-    ["bench-batch.ts", "usage: npm run bench:batch"],
+    ["bench/pipeline.ts", "usage: npm run bench:pipeline"],
+    ["bench/batch.ts", "usage: npm run bench:batch"],
   ])("tools/%s --help prints usage", (tool, text) => {
     const r = run(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "tools", tool), "--help"]);
     expect(r.status).toBe(0);

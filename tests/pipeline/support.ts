@@ -2,12 +2,13 @@ import { spawnSync } from "node:child_process";
 import { lstatSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { CADC_DOUBLES_DIR } from "../../harness/doubles/doubles-dir";
 
 /** Paths and runners shared by the catalogue pipeline tests. */
 export const REPO = resolve(__dirname, "..", "..");
 export const PIPELINE_DIR = join(REPO, "provisioning", "worker");
 export const PIPELINE = join(PIPELINE_DIR, "do_catalogue.bash");
-export const DOUBLES = join(__dirname, "doubles");
+export const DOUBLES = CADC_DOUBLES_DIR;
 export const SMOKE_DIR = join(PIPELINE_DIR, "smoke");
 
 /** Exit codes documented by do_catalogue.bash --help. */

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { PlannedResource } from "../../tools/render/capture";
+import type { PlannedResource } from "../../offline/capture";
 import { predict } from "../../tools/preview/predict";
 import { renderDev } from "./stack-change";
 import { deliveryName, RUN_DIR_FILES } from "../support/run-dir-files";

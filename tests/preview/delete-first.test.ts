@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { PlannedResource } from "../../tools/render/capture";
+import type { PlannedResource } from "../../offline/capture";
 import { dependentReplacements } from "../../tools/preview/delete-first";
 import { planSteps } from "../../tools/preview/steps";
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { PlannedResource } from "../../tools/render/capture";
-import { evaluate } from "../../tools/render/evaluate";
-import { configFromDocument } from "../../tools/render/stack-file";
+import type { PlannedResource } from "../../offline/capture";
+import { evaluate } from "../../offline/evaluate";
+import { configFromDocument } from "../../offline/stack-file";
 
 /** What the real engine printed (tests/fixtures/engine/README.md). */
 const DIR = join(__dirname, "..", "fixtures", "engine");

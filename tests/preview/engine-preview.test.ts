@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { PlannedResource } from "../../tools/render/capture";
+import type { PlannedResource } from "../../offline/capture";
 import { stepsFromEngineJson } from "../../tools/preview/engine-json";
 import { formatJson } from "../../tools/preview/format";
 import { predict } from "../../tools/preview/predict";

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE } from "../../config/reference";
 import { KNOWN_KEYS } from "../../config/schema";
-import type { PlannedResource } from "../../tools/render/capture";
+import type { PlannedResource } from "../../offline/capture";
 import { predict } from "../../tools/preview/predict";
 import { CHANGES } from "./key-changes";
 import { renderDev } from "./stack-change";

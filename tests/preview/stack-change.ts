@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import type { PlannedResource } from "../../tools/render/capture";
-import { evaluate } from "../../tools/render/evaluate";
-import { configFromDocument, type StackConfig } from "../../tools/render/stack-file";
+import type { PlannedResource } from "../../offline/capture";
+import { evaluate } from "../../offline/evaluate";
+import { configFromDocument, type StackConfig } from "../../offline/stack-file";
 
 const ROOT = join(__dirname, "..", "..");
 

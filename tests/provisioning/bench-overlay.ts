@@ -2,7 +2,7 @@
  * Prints what the test roots cost: cached-root lookup, overlay mount + cleanup, one chroot
  * command. Run: npx tsx tests/provisioning/bench-overlay.ts (as root; builds the root if missing).
  */
-import { BUILD_VM_RECIPE, cachedRoot, mountOverlay } from "../support/debian-root";
+import { BUILD_VM_RECIPE, cachedRoot, mountOverlay } from "../../harness/debian-root";
 
 async function main(): Promise<void> {
   let t = performance.now();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { RootHandle } from "../support/debian-root";
+import type { RootHandle } from "../../harness/debian-root";
 import { missing } from "../support/requirements";
-import { cadcGetCertDouble } from "./cadc-get-cert-double";
+import { cadcGetCertDouble } from "../../harness/cadc-get-cert-double";
 import { freshRootEachTest, stateListing, writeExecutable } from "./root-fixtures";
 
 const why = missing({ root: true, commands: ["debootstrap", "unshare", "nsenter", "chroot", "flock"] });

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
-import { addDefaultUser } from "../support/default-user";
+import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../../harness/debian-root";
+import { addDefaultUser } from "../../harness/default-user";
 import { missing } from "../support/requirements";
-import { makeSshKey, type SshKey } from "../support/ssh-key";
-import { sshRun, startSshd } from "../support/sshd";
+import { makeSshKey, type SshKey } from "../../harness/ssh-key";
+import { sshRun, startSshd } from "../../harness/sshd";
 import { installScript, stateListing } from "./root-fixtures";
 
 const why = missing({ root: true, commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "ssh-keygen", "flock"] });

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterEach, beforeAll, beforeEach } from "vitest";
-import { BUILD_VM_RECIPE, cachedRoot, mountOverlay } from "../support/debian-root";
-import { writeRootFile } from "../support/root-files";
-import type { RootHandle } from "../support/root-handle";
+import { BUILD_VM_RECIPE, cachedRoot, mountOverlay } from "../../harness/debian-root";
+import { writeRootFile } from "../../harness/root-files";
+import type { RootHandle } from "../../harness/root-handle";
 
 const PROVISIONING = join(__dirname, "..", "..", "provisioning");
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { RootHandle } from "../support/debian-root";
-import { execOk } from "../support/exec";
+import type { RootHandle } from "../../harness/debian-root";
+import { execOk } from "../../harness/exec";
 import { missing } from "../support/requirements";
 import { freshRootEachTest, stateListing } from "./root-fixtures";
 

@@ -2,13 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUILD_VM_RECIPE, cachedRoot, debianMirror, mountOverlay, recipeHash } from "../support/debian-root";
-import { addDefaultUser } from "../support/default-user";
-import { execCommand } from "../support/exec";
-import { withFileLock } from "../support/file-lock";
+import { BUILD_VM_RECIPE, cachedRoot, debianMirror, mountOverlay, recipeHash } from "../../harness/debian-root";
+import { addDefaultUser } from "../../harness/default-user";
+import { execCommand } from "../../harness/exec";
+import { withFileLock } from "../../harness/file-lock";
 import { missing } from "../support/requirements";
-import { makeSshKey, type SshKey } from "../support/ssh-key";
-import { sshRun, startSshd } from "../support/sshd";
+import { makeSshKey, type SshKey } from "../../harness/ssh-key";
+import { sshRun, startSshd } from "../../harness/sshd";
 
 const why = missing({ root: true, commands: ["debootstrap", "unshare", "nsenter", "chroot", "ssh", "ssh-keygen", "flock"] });
 

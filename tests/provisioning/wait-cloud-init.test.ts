@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
-import { seedNoCloud, runCloudInitStages } from "../support/cloud-init";
-import type { RootHandle } from "../support/debian-root";
+import { seedNoCloud, runCloudInitStages } from "../../harness/cloud-init";
+import type { RootHandle } from "../../harness/debian-root";
 import { missing } from "../support/requirements";
 import { freshRootEachTest } from "./root-fixtures";
 

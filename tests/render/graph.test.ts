@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { PlannedResource } from "../../tools/render/capture";
+import type { PlannedResource } from "../../offline/capture";
 import { toComponentDot, toDetailDot, transitiveReduction, type Edge } from "../../tools/render/graph";
 import { renderFiles } from "../../tools/render/write";
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { isSecretOutput, resourcesOf, valueOf } from "../../tools/render/output-introspection";
+import { isSecretOutput, resourcesOf, valueOf } from "../../offline/output-introspection";
 
 // The renderer relies on Output members the SDK marks @internal; this pins them to the
 // pinned @pulumi/pulumi so an upgrade that moves them fails here, not in a wrong plan.

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readStackConfig } from "../../tools/render/stack-file";
-import { StackFileError } from "../../tools/render/stack-file-error";
+import { readStackConfig } from "../../offline/stack-file";
+import { StackFileError } from "../../offline/stack-file-error";
 
 const work = mkdtempSync(join(tmpdir(), "stack-file-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

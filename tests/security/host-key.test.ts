@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PlannedResource } from "../../tools/render/capture";
-import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
+import type { PlannedResource } from "../../offline/capture";
+import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../../harness/debian-root";
 import { missing } from "../support/requirements";
-import { addSshUser, writeRootFile } from "../support/root-files";
-import { hostKeyRefusal, startSshd, sshRun, type SshdHandle } from "../support/sshd";
+import { addSshUser, writeRootFile } from "../../harness/root-files";
+import { hostKeyRefusal, startSshd, sshRun, type SshdHandle } from "../../harness/sshd";
 import { join } from "node:path";
-import { parseHostKey } from "../../components/host-key";
-import { execOk } from "../support/exec";
+import { parseHostKey } from "../../build/host-key";
+import { execOk } from "../../harness/exec";
 import { newKey, PASSWORD, resourcesFor } from "../system/build-vm";
-import type { SshKey } from "../support/ssh-key";
+import type { SshKey } from "../../harness/ssh-key";
 
 // Impostors: an sshd with a host key of its own answers where the build VM (and, separately,
 // the batch host) should be. The program's connections pin the real keys, so provisioning

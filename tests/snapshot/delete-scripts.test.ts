@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resolve } from "node:path";
-import { execCommand } from "../support/exec";
-import { OpenstackDouble } from "../doubles/openstack-double";
+import { execCommand } from "../../harness/exec";
+import { OpenstackDouble } from "../../harness/doubles/openstack-double";
 
 const DELETE_IMAGE = resolve(__dirname, "../../provisioning/local/delete-image.sh");
 const DELETE_SERVER = resolve(__dirname, "../../provisioning/local/delete-server.sh");

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
-import { execCommand } from "../support/exec";
-import { OpenstackDouble } from "../doubles/openstack-double";
+import { execCommand } from "../../harness/exec";
+import { OpenstackDouble } from "../../harness/doubles/openstack-double";
 
 const SCRIPT = resolve(__dirname, "../../provisioning/local/make-image.sh");
 const HASH = "sha256-0f1e2d";

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resolve } from "node:path";
-import { execCommand } from "../support/exec";
-import { OpenstackDouble } from "../doubles/openstack-double";
+import { execCommand } from "../../harness/exec";
+import { OpenstackDouble } from "../../harness/doubles/openstack-double";
 
 const START = resolve(__dirname, "../../provisioning/local/start-server.sh");
 

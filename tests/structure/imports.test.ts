@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 // Data flows one way: domain rules and small helpers depend on nothing of the project,
-// config on those only, components on config, the scripts' folders on nothing above them.
+// config on those only, the program's stages on those, the scripts' folders on nothing above them.
 const REPO = resolve(__dirname, "..", "..");
 
 function tsFiles(dir: string): string[] {
@@ -39,13 +39,49 @@ describe("the import graph", () => {
     expect(edges("lib").filter((e) => e.folder !== "lib")).toEqual([]);
   });
 
-  it("config/ imports only domain/ and lib/, never components/ or the scripts' folders", () => {
+  it("config/ imports only domain/ and lib/, never the program's folders or the scripts' folders", () => {
     const all = edges("config");
     expect(all.filter((e) => e.folder === "domain").length).toBeGreaterThan(0);
     expect(all.filter((e) => !["config", "domain", "lib"].includes(e.folder))).toEqual([]);
   });
 
-  it("components/ never import tools/ or tests/", () => {
-    expect(edges("components").filter((e) => ["tools", "tests"].includes(e.folder))).toEqual([]);
+  // The program's stages: build/ (the build VM) and image/ come first, batch/ submits to a
+  // host, pool/ is a host of the stack's own; each may use the ones before it, never after.
+  const STAGES: Record<string, string[]> = {
+    build: ["domain", "lib"],
+    image: ["domain", "lib", "build"],
+    batch: ["domain", "lib"],
+    pool: ["domain", "lib", "build", "batch"],
+  };
+  for (const [stage, allowed] of Object.entries(STAGES)) {
+    it(`${stage}/ imports only ${allowed.join(", ")}: never config/, offline/, harness/, tools/ or tests/`, () => {
+      const all = edges(stage);
+      expect(all.length).toBeGreaterThan(0);
+      expect(all.filter((e) => ![stage, ...allowed].includes(e.folder))).toEqual([]);
+    });
+  }
+
+  it("tools/, offline/ and harness/ never import tests/ (tests use them, not the other way)", () => {
+    expect(["tools", "offline", "harness"].flatMap(edges).filter((e) => e.folder === "tests")).toEqual([]);
+  });
+
+  it("harness/ (real roots, pools, doubles) never imports tools/", () => {
+    expect(edges("harness").filter((e) => e.folder === "tools")).toEqual([]);
+  });
+
+  it("no cycle between folders", () => {
+    const graph = new Map<string, Set<string>>();
+    for (const dir of ["build", "image", "batch", "pool", "config", "domain", "lib", "offline", "harness", "tools", "provisioning"]) {
+      const from = graph.get(dir) ?? new Set<string>();
+      for (const e of edges(dir)) if (e.folder !== dir) from.add(e.folder);
+      graph.set(dir, from);
+    }
+    const cycles: string[] = [];
+    const visit = (node: string, path: string[]) => {
+      if (path.includes(node)) return void cycles.push([...path.slice(path.indexOf(node)), node].join(" -> "));
+      for (const next of graph.get(node) ?? []) visit(next, [...path, node]);
+    };
+    for (const node of graph.keys()) visit(node, []);
+    expect(cycles).toEqual([]);
   });
 });

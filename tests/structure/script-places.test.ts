@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PROVISIONING_DIR, provisioningPlan } from "../../provisioning/plan";
+import { PROVISIONING_DIR, provisioningPlan } from "../../build/provisioning-plan";
 
 // The folders of provisioning/ say where a script runs (README, Layout); these hold the
 // program to that, so a script cannot drift into a folder that misnames its host.
@@ -35,12 +35,12 @@ describe("where scripts run", () => {
   });
 
   it("local commands of the components run scripts of provisioning/local/ only", () => {
-    const named = tsFiles("components").flatMap((file) =>
+    const named = ["build", "image", "batch", "pool"].flatMap(tsFiles).flatMap((file) =>
       [...readFileSync(join(REPO, file), "utf8").matchAll(/bash \$\{SCRIPTS\}\/[\w-]+\.sh|bash provisioning\/[\w/-]+\.sh/g)].map((m) => `${file}: ${m[0]}`),
     );
     // Both spellings occur: a literal path, and SCRIPTS (which must be provisioning/local).
     expect(named.length).toBeGreaterThan(0);
     expect(named.filter((n) => !/provisioning\/local\/|\$\{SCRIPTS\}/.test(n))).toEqual([]);
-    expect(readFileSync(join(REPO, "components", "snapshot.ts"), "utf8")).toMatch(/const SCRIPTS = "provisioning\/local";/);
+    expect(readFileSync(join(REPO, "image", "snapshot.ts"), "utf8")).toMatch(/const SCRIPTS = "provisioning\/local";/);
   });
 });

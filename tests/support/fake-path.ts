@@ -2,7 +2,7 @@ import { afterEach, beforeEach } from "vitest";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execCommand, type ExecResult } from "./exec";
+import { execCommand, type ExecResult } from "../../harness/exec";
 
 /** A PATH holding only the fakes a test writes (and cat, which usage heredocs need). */
 export interface FakePath {

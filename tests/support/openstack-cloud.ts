@@ -3,9 +3,9 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cachedRoot, mountOverlay, rootCacheDir, type RootHandle } from "./debian-root";
-import { execCommand, type ExecResult } from "./exec";
-import { withFileLock } from "./file-lock";
+import { cachedRoot, mountOverlay, rootCacheDir, type RootHandle } from "../../harness/debian-root";
+import { execCommand, type ExecResult } from "../../harness/exec";
+import { withFileLock } from "../../harness/file-lock";
 import {
   CLOUD_SETUP,
   CLOUDS_YAML,

@@ -1,4 +1,4 @@
-import type { RootRecipe } from "./debian-root";
+import type { RootRecipe } from "../../harness/debian-root";
 
 /**
  * The packages of a minimal OpenStack Zed from Debian 12's own archive (design §5).

@@ -22,7 +22,7 @@ export const RUN_DIR_FILES: readonly string[] = [
   "submit.sh",
 ];
 
-/** The delivery's resource name, as components/batch-submission.ts makes it. */
+/** The delivery's resource name, as batch/batch-submission.ts makes it. */
 export function deliveryName(file: string): string {
   return `batch-deliver-${file.replace(/[^A-Za-z0-9]+/g, "-")}`;
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execOk } from "./exec";
+import { execOk } from "../../harness/exec";
 
 /** A real ssh-agent of the test's own, holding the keys given to it. */
 export interface SshAgent {

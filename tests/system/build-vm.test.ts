@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Action } from "../../provisioning/plan";
-import type { ExecResult } from "../support/exec";
+import type { Action } from "../../build/provisioning-plan";
+import type { ExecResult } from "../../harness/exec";
 import { missing } from "../support/requirements";
 import { predict } from "../../tools/preview/predict";
 import { BuildVmStandIn, generatedHostKey, newKey, PASSWORD, programFor, provision, resourcesFor } from "./build-vm";
-import type { SshKey } from "../support/ssh-key";
+import type { SshKey } from "../../harness/ssh-key";
 import { startSshAgent } from "../support/ssh-agent";
 
 // The build VM the program describes, brought up for real: the dev stack's user-data through

@@ -2,16 +2,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateSettings } from "../../config/schema";
-import { Action, provisioningPlan } from "../../provisioning/plan";
-import { evaluate } from "../../tools/render/evaluate";
-import { readStackConfig } from "../../tools/render/stack-file";
-import { runCloudInitStages, seedNoCloud } from "../support/cloud-init";
-import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../support/debian-root";
-import { addDefaultUser } from "../support/default-user";
-import { execCommand, execOk, type ExecResult } from "../support/exec";
-import { makeSshKey, type SshKey } from "../support/ssh-key";
-import { hostKeyOptions, hostKeyRefusal, sshAuthOptions, startSshd, sshRun, type SshdHandle } from "../support/sshd";
-import { cadcGetCertDouble } from "../provisioning/cadc-get-cert-double";
+import { Action, provisioningPlan } from "../../build/provisioning-plan";
+import { evaluate } from "../../offline/evaluate";
+import { readStackConfig } from "../../offline/stack-file";
+import { runCloudInitStages, seedNoCloud } from "../../harness/cloud-init";
+import { BUILD_VM_RECIPE, cachedRoot, mountOverlay, type RootHandle } from "../../harness/debian-root";
+import { addDefaultUser } from "../../harness/default-user";
+import { execCommand, execOk, type ExecResult } from "../../harness/exec";
+import { makeSshKey, type SshKey } from "../../harness/ssh-key";
+import { hostKeyOptions, hostKeyRefusal, sshAuthOptions, startSshd, sshRun, type SshdHandle } from "../../harness/sshd";
+import { cadcGetCertDouble } from "../../harness/cadc-get-cert-double";
 
 const ROOT = join(__dirname, "..", "..");
 // Shell-special characters, to show the password travels untouched on stdin.

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join, resolve } from "node:path";
-import { execCommand } from "../support/exec";
+import { execCommand } from "../../harness/exec";
 import { missing } from "../support/requirements";
 
 const SCRIPT = resolve(__dirname, "../../tools/test-certificate.sh");

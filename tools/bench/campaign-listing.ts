@@ -15,11 +15,12 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { CADC_DOUBLES_DIR, DOUBLES_DIR } from "../../harness/doubles/doubles-dir";
 
 const ROOT = resolve(__dirname, "..", "..");
 const SUBMIT = join(ROOT, "provisioning", "batch-host", "submit.sh");
-const CANFAR_DOUBLES = join(ROOT, "tests", "doubles");
-const VOS_DOUBLES = join(ROOT, "tests", "pipeline", "doubles");
+const CANFAR_DOUBLES = DOUBLES_DIR;
+const VOS_DOUBLES = CADC_DOUBLES_DIR;
 const P = "3fa9c0d21b7e";
 const OLD = "0123456789ab";
 

@@ -14,10 +14,11 @@ import { spawnSync } from "node:child_process";
 import { linkSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { CADC_DOUBLES_DIR } from "../../harness/doubles/doubles-dir";
 
 const ROOT = resolve(__dirname, "..", "..");
 const PIPELINE = join(ROOT, "provisioning", "worker", "do_catalogue.bash");
-const DOUBLES = join(ROOT, "tests", "pipeline", "doubles");
+const DOUBLES = CADC_DOUBLES_DIR;
 
 export interface ThroughputOptions {
   /** The cached exposure (ensureSampleExposure) every job's IDs are links to. */

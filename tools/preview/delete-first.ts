@@ -1,4 +1,4 @@
-import type { PlannedResource } from "../render/capture";
+import type { PlannedResource } from "../../offline/capture";
 import { ruleFor, topLevelKey } from "./provider-rules";
 import type { Step } from "./steps";
 

@@ -1,4 +1,4 @@
-import type { PlannedResource } from "../render/capture";
+import type { PlannedResource } from "../../offline/capture";
 import { consequences } from "./consequences";
 import type { Prediction } from "./format";
 import { findHazards } from "./hazards";

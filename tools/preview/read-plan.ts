@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { PlannedResource } from "../render/capture";
+import type { PlannedResource } from "../../offline/capture";
 
 /** Where a render's checkout stood, in values that name a local path. */
 export const REPO = "${repo}";

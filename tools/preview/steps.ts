@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import type { PlannedResource } from "../render/capture";
+import type { PlannedResource } from "../../offline/capture";
 import { withDependentDeletes } from "./delete-first";
 import { ruleFor, topLevelKey } from "./provider-rules";
 

@@ -1,4 +1,4 @@
-import type { PlannedResource } from "./capture";
+import type { PlannedResource } from "../../offline/capture";
 
 function quote(text: string): string {
   return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;

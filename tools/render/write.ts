@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, mkdtempSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { SECRET_MARK, type PlannedResource } from "./capture";
-import type { Evaluation } from "./evaluate";
+import { SECRET_MARK, type PlannedResource } from "../../offline/capture";
+import type { Evaluation } from "../../offline/evaluate";
 import { toComponentDot, toDetailDot, toSvg } from "./graph";
 import { REPO_ROOT } from "../../lib/repo-root";
 import { checkOutDir, RENDER_MARKER, RENDER_MARKER_TEXT, type OutDirContext } from "./out-dir";
