@@ -1,203 +1,28 @@
 import { z } from "zod";
-import { isIPv4 } from "node:net";
 import { parseFlavor } from "../domain/flavor";
 import { observationIdProblems } from "../domain/observation-id";
 import { isAnywhere, parseCidr } from "../domain/cidr";
 import { DEFAULT_USER, DISTROS, inferDistro, type Distro } from "../domain/distro";
 import type { FloatingIpChoice } from "../domain/floating-ip";
-import { SUBMIT_MODES } from "../domain/submit-mode";
-import { fitResources, jobDiskKb, MAX_EXPOSURES_PER_JOB } from "../domain/submit-file";
-import { BATCH_SYSTEMS, MAX_WORKERS, POOL_PASSWORD_MAX, POOL_PASSWORD_MIN, batchSystemProblems } from "../domain/batch-system";
-import { isSystemAccount, USER_NAME_ERE } from "../domain/user-name";
-import { isVospacePath } from "../domain/vospace";
+import { fitResources, jobDiskKb } from "../domain/submit-file";
 import { listItemProblems, valueProblem } from "./value-checks";
-import { QUEUE_POLICIES } from "../domain/queue-policy";
 import { REPO_ROOT } from "../lib/repo-root";
 import { readObservationIdsFile } from "./observation-ids-file";
-import { publicKeyProblem } from "../domain/ssh-key";
+import { DEFAULTS } from "./defaults";
+import { KNOWN_KEYS, SECRET_KEYS, SHAPE, keySpec } from "./keys";
+import { jsonList } from "./keys/parsers";
+import { batchSystemProblems } from "./batch-system-keys";
+
+export { DEFAULTS } from "./defaults";
+export { KNOWN_KEYS, SECRET_KEYS } from "./keys";
+export { MAX_RUN_HOURS } from "./keys/batch-host";
+export { SNAPSHOT_PREFIX_MAX } from "./keys/worker-image";
 
 /** The config namespace: every key in Pulumi.<stack>.yaml is `canfar:<key>`. */
 export const NAMESPACE = "canfar";
 
-/** Defaults follow the CANFAR batch tutorial, so an empty stack reproduces it. */
-export const DEFAULTS = {
-  cloud: "arbutus-canfar",
-  image: "canfar-ubuntu-20.04",
-  flavor: "c2-7.5gb-30",
-  floatingIpPool: "Public-Network",
-  scratchDevice: "/dev/vdb",
-  snapshotPrefix: "image-reduction",
-  snapshotTimeoutSeconds: 1800,
-  expectedRunHours: 48,
-  observationIds: ["1056215p", "1056216p", "1056217p", "1056218p"],
-  /** Two workers: a pool that shows jobs running side by side, for two instances of quota. */
-  workerCount: 2,
-  /**
-   * Exposures per batch job, overlapped (do_catalogue.bash ID ID...): measured with
-   * `npm run bench:batch` (README, Throughput).
-   */
-  exposuresPerJob: 4,
-} as const;
-
-
-/** Keys whose values must arrive as Pulumi secrets: they are never stored in plain text. */
-export const SECRET_KEYS = ["cadcPassword", "sshPrivateKey", "sshPrivateKeyPassphrase", "poolPassword"] as const;
-
-// The rule create-user.sh applies (domain/user-name.ts).
-const CADC_USER = new RegExp(USER_NAME_ERE);
-const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
-const SSH_PRIVATE_KEY = /-----BEGIN (OPENSSH|RSA|EC|ENCRYPTED) PRIVATE KEY-----[\s\S]+-----END \1 PRIVATE KEY-----/;
-// A host key line: known_hosts style (`host type key`) or just `type key`, as ssh-keyscan prints it.
-const HOST_KEY_TYPES = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa)$/;
-const HOST_KEY_LINE = /^([^\s]+\s+)?(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa)\s+[A-Za-z0-9+/]+={0,3}(\s+.*)?$/;
-// A DNS name or an IPv4 address, nothing a shell or ssh would read as an option.
-const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-// Debian and RPM package names share this alphabet; anything else would be shell or YAML.
-const PACKAGE_NAME = /^[a-z0-9][a-z0-9+._-]*$/;
-// OpenStack allows more, but Glance/Nova names end up in shell commands and image names.
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-/**
- * A key line that matches its pattern must also hold a whole key (domain/ssh-key.ts): `at` is
- * the index of the type word (1 after a known_hosts host name). A line the pattern refused
- * has had its message.
- */
-function keyLineIssue(line: string, pattern: RegExp, at: number, ctx: z.RefinementCtx): void {
-  if (!pattern.test(line)) return;
-  const words = line.split(/\s+/);
-  const problem = publicKeyProblem(words[at] ?? "", words[at + 1] ?? "", words[at + 2]);
-  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
-}
-
-/**
- * Pulumi hands every value over as a string; structured values (lists) arrive as JSON text.
- * Turning unparseable text into a marker keeps the zod message about the key, not about JSON.
- */
-function jsonList(text: unknown): unknown {
-  if (typeof text !== "string") return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { notAList: text };
-  }
-}
-
-const listOf = (item: z.ZodType<string>, what: string) =>
-  z.preprocess(jsonList, z.array(item, { error: `expected a YAML list of ${what}` }));
-
-/** cadc-get-cert issues at most 30 days; the run must end a day before the certificate does. */
-export const MAX_RUN_HOURS = 29 * 24;
-
-/** OpenStack's limit for names (Nova, Neutron, Glance). */
-const OPENSTACK_NAME_MAX = 255;
-/** `<prefix>-YYYY-MM-DD-<10 hex digits>` must fit Glance's 255 characters. */
-export const SNAPSHOT_PREFIX_MAX = OPENSTACK_NAME_MAX - "-YYYY-MM-DD-".length - 10;
-
-const bool = z.stringbool({ error: "expected true or false" });
-
-const positiveInt = (min: number, max: number) =>
-  z.coerce
-    .number({ error: "expected a whole number" })
-    .int({ error: "expected a whole number" })
-    .min(min, { error: `expected at least ${min}` })
-    .max(max, { error: `expected at most ${max}` });
-
-const name = (what: string, max = OPENSTACK_NAME_MAX) =>
-  z
-    .string()
-    .max(max, { error: `expected at most ${max} characters (${max === OPENSTACK_NAME_MAX ? "OpenStack's limit for names" : "the longest that fits the names made from it"})` })
-    .regex(NAME, { error: `expected ${what}: letters, digits, '.', '_' or '-', starting with a letter or digit` });
-
-const schema = z
-  .object({
-    cloud: name("the cloud's name in clouds.yaml").default(DEFAULTS.cloud),
-    image: name("an image name such as canfar-ubuntu-20.04").default(DEFAULTS.image),
-    distro: z.enum(DISTROS, { error: `expected one of ${DISTROS.join(", ")}` }).optional(),
-    defaultUser: z.string().regex(CADC_USER, { error: "expected a Linux user name" }).optional(),
-    flavor: z.string().max(64, { error: "expected a flavor name such as c2-7.5gb-30" }).default(DEFAULTS.flavor),
-    network: name("the name of the project network the VM is attached to"),
-    floatingIpPool: name("the name of the external network floating IPs come from").optional(),
-    floatingIp: z.string().refine((v) => isIPv4(v), { error: "expected an IPv4 address already allocated to the project" }).optional(),
-    sshPublicKey: z
-      .string()
-      .trim()
-      .regex(SSH_PUBLIC_KEY, { error: "expected one OpenSSH public key line (ssh-ed25519 AAAA... comment)" })
-      .superRefine((line, ctx) => keyLineIssue(line, SSH_PUBLIC_KEY, 0, ctx)),
-    sshPrivateKey: z.string().regex(SSH_PRIVATE_KEY, { error: "expected a PEM/OpenSSH private key matching canfar:sshPublicKey" }).optional(),
-    sshPrivateKeyPassphrase: z.string().min(1, { error: "expected the key's passphrase, not an empty value" }).optional(),
-    sshAgent: bool.default(false),
-    sshIngressCidrs: listOf(z.string().max(64, { error: "expected a CIDR such as 203.0.113.0/24" }), "CIDRs (e.g. [203.0.113.0/24])").refine((l) => l.length > 0, {
-      error: "expected at least one CIDR allowed to reach SSH (your site's range, e.g. 203.0.113.0/24)",
-    }),
-    allowSshFromAnywhere: bool.default(false),
-    cadcUser: z
-      .string()
-      .regex(CADC_USER, { error: "expected a CADC user name: lowercase letters, digits, '_' or '-', at most 32, not starting with a digit" })
-      .refine((v) => !isSystemAccount(v), { error: "is a system account of the image (root, nobody, ...): choose your own CADC user name" }),
-    cadcPassword: z
-      .string()
-      .min(1, { error: "expected the CADC password, not an empty value" })
-      // ~/.netrc separates fields by white space and has no portable quoting.
-      .regex(/^[^\s'"\\]+$/, { error: "contains white space, a quote or a backslash, which ~/.netrc cannot hold; change the CADC password" }),
-    vospace: z.string().refine(isVospacePath, { error: "expected a VOSpace path such as vos:myuser/catalogues (letters, digits, '_', '.', '+', '-' between slashes, no '..')" }),
-    observationIds: listOf(z.string(), "CFHT exposure IDs")
-      .refine((l) => l.length > 0, { error: "expected at least one exposure ID (remove the key to process the tutorial's four)" })
-      .default([...DEFAULTS.observationIds]),
-    observationIdsFile: z
-      .string()
-      .min(1, { error: "expected a file of exposure IDs, e.g. surveys/w3.txt" })
-      .max(4096, { error: "expected a file path of at most 4096 characters" })
-      .optional(),
-    queuePolicy: z.enum(QUEUE_POLICIES, { error: `expected one of ${QUEUE_POLICIES.join(", ")}` }).default("changed"),
-    upgradePackages: bool.default(false),
-    extraPackages: listOf(z.string().regex(PACKAGE_NAME, { error: "expected package names" }), "package names").default([]),
-    scratchDevice: z.string().regex(/^\/dev\/[a-z0-9]+$/, { error: "expected a block device path such as /dev/vdb" }).default(DEFAULTS.scratchDevice),
-    snapshotPrefix: name("an image name prefix", SNAPSHOT_PREFIX_MAX).default(DEFAULTS.snapshotPrefix),
-    snapshotTimeoutSeconds: positiveInt(60, 86_400).default(DEFAULTS.snapshotTimeoutSeconds),
-    keepImageOnDestroy: bool.default(true),
-    deleteBuildVmAfterSnapshot: bool.default(false),
-    allowDistroMismatch: bool.default(false),
-    batchHost: z.string().regex(HOST, { error: "expected the batch host's DNS name or IPv4 address" }).optional(),
-    batchUser: z.string().regex(CADC_USER, { error: "expected a Linux user name" }).optional(),
-    batchHostKey: z
-      .string()
-      .trim()
-      .regex(HOST_KEY_LINE, { error: "expected the batch host's public host key as `ssh-keyscan` prints it (`batch.canfar.net ssh-ed25519 AAAA...`) or as `ssh-ed25519 AAAA...`" })
-      .superRefine((line, ctx) => keyLineIssue(line, HOST_KEY_LINE, HOST_KEY_TYPES.test(line.split(/\s+/)[0] ?? "") ? 0 : 1, ctx))
-      // `type key`, the form a connection's hostKey takes: without the host name and comment.
-      .transform((line) => {
-        const words = line.split(/\s+/);
-        const at = HOST_KEY_TYPES.test(words[0] ?? "") ? 0 : 1;
-        return words.slice(at, at + 2).join(" ");
-      })
-      .optional(),
-    batchPort: positiveInt(1, 65_535).default(22),
-    submitMode: z.enum(SUBMIT_MODES, { error: `expected one of ${SUBMIT_MODES.join(", ")}` }).default("csv1"),
-    workerFlavor: z.string().max(64, { error: "expected a flavor name such as c2-7.5gb-30" }).optional(),
-    // The jobs' certificate must outlive the run; CADC issues at most 30 days (one kept spare).
-    expectedRunHours: positiveInt(1, MAX_RUN_HOURS).default(DEFAULTS.expectedRunHours),
-    exposuresPerJob: positiveInt(1, MAX_EXPOSURES_PER_JOB).default(DEFAULTS.exposuresPerJob),
-    openstackAuthUrl: z
-      .url({ protocol: /^https?$/, error: "expected the Keystone URL, e.g. https://arbutus-canfar.cloud.computecanada.ca:5000/v3" })
-      .regex(/^[\x21-\x7e]+$/, { error: "expected the Keystone URL in plain ASCII (a look-alike letter is not the host you mean)" })
-      .optional(),
-    openstackProjectName: name("the OpenStack project name").optional(),
-    openstackUserDomainName: name("the Keystone user domain (OS_USER_DOMAIN_NAME of your RC file)").optional(),
-    openstackProjectId: z.string().regex(/^[0-9a-f]{32}$/, { error: "expected the 32-hex-digit OpenStack project ID (`openstack project list`)" }).optional(),
-    batchSystem: z.enum(BATCH_SYSTEMS, { error: `expected one of ${BATCH_SYSTEMS.join(", ")}` }).default("canfar"),
-    workerCount: positiveInt(0, MAX_WORKERS).optional(),
-    submitNodeFlavor: z.string().max(64, { error: "expected a flavor name such as p2-3gb" }).optional(),
-    poolPassword: z
-      .string()
-      .min(POOL_PASSWORD_MIN, { error: `expected at least ${POOL_PASSWORD_MIN} characters; make one with \`openssl rand -base64 32 | pulumi config set --secret canfar:poolPassword\`` })
-      // What the pool's user-data can hold: condor_store_cred reads no more.
-      .max(POOL_PASSWORD_MAX, { error: `expected at most ${POOL_PASSWORD_MAX} characters (HTCondor reads no more of a pool password); \`openssl rand -base64 32\` makes one of 44` })
-      // HTCondor reads the pool password from a file up to its first line break; white space
-      // at either end would be a different password on different nodes' tools.
-      .regex(/^[\x21-\x7e]+$/, { error: "expected printable ASCII without spaces (`openssl rand -base64 32` makes one)" })
-      .optional(),
-  })
-  .strict();
+/** Each key's own rule (config/keys/), in one object that refuses keys it does not know. */
+const schema = z.object(SHAPE).strict();
 
 type Parsed = z.infer<typeof schema>;
 
@@ -224,14 +49,7 @@ export interface OpenStackProject {
   userDomainName?: string;
 }
 
-export const KNOWN_KEYS: readonly string[] = Object.keys(schema.shape);
-
-
 export type Problem = [key: string, message: string];
-
-/** Keys whose value is a list, a boolean or a number (the rest are text). */
-const LIST_KEYS = new Set(["sshIngressCidrs", "observationIds", "extraPackages"]);
-const NON_TEXT_KEYS = new Set(["sshAgent", "allowSshFromAnywhere", "upgradePackages", "keepImageOnDestroy", "deleteBuildVmAfterSnapshot", "allowDistroMismatch", "snapshotTimeoutSeconds", "batchPort", "expectedRunHours", "workerCount", "exposuresPerJob"]);
 
 /**
  * Rules that involve more than one key or knowledge zod's field types do not carry. Run on
@@ -472,14 +290,15 @@ function submissionOf(p: Parsed): StackSettings["submission"] {
 
 /** What YAML or a paste did to a value, before its own rule reads it (see value-checks.ts). */
 function earlyProblems(key: string, value: string, opts: { secret: boolean; optional: boolean }): { problems: Problem[]; blocking: boolean; asText?: string } {
+  const kind = keySpec(key)?.kind;
   const whole = valueProblem(`${NAMESPACE}:${key}`, value, {
     secret: opts.secret,
-    textual: !NON_TEXT_KEYS.has(key) && !LIST_KEYS.has(key),
-    multiline: key === "sshPrivateKey",
+    textual: kind === "text" || kind === "lines",
+    multiline: kind === "lines",
     optional: opts.optional,
   });
   if (whole) return { problems: [[key, whole]], blocking: true };
-  if (!LIST_KEYS.has(key)) return { problems: [], blocking: false };
+  if (kind !== "list") return { problems: [], blocking: false };
   const items = jsonList(value);
   if (!Array.isArray(items)) return { problems: [], blocking: false };
   const problems = listItemProblems(items, `${NAMESPACE}:${key}`).map(([i, message]): Problem => [`${key}[${i}]`, message]);

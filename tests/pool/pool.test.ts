@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../config/config-error";
-import { CANFAR_ONLY_KEYS } from "../../domain/batch-system";
+import { CANFAR_ONLY_KEYS } from "../../config/batch-system-keys";
 import { HTCONDOR_PORT } from "../../pool/user-data";
 import { DRAIN_TIMEOUT_SECONDS } from "../../pool/worker-group";
 import type { Evaluation } from "../../offline/evaluate";
