@@ -15,6 +15,16 @@ import { connectionAuth, type SshAuth } from "../lib/ssh-auth";
 import { LOG_BOTH, SAME_AS_UNSET_LOGGING } from "../lib/command-logging";
 
 
+/** The component's type token: part of every URN under it. */
+export const BATCH_SUBMISSION_TYPE = "canfar:index:BatchSubmission";
+/** Its children's ids: each is named `<name>-<id>`. */
+export const BATCH_SUBMISSION_STEPS = {
+  /** Delivers one file of the run directory. */
+  deliver: (file: string) => `deliver-${file.replace(/[^A-Za-z0-9]+/g, "-")}`,
+  certificate: "certificate",
+  submit: "submit",
+} as const;
+
 /** What canfar_submit csv1 reads from the environment (the tutorial's sourced RC file). */
 export interface OpenStackCredentials {
   authUrl: string;
@@ -123,7 +133,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
   readonly campaignCommand: pulumi.Output<string>;
 
   constructor(name: string, args: BatchSubmissionArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("canfar:index:BatchSubmission", name, {}, opts);
+    super(BATCH_SUBMISSION_TYPE, name, {}, opts);
     if (args.mode === "csv1" && !args.credentials) {
       throw new Error(`BatchSubmission '${name}': mode csv1 needs OpenStack credentials for canfar_submit`);
     }
@@ -185,7 +195,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
     const delivered = Object.entries(files).map(
       ([file, content]) =>
         new remote.Command(
-          `${name}-deliver-${file.replace(/[^A-Za-z0-9]+/g, "-")}`,
+          `${name}-${BATCH_SUBMISSION_STEPS.deliver(file)}`,
           {
             connection,
             create: runDir.apply((d) => deliverCommand(d, file)),
@@ -202,7 +212,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
     // changes: stdin is an input, so the step re-runs). cadc-credentials.sh --cert-only
     // leaves no password on the batch host; quiesce left none in the image.
     const certificate = new remote.Command(
-      `${name}-certificate`,
+      `${name}-${BATCH_SUBMISSION_STEPS.certificate}`,
       {
         connection,
         create: runDir.apply((d) =>
@@ -217,7 +227,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
 
     const stdin = args.credentials ? credentialLines(args.credentials) : undefined;
     const submit = new remote.Command(
-      `${name}-submit`,
+      `${name}-${BATCH_SUBMISSION_STEPS.submit}`,
       {
         connection,
         create: pulumi

@@ -28,6 +28,18 @@ export interface AccessNetworkArgs {
 
 const BUILD_VM = { id: "build", label: "build VM" };
 
+/** The component's type token: part of every URN under it. */
+export const ACCESS_NETWORK_TYPE = "canfar:index:AccessNetwork";
+/** Its children's ids: each is named `<name>-<id>`. */
+export const ACCESS_NETWORK_STEPS = {
+  ssh: "ssh",
+  /** One SSH rule, named by its CIDR (see the rule below for why). */
+  sshRule: (cidr: string) => `ssh-${cidr.replace(/[^A-Za-z0-9]+/g, "-")}`,
+  port: "port",
+  fip: "fip",
+  fipAssoc: "fip-assoc",
+} as const;
+
 /**
  * Tutorial steps 2 and 4: a public address reaching the VM over SSH. The port is created
  * here (not by Nova) so the floating IP can be associated with `networking.FloatingIpAssociate`
@@ -47,13 +59,13 @@ export class AccessNetwork extends pulumi.ComponentResource {
   readonly networkId: pulumi.Output<string>;
 
   constructor(name: string, args: AccessNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("canfar:index:AccessNetwork", name, {}, opts);
+    super(ACCESS_NETWORK_TYPE, name, {}, opts);
     const child = { parent: this };
     const server = args.server ?? BUILD_VM;
     const groupName = server.id === BUILD_VM.id ? `${args.namePrefix}-ssh` : `${args.namePrefix}-${server.id}-ssh`;
 
     const group = new openstack.networking.SecGroup(
-      `${name}-ssh`,
+      `${name}-${ACCESS_NETWORK_STEPS.ssh}`,
       { name: groupName, description: `SSH to the canfar-batch ${server.label} of ${args.namePrefix}` },
       child,
     );
@@ -70,7 +82,7 @@ export class AccessNetwork extends pulumi.ComponentResource {
         // only. By position, every later rule would be replaced, create-before-delete, by a
         // copy of the next one while that one still exists, and Neutron refuses duplicate
         // rules (409). The alias keeps the rules of stacks made when names were positions.
-        `${name}-ssh-${cidr.replace(/[^A-Za-z0-9]+/g, "-")}`,
+        `${name}-${ACCESS_NETWORK_STEPS.sshRule(cidr)}`,
         {
           securityGroupId: group.id,
           direction: "ingress",
@@ -88,7 +100,7 @@ export class AccessNetwork extends pulumi.ComponentResource {
     const network = openstack.networking.getNetworkOutput({ name: args.network }, child);
     // A new network means a new port; the old one goes first, together with the server on it.
     const port = new openstack.networking.Port(
-      `${name}-port`,
+      `${name}-${ACCESS_NETWORK_STEPS.port}`,
       { name: `${args.namePrefix}-${server.id}-port`, networkId: network.id, securityGroupIds: [group.id, ...(args.extraSecurityGroupIds ?? [])], adminStateUp: true },
       { ...child, deleteBeforeReplace: true },
     );
@@ -100,7 +112,7 @@ export class AccessNetwork extends pulumi.ComponentResource {
     // made before the old one is gone is refused, and the old one's delete would then clear
     // the port of the new one. So the old association always goes first.
     this.association = new openstack.networking.FloatingIpAssociate(
-      `${name}-fip-assoc`,
+      `${name}-${ACCESS_NETWORK_STEPS.fipAssoc}`,
       { floatingIp: address.address, portId: port.id },
       { ...child, deleteBeforeReplace: true },
     );
@@ -122,7 +134,7 @@ function floatingAddress(
     // A project usually has quota for one floating IP: a new one (another pool) can only be
     // allocated once the old one is released.
     const resource = new openstack.networking.FloatingIp(
-      `${name}-fip`,
+      `${name}-${ACCESS_NETWORK_STEPS.fip}`,
       { pool: choice.pool, description: `canfar-batch ${name}` },
       { ...opts, deleteBeforeReplace: true },
     );

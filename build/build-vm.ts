@@ -19,6 +19,11 @@ export interface BuildVmArgs {
   userData: pulumi.Input<string>;
 }
 
+/** The component's type token: part of every URN under it. */
+export const BUILD_VM_TYPE = "canfar:index:BuildVm";
+/** Its children's ids: each is named `<name>-<id>`. */
+export const BUILD_VM_STEPS = { baseImage: "base-image", server: "server" } as const;
+
 /**
  * Tutorial step 3: the VM that becomes the worker image.
  *
@@ -37,7 +42,7 @@ export class BuildVm extends pulumi.ComponentResource {
   readonly imageId: pulumi.Output<string>;
 
   constructor(name: string, args: BuildVmArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("canfar:index:BuildVm", name, {}, opts);
+    super(BUILD_VM_TYPE, name, {}, opts);
     const resolved = openstack.images.getImageOutput({ name: args.image, mostRecent: true }, { parent: this });
     // CANFAR republishes its base images under the same name. The name is looked up again
     // on every run (getImage); taking that id directly would rebuild a running stack each
@@ -45,7 +50,7 @@ export class BuildVm extends pulumi.ComponentResource {
     // the id of its first run (later lookups are ignored) until the name or cloud changes,
     // or the admin asks with `pulumi up --replace <this resource's URN>`.
     this.baseImage = new local.Command(
-      `${name}-base-image`,
+      `${name}-${BUILD_VM_STEPS.baseImage}`,
       {
         environment: { BASE_IMAGE_ID: resolved.id },
         create: `printf '%s' "$BASE_IMAGE_ID"`,
@@ -58,7 +63,7 @@ export class BuildVm extends pulumi.ComponentResource {
     );
     this.imageId = this.baseImage.stdout;
     this.instance = new openstack.compute.Instance(
-      `${name}-server`,
+      `${name}-${BUILD_VM_STEPS.server}`,
       {
         name: args.serverName,
         imageId: this.imageId,

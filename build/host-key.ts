@@ -22,6 +22,11 @@ export function parseHostKey(stdout: string): HostKeyPair {
   return { privateKey: `${stdout.slice(0, end + END.length).trim()}\n`, publicKey: `${type} ${blob}` };
 }
 
+/** The component's type token: part of every URN under it. */
+export const HOST_KEY_TYPE = "canfar:index:HostKey";
+/** Its children's ids: each is named `<name>-<id>`. */
+export const HOST_KEY_STEPS = { generate: "generate" } as const;
+
 /**
  * The build VM's SSH host key, made once per stack on the admin's machine and kept in the
  * state as a secret. Every connection to the VM pins its public half, so no connection
@@ -36,9 +41,9 @@ export class HostKey extends pulumi.ComponentResource {
   readonly publicKey: pulumi.Output<string>;
 
   constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
-    super("canfar:index:HostKey", name, {}, opts);
+    super(HOST_KEY_TYPE, name, {}, opts);
     this.command = new local.Command(
-      `${name}-generate`,
+      `${name}-${HOST_KEY_STEPS.generate}`,
       {
         dir: REPO_ROOT,
         create: "bash provisioning/local/generate-host-key.sh",

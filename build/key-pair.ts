@@ -11,6 +11,11 @@ export interface KeyPairArgs {
   publicKey: pulumi.Input<string>;
 }
 
+/** The component's type token: part of every URN under it. */
+export const KEY_PAIR_TYPE = "canfar:index:KeyPair";
+/** Its children's ids: each is named `<name>-<id>`. */
+export const KEY_PAIR_STEPS = { keypair: "keypair" } as const;
+
 /** Tutorial step 1: import an SSH public key as a key pair. */
 export class KeyPair extends pulumi.ComponentResource {
   readonly keypair: openstack.compute.Keypair;
@@ -18,9 +23,9 @@ export class KeyPair extends pulumi.ComponentResource {
   readonly keyPairName: pulumi.Output<string>;
 
   constructor(name: string, args: KeyPairArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("canfar:index:KeyPair", name, {}, opts);
+    super(KEY_PAIR_TYPE, name, {}, opts);
     this.keypair = new openstack.compute.Keypair(
-      `${name}-keypair`,
+      `${name}-${KEY_PAIR_STEPS.keypair}`,
       { name: args.name, publicKey: args.publicKey },
       // Every input forces a new key pair and the name is fixed: Nova refuses a second key
       // pair of one name (409), so the old one must go first. Said here rather than left to

@@ -44,6 +44,27 @@ export interface PlanContext {
 /** Secret values a step reads on standard input; named, never embedded in the plan. */
 export type StdinSecret = "cadcPassword";
 
+const STAGE = "stage-";
+const COPY = "copy-";
+
+/**
+ * The ids of the actions others recognise (the preview, the picture): each becomes the
+ * Provisioning child `<name>-<id>`.
+ */
+export const PLAN_STEPS = {
+  /** Waits for cloud-init: it re-runs after every start and changes nothing itself. */
+  waitCloudInit: "wait-cloud-init",
+  /** Creates a login's staging directory; that login's copies wait for it. */
+  stage: (login: string) => `${STAGE}${login}`,
+  /** Copies one file (by its staged name) into a login's staging directory. */
+  copy: (login: string, staged: string) => `${COPY}${login}-${staged.replace(/[^A-Za-z0-9]+/g, "-")}`,
+} as const;
+
+/** Whether an action id is a login's staging step (PLAN_STEPS.stage). */
+export const isStageStep = (id: string): boolean => id.startsWith(STAGE);
+/** Whether an action id is a copy into a staging directory (PLAN_STEPS.copy). */
+export const isCopyStep = (id: string): boolean => id.startsWith(COPY);
+
 interface ActionBase {
   /** Unique, stable id: becomes the Pulumi resource name and the system test's step name. */
   id: string;
@@ -124,7 +145,7 @@ function steps(ctx: PlanContext): StepSpec[] {
   const cadc = ctx.cadcUser;
   return [
     {
-      name: "wait-cloud-init",
+      name: PLAN_STEPS.waitCloudInit,
       description: "wait for cloud-init to install the packages",
       login: admin,
       files: ["wait-cloud-init.sh"],
@@ -228,7 +249,7 @@ export function provisioningPlan(ctx: PlanContext, root: string = PROVISIONING_D
       const dirs = [...new Set([dir, ...files.map((f) => dirname(remoteOf(f)))])].sort();
       const stage: RunAction = {
         kind: "run",
-        id: `stage-${step.login}`,
+        id: PLAN_STEPS.stage(step.login),
         login: step.login,
         after: previous ? [previous.id] : [],
         command: command("install", "-d", "-m", "0700", ...dirs),
@@ -240,7 +261,7 @@ export function provisioningPlan(ctx: PlanContext, root: string = PROVISIONING_D
       const copies = unique.map(
         (f): CopyAction => ({
           kind: "copy",
-          id: `copy-${step.login}-${f.staged.replace(/[^A-Za-z0-9]+/g, "-")}`,
+          id: PLAN_STEPS.copy(step.login, f.staged),
           login: step.login,
           after: [stage.id],
           local: f.local,

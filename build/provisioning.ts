@@ -28,6 +28,14 @@ export interface ProvisioningArgs {
   ensureRunning: { cloud: string; trigger: pulumi.Input<string> };
 }
 
+/** The component's type token: part of every URN under it. */
+export const PROVISIONING_TYPE = "canfar:index:Provisioning";
+/**
+ * Its own child's id; the others are the plan's actions' (PLAN_STEPS). Each is named
+ * `<name>-<id>`.
+ */
+export const PROVISIONING_STEPS = { ensureRunning: "ensure-running" } as const;
+
 /**
  * Tutorial steps 5–8 over SSH: every action of the plan becomes a `remote.CopyToRemote` or
  * `remote.Command`, chained as the plan says, re-run when its hash (its content and
@@ -45,13 +53,13 @@ export class Provisioning extends pulumi.ComponentResource {
   readonly resources: ReadonlyMap<string, pulumi.Resource>;
 
   constructor(name: string, args: ProvisioningArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("canfar:index:Provisioning", name, {}, opts);
+    super(PROVISIONING_TYPE, name, {}, opts);
     // pulumi-command re-runs a command (an update) when its connection or stdin changes:
     // a new key, address or password re-runs steps, so the VM must be running for those
     // too. The values are a secret here as in the connection and stdin that hold them.
     const secrets = pulumi.secret(pulumi.all([...authSecrets(args.auth), ...Object.values<pulumi.Input<string>>(args.stdin)]).apply((values) => values.join("\n")));
     const running = new local.Command(
-      `${name}-ensure-running`,
+      `${name}-${PROVISIONING_STEPS.ensureRunning}`,
       {
         dir: REPO_ROOT,
         environment: { OS_CLOUD: args.ensureRunning.cloud, SERVER_ID: args.serverId },

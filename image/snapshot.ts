@@ -41,6 +41,19 @@ export interface SnapshotArgs {
   after: pulumi.Resource;
 }
 
+/** The component's type token: part of every URN under it. */
+export const SNAPSHOT_TYPE = "canfar:index:Snapshot";
+/** Its children's ids: each is named `<name>-<id>`. */
+export const SNAPSHOT_STEPS = {
+  copyPackageVersions: "copy-package-versions",
+  packageVersions: "package-versions",
+  copyQuiesce: "copy-quiesce",
+  quiesce: "quiesce",
+  image: "image",
+  deleteOnDestroy: "delete-on-destroy",
+  deleteBuildVm: "delete-build-vm",
+} as const;
+
 /**
  * Tutorial step 9. A `local.Command` around python-openstackclient rather than a dynamic
  * provider: the CLI already speaks Keystone (clouds.yaml, application credentials, OTP)
@@ -64,7 +77,7 @@ export class Snapshot extends pulumi.ComponentResource {
   readonly packageVersions: pulumi.Output<string>;
 
   constructor(name: string, args: SnapshotArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("canfar:index:Snapshot", name, {}, opts);
+    super(SNAPSHOT_TYPE, name, {}, opts);
     const parent = { parent: this };
     const quiesceScript = `${args.stagingDir}/quiesce.sh`;
     const versionsScript = `${args.stagingDir}/package-versions.sh`;
@@ -72,12 +85,12 @@ export class Snapshot extends pulumi.ComponentResource {
     const triggers = [args.contentHash, args.namePrefix];
 
     const copyVersions = new remote.CopyToRemote(
-      `${name}-copy-package-versions`,
+      `${name}-${SNAPSHOT_STEPS.copyPackageVersions}`,
       { connection: args.connection, source: new pulumi.asset.FileAsset(PACKAGE_VERSIONS_SCRIPT), remotePath: versionsScript, triggers },
       { ...parent, dependsOn: [args.after] },
     );
     const versions = new remote.Command(
-      `${name}-package-versions`,
+      `${name}-${SNAPSHOT_STEPS.packageVersions}`,
       {
         connection: args.connection,
         create: packageVersionsCommand(versionsScript, args.packages),
@@ -88,12 +101,12 @@ export class Snapshot extends pulumi.ComponentResource {
       { ...parent, dependsOn: [args.after, copyVersions], ignoreChanges: [...SAME_AS_UNSET_LOGGING] },
     );
     const copy = new remote.CopyToRemote(
-      `${name}-copy-quiesce`,
+      `${name}-${SNAPSHOT_STEPS.copyQuiesce}`,
       { connection: args.connection, source: new pulumi.asset.FileAsset(QUIESCE_SCRIPT), remotePath: quiesceScript, triggers },
       { ...parent, dependsOn: [args.after] },
     );
     const quiesce = new remote.Command(
-      `${name}-quiesce`,
+      `${name}-${SNAPSHOT_STEPS.quiesce}`,
       {
         connection: args.connection,
         create: `sudo -n bash ${shellQuote(quiesceScript)}`,
@@ -123,7 +136,7 @@ export class Snapshot extends pulumi.ComponentResource {
       return `--property "canfar_batch_${key}=$${variable}"`;
     });
     const image = new local.Command(
-      `${name}-image`,
+      `${name}-${SNAPSHOT_STEPS.image}`,
       {
         dir: REPO_ROOT,
         environment,
@@ -152,7 +165,7 @@ export class Snapshot extends pulumi.ComponentResource {
       // update of this resource (the id is not a trigger), so the image it replaces is kept
       // for the held jobs of the earlier submission; delete it by hand once they are done.
       new local.Command(
-        `${name}-delete-on-destroy`,
+        `${name}-${SNAPSHOT_STEPS.deleteOnDestroy}`,
         {
           dir: REPO_ROOT,
           environment: { OS_CLOUD: args.cloud, IMAGE_ID: this.imageId },
@@ -168,7 +181,7 @@ export class Snapshot extends pulumi.ComponentResource {
 
     if (args.deleteBuildVm) {
       new local.Command(
-        `${name}-delete-build-vm`,
+        `${name}-${SNAPSHOT_STEPS.deleteBuildVm}`,
         {
           dir: REPO_ROOT,
           environment: { OS_CLOUD: args.cloud, SERVER_ID: args.serverId, IMAGE_ID: this.imageId },

@@ -9,6 +9,11 @@ export interface PoolNetworkArgs {
   networkId: pulumi.Input<string>;
 }
 
+/** The component's type token: part of every URN under it. */
+export const POOL_NETWORK_TYPE = "canfar:index:PoolNetwork";
+/** Its children's ids: each is named `<name>-<id>`. */
+export const POOL_NETWORK_STEPS = { group: "group", htcondor: "htcondor" } as const;
+
 /**
  * Who in the pool may talk to whom: one security group that every member's port carries,
  * letting members reach each other's HTCondor port (the shared port, HTCONDOR_PORT) and
@@ -21,10 +26,10 @@ export class PoolNetwork extends pulumi.ComponentResource {
   readonly cidr: pulumi.Output<string>;
 
   constructor(name: string, args: PoolNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("canfar:index:PoolNetwork", name, {}, opts);
+    super(POOL_NETWORK_TYPE, name, {}, opts);
     const child = { parent: this };
     this.securityGroup = new openstack.networking.SecGroup(
-      `${name}-group`,
+      `${name}-${POOL_NETWORK_STEPS.group}`,
       { name: `${args.namePrefix}-pool`, description: `HTCondor in the canfar-batch pool of ${args.namePrefix}` },
       child,
     );
@@ -32,7 +37,7 @@ export class PoolNetwork extends pulumi.ComponentResource {
     // The remote group is the group itself: a member, whatever address it gets, and no one
     // else. HTCondor 9+ runs every daemon behind the one shared port.
     new openstack.networking.SecGroupRule(
-      `${name}-htcondor`,
+      `${name}-${POOL_NETWORK_STEPS.htcondor}`,
       {
         securityGroupId: this.securityGroup.id,
         direction: "ingress",

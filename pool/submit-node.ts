@@ -25,6 +25,11 @@ export interface SubmitNodeArgs {
   poolPassword: pulumi.Input<string>;
 }
 
+/** The component's type token: part of every URN under it. */
+export const SUBMIT_NODE_TYPE = "canfar:index:SubmitNode";
+/** Its children's ids: each is named `<name>-<id>`. */
+export const SUBMIT_NODE_STEPS = { access: "access", hostKey: "host-key", server: "server" } as const;
+
 /**
  * The self-hosted pool's central manager and schedd: the jobs are submitted here, over SSH
  * from its floating IP, and the workers report to its fixed IP. It is made from the worker
@@ -41,11 +46,11 @@ export class SubmitNode extends pulumi.ComponentResource {
   readonly hostname: string;
 
   constructor(name: string, args: SubmitNodeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("canfar:index:SubmitNode", name, {}, opts);
+    super(SUBMIT_NODE_TYPE, name, {}, opts);
     const child = { parent: this };
     this.hostname = `${args.namePrefix}-submit`;
     this.access = new AccessNetwork(
-      `${name}-access`,
+      `${name}-${SUBMIT_NODE_STEPS.access}`,
       {
         namePrefix: args.namePrefix,
         network: args.network,
@@ -56,7 +61,7 @@ export class SubmitNode extends pulumi.ComponentResource {
       },
       child,
     );
-    this.hostKey = new HostKey(`${name}-host-key`, child);
+    this.hostKey = new HostKey(`${name}-${SUBMIT_NODE_STEPS.hostKey}`, child);
     this.fixedIp = this.access.port.allFixedIps.apply((ips) => {
       const ip = ips.find((a) => !a.includes(":"));
       if (ip === undefined) throw new Error(`SubmitNode '${name}': its port has no IPv4 address on network '${args.network}'`);
@@ -70,7 +75,7 @@ export class SubmitNode extends pulumi.ComponentResource {
         ),
     );
     this.server = poolServer(
-      `${name}-server`,
+      `${name}-${SUBMIT_NODE_STEPS.server}`,
       {
         serverName: this.hostname,
         imageId: args.imageId,

@@ -51,6 +51,16 @@ export function workerName(prefix: string, index: number): string {
   return `${prefix}-worker-${index}`;
 }
 
+/** The component's type token: part of every URN under it. */
+export const WORKER_GROUP_TYPE = "canfar:index:WorkerGroup";
+/** Its children's ids: each is named `<name>-<id>`; a worker's carry its index. */
+export const WORKER_GROUP_STEPS = {
+  stageDrain: "stage-drain",
+  port: (index: number) => `${index}-port`,
+  server: (index: number) => `${index}-server`,
+  drain: (index: number) => `${index}-drain`,
+} as const;
+
 /**
  * The pool's execute nodes: `count` servers from the worker image, each on its own port on
  * the project network carrying only the pool's group (no floating IP: nothing reaches a
@@ -66,7 +76,7 @@ export class WorkerGroup extends pulumi.ComponentResource {
   readonly names: string[] = [];
 
   constructor(name: string, args: WorkerGroupArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("canfar:index:WorkerGroup", name, {}, opts);
+    super(WORKER_GROUP_TYPE, name, {}, opts);
     const child = { parent: this };
     if (!Number.isInteger(args.count) || args.count < 0) throw new Error(`WorkerGroup '${name}': count ${args.count} is not a whole number >= 0`);
     if (args.count === 0) {
@@ -75,7 +85,7 @@ export class WorkerGroup extends pulumi.ComponentResource {
     }
     const script = readFileSync(DRAIN, "utf8");
     const staged = new remote.Command(
-      `${name}-stage-drain`,
+      `${name}-${WORKER_GROUP_STEPS.stageDrain}`,
       {
         connection: args.submitNode,
         create: deliverCommand(DRAIN_DIR, "drain-worker.sh"),
@@ -90,7 +100,7 @@ export class WorkerGroup extends pulumi.ComponentResource {
       const hostname = workerName(args.namePrefix, i);
       this.names.push(hostname);
       const port = new openstack.networking.Port(
-        `${name}-${i}-port`,
+        `${name}-${WORKER_GROUP_STEPS.port(i)}`,
         { name: `${hostname}-port`, networkId: args.networkId, securityGroupIds: [args.poolSecurityGroupId], adminStateUp: true },
         { ...child, deleteBeforeReplace: true },
       );
@@ -100,7 +110,7 @@ export class WorkerGroup extends pulumi.ComponentResource {
           .apply(([poolPassword, poolNetwork, centralManager]) => renderPoolUserData({ role: "worker", distro: args.distro, hostname, centralManager, poolPassword, poolNetwork })),
       );
       const server = poolServer(
-        `${name}-${i}-server`,
+        `${name}-${WORKER_GROUP_STEPS.server(i)}`,
         {
           serverName: hostname,
           imageId: args.imageId,
@@ -117,7 +127,7 @@ export class WorkerGroup extends pulumi.ComponentResource {
       this.servers.push(server);
       this.drains.push(
         new remote.Command(
-          `${name}-${i}-drain`,
+          `${name}-${WORKER_GROUP_STEPS.drain(i)}`,
           {
             connection: args.submitNode,
             create: `printf '%s\\n' ${shellQuote(`${hostname} is drained before its server is deleted`)}`,

@@ -1,7 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { PlannedResource } from "../../offline/capture";
 import { toComponentDot, toDetailDot, transitiveReduction, type Edge } from "../../tools/render/graph";
 import { renderFiles } from "../../tools/render/write";
+import { PROVISIONING_TYPE } from "../../build/provisioning";
+import { renderDev } from "../preview/stack-change";
 
 /** The drawn edges of a dot source, as "tail -> head" with URNs' last parts. */
 function drawnEdges(dot: string): string[] {
@@ -126,5 +128,64 @@ describe("the component view", () => {
     const detailed = await renderFiles(evaluation, { detail: true });
     expect([...detailed.keys()].filter((k) => k.startsWith("graph"))).toEqual(["graph.dot", "graph.svg", "graph-detail.dot", "graph-detail.svg"]);
     expect(detailed.get("graph-detail.dot")).toBe(toDetailDot(mini));
+  });
+});
+
+describe("staging steps", () => {
+  // Real URNs this time: the type chain names the component holding each step.
+  const child = (parentType: string, parent: string, type: string, name: string, dependencies: string[] = []): PlannedResource => ({
+    urn: `${URN}${parentType}$${type}::${name}`,
+    type,
+    name,
+    parent: `${URN}${parentType}::${parent}`,
+    dependencies,
+    inputs: {},
+  });
+  const COPY = "command:remote:CopyToRemote";
+  const RUN = "command:remote:Command";
+  const under = (parentType: string, name: string): PlannedResource[] => {
+    const stage = child(parentType, name, RUN, `${name}-stage-u`);
+    const copies = ["a", "b", "c"].map((f) => child(parentType, name, COPY, `${name}-copy-u-${f}`, [stage.urn]));
+    const step = child(parentType, name, RUN, `${name}-step`, [stage.urn, ...copies.map((c) => c.urn)]);
+    return [{ urn: `${URN}${parentType}::${name}`, type: parentType, name, dependencies: [], inputs: {} }, stage, ...copies, step];
+  };
+
+  it("folds a Provisioning's copies into the staging step they wait for, whatever the component is called", () => {
+    const dot = toComponentDot(under(PROVISIONING_TYPE, "anything"));
+    expect(dot).not.toContain("anything-copy-u-");
+    expect(dot).toContain("label=<stage-u<br/><font point-size=\"8\" color=\"#666666\">Command + 3 CopyToRemote</font>>");
+    expect(drawnEdges(dot)).toEqual(["anything-step -> anything-stage-u [dir=back];"]);
+  });
+
+  it("leaves alone the same names under another component type", () => {
+    const dot = toComponentDot(under("canfar:index:Other", "anything"));
+    for (const f of ["a", "b", "c"]) expect(dot).toContain(`anything-copy-u-${f}`);
+    expect(drawnEdges(dot)).toHaveLength(4);
+  });
+});
+
+describe("the dev stack's picture", () => {
+  let resources: PlannedResource[];
+  let dot: string;
+  beforeAll(async () => {
+    resources = await renderDev();
+    dot = toComponentDot(resources);
+  }, 120_000);
+
+  it("draws one box per staging step, not one per copied file, and at most 40 edges (61 when each copy had its own)", () => {
+    const copies = resources.filter((r) => r.type === "command:remote:CopyToRemote" && r.name.startsWith("provision-"));
+    expect(copies.length).toBeGreaterThan(20);
+    for (const c of copies) expect(dot).not.toContain(`"${c.urn}"`);
+    const stages = [...dot.matchAll(/label=<stage-(\w+)<br\/><font[^>]*>remote:Command \+ (\d+) CopyToRemote</g)].map((m) => [m[1], Number(m[2])]);
+    expect(stages).toEqual([
+      ["ubuntu", copies.filter((c) => c.name.startsWith("provision-copy-ubuntu-")).length],
+      ["astronomer", copies.filter((c) => c.name.startsWith("provision-copy-astronomer-")).length],
+    ]);
+    expect(drawnEdges(dot).length).toBeLessThanOrEqual(40);
+  });
+
+  it("has whatever waited for a copy wait for its staging step instead", () => {
+    expect(drawnEdges(dot)).toContain("provision-wait-cloud-init -> provision-stage-ubuntu [dir=back];");
+    expect(drawnEdges(dot)).toContain("provision-cadc-credentials -> provision-stage-astronomer [dir=back];");
   });
 });

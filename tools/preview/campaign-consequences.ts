@@ -1,16 +1,20 @@
 import type { EffectKind } from "../../config/change-effects";
+import { BATCH_SUBMISSION_STEPS, BATCH_SUBMISSION_TYPE } from "../../batch/batch-submission";
+import { EXPOSURES_FILE } from "../../domain/exposure-list";
+import { SNAPSHOT_STEPS, SNAPSHOT_TYPE } from "../../image/snapshot";
+import { isStep } from "./component-step";
 import type { Step } from "./steps";
 
 /**
- * What a new submission will cost, in exposures (index.ts: BatchSubmission "batch"). submit.sh
+ * What a new submission will cost, in exposures (a BatchSubmission's submit step). submit.sh
  * decides at submit time from one listing of the destination, so the preview can only bound
  * it: from the campaign's exposures (exposures.txt's delivery), the pipeline identity, the
  * destination and the policy (submit.sh's arguments), before and after.
  */
 const REMOTE = "command:remote:Command";
-const SUBMIT = "batch-submit";
-const EXPOSURES = "batch-deliver-exposures-txt";
-const IMAGE = "worker-image-image";
+const isSubmit = (s: Step) => s.type === REMOTE && isStep(s, BATCH_SUBMISSION_TYPE, BATCH_SUBMISSION_STEPS.submit);
+const isExposures = (s: Step) => s.type === REMOTE && isStep(s, BATCH_SUBMISSION_TYPE, BATCH_SUBMISSION_STEPS.deliver(EXPOSURES_FILE));
+const isImage = (s: Step) => isStep(s, SNAPSHOT_TYPE, SNAPSHOT_STEPS.image);
 
 interface Campaign {
   ids: string[];
@@ -35,9 +39,9 @@ const exposures = (n: number) => `${n} exposure${n === 1 ? "" : "s"}`;
 
 /** The consequence of a new run directory (a created or replaced submit step); nothing otherwise. */
 export function campaignConsequence(steps: readonly Step[]): { id: EffectKind; text: string } | undefined {
-  const submit = steps.find((s) => s.type === REMOTE && s.name === SUBMIT);
+  const submit = steps.find(isSubmit);
   if (!submit || (submit.op !== "create" && submit.op !== "replace")) return undefined;
-  const list = steps.find((s) => s.type === REMOTE && s.name === EXPOSURES);
+  const list = steps.find(isExposures);
   const head = campaignOf(submit.newInputs, list?.newInputs);
   if (head === undefined) return { id: "new-submission", text: "a new batch submission, in a new run directory (how many exposures it queues is decided at submit time)" };
   const skipped = `those already catalogued by pipeline ${head.pipeline} are skipped at submit time`;
@@ -58,7 +62,7 @@ export function campaignConsequence(steps: readonly Step[]): { id: EffectKind; t
   const skippedByPolicy = head.policy === "missing" ? "those with a catalogue by any pipeline are skipped at submit time" : skipped;
   if (added > 0) return { id: "new-submission", text: `a new batch submission: up to ${added} new exposure${added === 1 ? "" : "s"}; ${skippedByPolicy}` };
   // The offline render cannot know a new image's tool versions: say what would change that.
-  const image = steps.find((s) => s.name === IMAGE);
+  const image = steps.find(isImage);
   const caveat = image && (image.op === "create" || image.op === "replace") ? "; a new image with other source-extractor or funpack versions would change the identity, and queue them all again" : "";
   return {
     id: "no-requeue",

@@ -16,6 +16,7 @@ import type { Op, Step } from "./steps";
 
 interface EngineState {
   type?: string;
+  parent?: string;
   inputs?: Record<string, unknown>;
 }
 
@@ -91,6 +92,7 @@ export function stepsFromEngineJson(text: string, source: string): Step[] {
     const createNew = ops.indexOf("create-replacement");
     const { type, name } = typeAndName(s.urn);
     const newInputs = s.newState?.inputs;
+    const parent = s.newState?.parent ?? s.oldState?.parent;
     const unknownInputs = Object.entries(newInputs ?? {})
       .filter(([, v]) => JSON.stringify(v).includes(UNKNOWN))
       .map(([k]) => k);
@@ -103,6 +105,7 @@ export function stepsFromEngineJson(text: string, source: string): Step[] {
       urn: s.urn,
       type: s.newState?.type ?? s.oldState?.type ?? type,
       name,
+      ...(parent === undefined ? {} : { parent }),
       diffReasons: replacing ? either(reasons(own, (x) => x.diffReasons), () => reasons(own, (x) => fromDetailedDiff(x, false))) : (s.diffReasons ?? []),
       replaceReasons: replacing ? either(reasons(own, (x) => x.replaceReasons), () => reasons(own, (x) => fromDetailedDiff(x, true))) : (s.replaceReasons ?? []),
       deleteBeforeReplace: op === "replace" && deleteFirst >= 0 && createNew >= 0 ? deleteFirst < createNew : null,

@@ -11,6 +11,8 @@ export interface Step {
   urn: string;
   type: string;
   name: string;
+  /** The URN of the component it was declared in: its name is the first part of this one's (component-step.ts). */
+  parent?: string;
   /** Inputs that differ (or will be unknown until a dependency is replaced). */
   diffReasons: string[];
   /** The subset of diffReasons that forces a new resource. */
@@ -27,6 +29,8 @@ export interface Step {
 function inputsOf(r: PlannedResource): Record<string, unknown> {
   return (r.inputs ?? {}) as Record<string, unknown>;
 }
+
+const parentOf = (r: PlannedResource): { parent?: string } => (r.parent === undefined ? {} : { parent: r.parent });
 
 /** The URN a resource had under one of its aliases (same type, same parent, another name). */
 function aliasUrn(urn: string, alias: string): string {
@@ -65,7 +69,7 @@ export function planSteps(base: readonly PlannedResource[], head: readonly Plann
     const newInputs = inputsOf(h);
     if (!b) {
       renewed.add(h.urn);
-      steps.push({ op: "create", urn: h.urn, type: h.type, name: h.name, diffReasons: [], replaceReasons: [], deleteBeforeReplace: null, newInputs });
+      steps.push({ op: "create", urn: h.urn, type: h.type, name: h.name, ...parentOf(h), diffReasons: [], replaceReasons: [], deleteBeforeReplace: null, newInputs });
       continue;
     }
     matched.add(b.urn);
@@ -98,6 +102,7 @@ export function planSteps(base: readonly PlannedResource[], head: readonly Plann
       urn: h.urn,
       type: h.type,
       name: h.name,
+      ...parentOf(h),
       diffReasons,
       replaceReasons: [...new Set(replaceReasons)],
       deleteBeforeReplace,
@@ -111,7 +116,7 @@ export function planSteps(base: readonly PlannedResource[], head: readonly Plann
   // drain) before what it depends on (the worker's server).
   for (const b of [...base].reverse()) {
     if (matched.has(b.urn)) continue;
-    planned.push({ op: "delete", urn: b.urn, type: b.type, name: b.name, diffReasons: [], replaceReasons: [], deleteBeforeReplace: null, oldInputs: inputsOf(b) });
+    planned.push({ op: "delete", urn: b.urn, type: b.type, name: b.name, ...parentOf(b), diffReasons: [], replaceReasons: [], deleteBeforeReplace: null, oldInputs: inputsOf(b) });
   }
   return planned;
 }

@@ -1,4 +1,5 @@
 import type { PlannedResource } from "../../offline/capture";
+import { foldStagingCopies } from "./staging-steps";
 
 function quote(text: string): string {
   return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
@@ -94,9 +95,12 @@ function shortTypes(resources: readonly PlannedResource[]): Map<string, string> 
  * waits for the network). Inside a box, consecutive steps are joined: solid when the later
  * one waits for the earlier (directly or not), dashed when they may run at the same time.
  * So the picture has at most one edge per step plus one per component pair that matters.
+ * The provisioning plan's copies are folded into their staging step (staging-steps.ts): one
+ * box per staging step, labelled with how many files it stands for, not one per file.
  */
 export function toComponentDot(resources: readonly PlannedResource[]): string {
-  const shown = resources.filter((r) => !PLUMBING.test(r.type));
+  const drawn = resources.filter((r) => !PLUMBING.test(r.type));
+  const { resources: shown, copies } = foldStagingCopies(drawn);
   const byUrn = new Map(shown.map((r) => [r.urn, r]));
   const isComponent = (r: PlannedResource) => COMPONENT.test(r.type);
   // A component waits for nothing itself (its steps do): it takes the place of its first
@@ -111,7 +115,7 @@ export function toComponentDot(resources: readonly PlannedResource[]): string {
   }
   const position = (urn: string) => order.get(urn) ?? 0;
   const byOrder = (a: PlannedResource, b: PlannedResource) => position(a.urn) - position(b.urn);
-  const types = shortTypes(shown);
+  const types = shortTypes(drawn);
 
   // A resource's unit is the component that holds it (or the resource itself, for a
   // component or a resource outside any): the edges of the picture are between units.
@@ -178,7 +182,11 @@ export function toComponentDot(resources: readonly PlannedResource[]): string {
         // Inside the box named "provision", "provision-create-user" says nothing more than "create-user".
         const prefix = `${byUrn.get(parent)?.name ?? ""}-`;
         const label = parent && r.name.startsWith(prefix) ? r.name.slice(prefix.length) : r.name;
-        lines.push(`${indent}${quote(r.urn)} [label=<${html(label)}<br/><font point-size="8" color="#666666">${html(types.get(r.type) ?? r.type)}</font>>];`);
+        const kind = types.get(r.type) ?? r.type;
+        // A staging step stands for its copies too: say how many.
+        const folded = copies.get(r.urn) ?? [];
+        const type = folded[0] === undefined ? kind : `${kind} + ${folded.length} ${types.get(folded[0].type) ?? folded[0].type}`;
+        lines.push(`${indent}${quote(r.urn)} [label=<${html(label)}<br/><font point-size="8" color="#666666">${html(type)}</font>>];`);
         steps.push(r.urn);
         continue;
       }
