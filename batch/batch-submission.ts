@@ -1,7 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { sha256 } from "../lib/sha256";
 import { shellQuote } from "../lib/shell-quote";
 import { renderSubmitFile } from "../domain/submit-file";
@@ -10,7 +8,7 @@ import { PIPELINE_PARTS } from "../domain/pipeline-parts";
 import { EXPOSURES_FILE, exposureListText } from "../domain/exposure-list";
 import { PIPELINE_IDENTITY } from "../domain/pipeline-identity";
 import type { QueuePolicy } from "../domain/queue-policy";
-import { REPO_ROOT } from "../lib/repo-root";
+import { deliverCommand, JOB_FILES, RUN_DIRECTORY_SCRIPTS, SCRIPTS, scriptText, type Script } from "../provisioning/scripts";
 import { connectionAuth, type SshAuth } from "../lib/ssh-auth";
 import { LOG_BOTH, SAME_AS_UNSET_LOGGING } from "../lib/command-logging";
 
@@ -79,16 +77,6 @@ export interface BatchSubmissionArgs {
   exposuresPerJob?: number;
 }
 
-const WORKER = join(REPO_ROOT, "provisioning", "worker");
-const PIPELINE = join(WORKER, "do_catalogue.bash");
-const SUBMIT = join(REPO_ROOT, "provisioning", "batch-host", "submit.sh");
-const FOLLOW = join(REPO_ROOT, "provisioning", "batch-host", "follow.sh");
-const CAMPAIGN = join(REPO_ROOT, "provisioning", "batch-host", "campaign.sh");
-/** What submit.sh and campaign.sh source (the stack's submissions, their condor_q): beside them. */
-const CAMPAIGN_JOBS = join(REPO_ROOT, "provisioning", "batch-host", "campaign-jobs.sh");
-const CREDENTIALS = join(REPO_ROOT, "provisioning", "shared", "cadc-credentials.sh");
-/** What submit.sh and cadc-credentials.sh source: delivered beside them, where they look first. */
-const CLI = join(REPO_ROOT, "provisioning", "lib", "cli.sh");
 /** The jobs' certificate, in the run directory: the submit file's x509userproxy names it. */
 export const JOB_PROXY = "cadcproxy.pem";
 /** CADC's own default validity; longer runs ask for a day more than they need, up to CADC's 30. */
@@ -100,16 +88,8 @@ export function certificateDays(hours: number): number {
   return Math.min(MAX_CERT_DAYS, Math.max(DEFAULT_CERT_DAYS, Math.ceil(hours / 24) + 1));
 }
 
-/**
- * Delivers a file by stdin, written aside then renamed: no CopyToRemote, so paths may be
- * home-relative. The one command line left here on purpose: it is the bootstrap that brings
- * every script to the batch host, so no script can do it (none is there yet). It stays four
- * plain commands in a row, private (umask 077) and atomic (rename), with no logic.
- */
-export function deliverCommand(dir: string, file: string): string {
-  const tmp = `${dir}/.${file}.partial`;
-  return `umask 077 && mkdir -p ${shellQuote(dir)} && cat > ${shellQuote(tmp)} && mv -f ${shellQuote(tmp)} ${shellQuote(`${dir}/${file}`)}`;
-}
+/** Each script by the name it is delivered under, with its text. */
+const texts = (scripts: readonly Script[]): Record<string, string> => Object.fromEntries(scripts.map((s) => [s.name, scriptText(s)]));
 
 /**
  * Tutorial step 10 on the batch host, as a campaign: a run directory per (exposures, image,
@@ -159,16 +139,12 @@ export class BatchSubmission extends pulumi.ComponentResource {
       });
     });
     const files: Record<string, pulumi.Input<string>> = {
-      "do_catalogue.bash": readFileSync(PIPELINE, "utf8"),
-      ...Object.fromEntries(PIPELINE_PARTS.map((part) => [part, readFileSync(join(WORKER, part), "utf8")])),
+      // The jobs' files first, the submit file and the list, then the scripts that submit and
+      // follow: this order names the delivery resources and goes into the run directory's hash.
+      ...texts(JOB_FILES),
       "do_catalogue.sub": submitFile,
       [EXPOSURES_FILE]: exposures,
-      "submit.sh": readFileSync(SUBMIT, "utf8"),
-      "follow.sh": readFileSync(FOLLOW, "utf8"),
-      "campaign.sh": readFileSync(CAMPAIGN, "utf8"),
-      "campaign-jobs.sh": readFileSync(CAMPAIGN_JOBS, "utf8"),
-      "cadc-credentials.sh": readFileSync(CREDENTIALS, "utf8"),
-      "cli.sh": readFileSync(CLI, "utf8"),
+      ...texts(RUN_DIRECTORY_SCRIPTS),
     };
     // One hash per file, not the texts: with 10,000 exposures the list is 90 kB.
     const digests = pulumi.all(Object.values(files)).apply((texts) => texts.map((t) => sha256(t)));
@@ -216,7 +192,7 @@ export class BatchSubmission extends pulumi.ComponentResource {
       {
         connection,
         create: runDir.apply((d) =>
-          ["bash", shellQuote(`${d}/cadc-credentials.sh`), "--user", shellQuote(args.cadc.user), "--cert-days", String(certificateDays(args.expectedRunHours)), "--cert-only", shellQuote(`${d}/${JOB_PROXY}`)].join(" "),
+          ["bash", shellQuote(`${d}/${SCRIPTS.cadcCredentials.name}`), "--user", shellQuote(args.cadc.user), "--cert-days", String(certificateDays(args.expectedRunHours)), "--cert-only", shellQuote(`${d}/${JOB_PROXY}`)].join(" "),
         ),
         stdin: pulumi.secret(pulumi.output(args.cadc.password).apply((p) => `${p}\n`)),
         triggers: [runHash],
@@ -244,11 +220,11 @@ export class BatchSubmission extends pulumi.ComponentResource {
     this.clusterId = result.apply((r) => r.cluster ?? NO_CLUSTER);
     this.runDir = result.apply((r) => r.runDir);
     const login = `ssh${args.port === 22 ? "" : ` -p ${args.port}`} ${args.user}@`;
-    this.campaignCommand = pulumi.interpolate`${login}${args.host} bash ${runDir}/campaign.sh`;
+    this.campaignCommand = pulumi.interpolate`${login}${args.host} bash ${runDir}/${SCRIPTS.campaign.name}`;
     // Nothing queued in this run directory: there is no cluster to follow, the campaign is.
     this.followCommand = pulumi
       .all([result, args.host, runDir, this.campaignCommand])
-      .apply(([r, host, dir, campaign]) => (r.cluster === null ? campaign : `${login}${host} bash ${dir}/follow.sh ${r.cluster}`));
+      .apply(([r, host, dir, campaign]) => (r.cluster === null ? campaign : `${login}${host} bash ${dir}/${SCRIPTS.follow.name} ${r.cluster}`));
     this.registerOutputs({ clusterId: this.clusterId, runDir: this.runDir, followCommand: this.followCommand, campaignCommand: this.campaignCommand });
   }
 }
@@ -270,7 +246,7 @@ export function submitCommand(o: {
 }): string {
   return [
     "bash",
-    shellQuote(`${o.dir}/submit.sh`),
+    shellQuote(`${o.dir}/${SCRIPTS.submit.name}`),
     "--run-dir",
     shellQuote(o.dir),
     "--mode",
@@ -338,12 +314,12 @@ export function parseSubmitOutput(stdout: string): SubmitResult {
   try {
     parsed = JSON.parse(line) as Partial<Record<keyof SubmitResult, unknown>>;
   } catch {
-    throw new Error(`Error reading submit.sh output: expected one JSON line, got ${JSON.stringify(line.slice(0, 200))}`);
+    throw new Error(`Error reading ${SCRIPTS.submit.name} output: expected one JSON line, got ${JSON.stringify(line.slice(0, 200))}`);
   }
   const { cluster, jobs, total, done, pipeline, runDir } = parsed ?? {};
   const clusterOk = cluster === null ? jobs === 0 : typeof cluster === "string" && /^\d+$/.test(cluster);
   if (!clusterOk || (cluster !== null && typeof cluster !== "string") || !isCount(jobs) || !isCount(total) || !isCount(done) || typeof pipeline !== "string" || !PIPELINE_IDENTITY.test(pipeline) || typeof runDir !== "string") {
-    throw new Error(`Error reading submit.sh output: expected {cluster (digits, or null when no job was queued), jobs, total, done, pipeline, runDir}, got ${line.slice(0, 200)}`);
+    throw new Error(`Error reading ${SCRIPTS.submit.name} output: expected {cluster (digits, or null when no job was queued), jobs, total, done, pipeline, runDir}, got ${line.slice(0, 200)}`);
   }
   return { cluster, jobs, total, done, pipeline, runDir };
 }

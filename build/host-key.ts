@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import { REPO_ROOT } from "../lib/repo-root";
+import { inPlaceCommand, SCRIPTS } from "../provisioning/scripts";
 
 /** The build VM's SSH host key pair: the private half for cloud-init, the public one to pin. */
 export interface HostKeyPair {
@@ -17,7 +18,7 @@ export function parseHostKey(stdout: string): HostKeyPair {
   const publicLine = end < 0 ? "" : stdout.slice(end + END.length).trim();
   const [type, blob] = publicLine.split(/\s+/);
   if (end < 0 || !stdout.includes("-----BEGIN OPENSSH PRIVATE KEY-----") || type !== "ssh-ed25519" || !blob) {
-    throw new Error("Error reading generate-host-key.sh output: expected an OpenSSH private key, then an ssh-ed25519 public key line");
+    throw new Error(`Error reading ${SCRIPTS.generateHostKey.name} output: expected an OpenSSH private key, then an ssh-ed25519 public key line`);
   }
   return { privateKey: `${stdout.slice(0, end + END.length).trim()}\n`, publicKey: `${type} ${blob}` };
 }
@@ -46,7 +47,7 @@ export class HostKey extends pulumi.ComponentResource {
       `${name}-${HOST_KEY_STEPS.generate}`,
       {
         dir: REPO_ROOT,
-        create: "bash provisioning/local/generate-host-key.sh",
+        create: inPlaceCommand(SCRIPTS.generateHostKey),
         // An update (the program's command text changed) keeps the key it made.
         update: `printf '%s' "$PULUMI_COMMAND_STDOUT"`,
         // stdout is the private key: the engine would print every line of it to the console

@@ -1,33 +1,11 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
-import { REPO_ROOT } from "../lib/repo-root";
+import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { sha256 } from "../lib/sha256";
 import { shellQuote } from "../lib/shell-quote";
+import { localPath, PIPELINE_INSTALLED, PROVISIONING_DIR, SCRIPTS, SMOKE_SAMPLE, STAGED_PIPELINE, STAGED_SMOKE, stagedName, type Script } from "../provisioning/scripts";
 
-/**
- * Where the scripts of this folder live on the machine running `pulumi up`. Its folders say
- * where each script runs: `local/` on that machine, `build-vm/` on the build VM,
- * `batch-host/` on the batch host, `shared/` on both remote hosts, `worker/` (the pipeline) on
- * the workers made from the image; `lib/` holds what scripts of several of them source.
- */
-export const PROVISIONING_DIR = join(REPO_ROOT, "provisioning");
-
-/**
- * Each staged name and the file of this folder it comes from. The staged names are the VM's
- * layout, kept as it was before the folders said where scripts run: a name is part of the
- * content hash, so moving a file here must not make a new worker image.
- */
-const STAGED: Record<string, string> = {
-  // The scripts' shared plumbing, staged beside them: they look for it there first.
-  "cli.sh": "lib/cli.sh",
-  "wait-cloud-init.sh": "build-vm/wait-cloud-init.sh",
-  "create-user.sh": "build-vm/create-user.sh",
-  "setup-scratch.sh": "build-vm/setup-scratch.sh",
-  "cadc-credentials.sh": "shared/cadc-credentials.sh",
-  "install-pipeline.sh": "build-vm/install-pipeline.sh",
-  "smoke-test.sh": "build-vm/smoke-test.sh",
-  pipeline: "worker",
-};
+/** Kept here for the plan's tests: the registry (provisioning/scripts.ts) says where it is. */
+export { PROVISIONING_DIR };
 
 /** What the steps need to know; all of it already validated by the config schema. */
 export interface PlanContext {
@@ -37,7 +15,7 @@ export interface PlanContext {
   cadcUser: string;
   /** Ephemeral disk mounted on /mnt when nothing is (tutorial step 7). */
   scratchDevice: string;
-  /** Upper bound on waiting for cloud-init's package install; default wait-cloud-init.sh's (an hour). */
+  /** Upper bound on waiting for cloud-init's package install; default the wait script's own (an hour). */
   cloudInitTimeoutSeconds?: number;
 }
 
@@ -107,34 +85,14 @@ export type Action = CopyAction | RunAction;
 /** POSIX single-quoting: safe for any value, though every value here is validated too. */
 const command = (...words: string[]) => words.map(shellQuote).join(" ");
 
-/**
- * Docs (`*.md`) in a staged folder are for readers of this repository, not for the VM: no
- * step reads them, and staged they would be part of the content hash, so a typo fixed in
- * provisioning/worker/README.md would build a new worker image.
- */
-const isDoc = (path: string) => path.endsWith(".md");
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .map((rel) => join(dir, rel))
-    .filter((p) => statSync(p).isFile() && !isDoc(p))
-    .sort();
-}
-
-function isUnder(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(`${dir}/`);
-}
-
 interface StepSpec {
   name: string;
   description: string;
   login: string;
-  /** Staged names (keys of STAGED) of the files this step needs. Directories bring everything under them. */
-  files: string[];
-  /** Staged paths under `files` directories to leave out. */
-  exclude?: string[];
-  /** Builds the command from where the files land. */
-  command: (staged: (rel: string) => string) => string;
+  /** The files this step needs (the registry's, each staged under stagedName). */
+  files: readonly Script[];
+  /** Builds the command from where the files land: a file's, or a staged folder's (STAGED_PIPELINE). */
+  command: (staged: (what: Script | string) => string) => string;
   stdin?: StdinSecret;
   rerunsAfterStart?: true;
 }
@@ -148,51 +106,50 @@ function steps(ctx: PlanContext): StepSpec[] {
       name: PLAN_STEPS.waitCloudInit,
       description: "wait for cloud-init to install the packages",
       login: admin,
-      files: ["wait-cloud-init.sh"],
+      files: [SCRIPTS.waitCloudInit],
       command: (s) =>
         ctx.cloudInitTimeoutSeconds === undefined
-          ? command("bash", s("wait-cloud-init.sh"))
-          : command("bash", s("wait-cloud-init.sh"), "--timeout", String(ctx.cloudInitTimeoutSeconds)),
+          ? command("bash", s(SCRIPTS.waitCloudInit))
+          : command("bash", s(SCRIPTS.waitCloudInit), "--timeout", String(ctx.cloudInitTimeoutSeconds)),
       rerunsAfterStart: true,
     },
     {
       name: "create-user",
       description: `create the CADC user ${cadc}`,
       login: admin,
-      files: ["create-user.sh", "cli.sh"],
-      command: (s) => `sudo -n ${command("bash", s("create-user.sh"), cadc)}`,
+      files: [SCRIPTS.createUser, SCRIPTS.cli],
+      command: (s) => `sudo -n ${command("bash", s(SCRIPTS.createUser), cadc)}`,
     },
     {
       name: "setup-scratch",
       description: "mount the ephemeral disk and create /mnt/scratch",
       login: admin,
-      files: ["setup-scratch.sh", "cli.sh"],
-      command: (s) => `sudo -n ${command("bash", s("setup-scratch.sh"), "--device", ctx.scratchDevice, "--owner", cadc)}`,
+      files: [SCRIPTS.setupScratch, SCRIPTS.cli],
+      command: (s) => `sudo -n ${command("bash", s(SCRIPTS.setupScratch), "--device", ctx.scratchDevice, "--owner", cadc)}`,
     },
     {
       name: "cadc-credentials",
       description: "write ~/.netrc and get a CADC proxy certificate",
       login: cadc,
-      files: ["cadc-credentials.sh", "cli.sh"],
-      command: (s) => command("bash", s("cadc-credentials.sh"), "--user", cadc),
+      files: [SCRIPTS.cadcCredentials, SCRIPTS.cli],
+      command: (s) => command("bash", s(SCRIPTS.cadcCredentials), "--user", cadc),
       stdin: "cadcPassword",
       rerunsAfterStart: true,
     },
     {
       name: "install-pipeline",
-      description: "install do_catalogue.bash and its SExtractor configuration",
+      description: `install ${SCRIPTS.pipeline.name} and its SExtractor configuration`,
       login: admin,
-      files: ["install-pipeline.sh", "cli.sh", "pipeline"],
       // The smoke sample is test input, not part of the installed pipeline.
-      exclude: ["pipeline/smoke"],
-      command: (s) => `sudo -n ${command("bash", s("install-pipeline.sh"), s("pipeline"))}`,
+      files: [SCRIPTS.installPipeline, SCRIPTS.cli, ...PIPELINE_INSTALLED],
+      command: (s) => `sudo -n ${command("bash", s(SCRIPTS.installPipeline), s(STAGED_PIPELINE))}`,
     },
     {
       name: "smoke-test",
       description: "run the installed pipeline on a small sample exposure",
       login: cadc,
-      files: ["smoke-test.sh", "cli.sh", "pipeline/smoke"],
-      command: (s) => command("bash", s("smoke-test.sh"), s("pipeline/smoke")),
+      files: [SCRIPTS.smokeTest, SCRIPTS.cli, ...SMOKE_SAMPLE],
+      command: (s) => command("bash", s(SCRIPTS.smokeTest), s(STAGED_SMOKE)),
     },
   ];
 }
@@ -202,14 +159,6 @@ export function stagingDir(login: string): string {
   return `/home/${login}/.canfar-batch/provisioning`;
 }
 
-/** The file or folder here of a staged name: its own entry, or under its first folder's. */
-function sourceOf(name: string): string {
-  const [top, ...rest] = name.split("/");
-  const source = STAGED[name] ?? (rest.length > 0 && top !== undefined && STAGED[top] !== undefined ? join(STAGED[top], ...rest) : undefined);
-  if (source === undefined) throw new Error(`provisioning plan: ${name} has no entry in STAGED`);
-  return source;
-}
-
 /** A file a step needs: where it is here, and its name under the staging directory. */
 interface StagedFile {
   local: string;
@@ -217,14 +166,7 @@ interface StagedFile {
 }
 
 function stepFiles(step: StepSpec, root: string): StagedFile[] {
-  return step.files
-    .flatMap((name): StagedFile[] => {
-      const local = join(root, sourceOf(name));
-      return statSync(local).isDirectory()
-        ? filesUnder(local).map((file) => ({ local: file, staged: join(name, relative(local, file)) }))
-        : [{ local, staged: name }];
-    })
-    .filter((f) => !(step.exclude ?? []).some((x) => isUnder(f.staged, x)));
+  return step.files.map((script) => ({ local: localPath(script, root), staged: stagedName(script) }));
 }
 
 /**
@@ -280,7 +222,7 @@ export function provisioningPlan(ctx: PlanContext, root: string = PROVISIONING_D
       id: step.name,
       login: step.login,
       after: [...(previous ? [previous.id] : []), ...copies.map((c) => c.id)],
-      command: step.command((rel) => `${dir}/${rel}`),
+      command: step.command((what) => `${dir}/${typeof what === "string" ? what : stagedName(what)}`),
       ...(step.stdin ? { stdin: step.stdin } : {}),
       ...(step.rerunsAfterStart ? { rerunsAfterStart: true as const } : {}),
       description: step.description,

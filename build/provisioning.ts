@@ -4,6 +4,7 @@ import { REPO_ROOT } from "../lib/repo-root";
 import { Action, StdinSecret } from "./provisioning-plan";
 import { authSecrets, connectionAuth, type SshAuth } from "../lib/ssh-auth";
 import { LOG_BOTH, SAME_AS_UNSET_LOGGING } from "../lib/command-logging";
+import { inPlaceCommand, SCRIPTS } from "../provisioning/scripts";
 
 export interface ProvisioningArgs {
   /** Address the VM answers SSH on (the floating IP). */
@@ -63,7 +64,7 @@ export class Provisioning extends pulumi.ComponentResource {
       {
         dir: REPO_ROOT,
         environment: { OS_CLOUD: args.ensureRunning.cloud, SERVER_ID: args.serverId },
-        create: `bash provisioning/local/start-server.sh --server "$SERVER_ID"`,
+        create: `${inPlaceCommand(SCRIPTS.startServer)} --server "$SERVER_ID"`,
         triggers: [args.ensureRunning.trigger, args.serverId, args.host, secrets],
         logging: "stderr",
       },

@@ -1,17 +1,15 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { stringify } from "yaml";
 import type { Distro } from "../domain/distro";
 import { EPEL, HTCONDOR_PACKAGES, PIPELINE_PACKAGES, htcondorRepository } from "../domain/packages";
-import { REPO_ROOT } from "../lib/repo-root";
+import { SCRIPTS, scriptText, userDataPath } from "../provisioning/scripts";
 import { hostKeyCloudConfig } from "./host-key-cloud-config";
 
 /**
  * Where the user-data writes provisioning/build-vm/check-tools.sh, which runcmd runs: no
  * script is staged yet when cloud-init runs, so the user-data carries it.
  */
-export const CHECK_TOOLS_PATH = "/usr/local/libexec/canfar-batch/check-tools.sh";
-const CHECK_TOOLS = readFileSync(join(REPO_ROOT, "provisioning", "build-vm", "check-tools.sh"), "utf8");
+export const CHECK_TOOLS_PATH = userDataPath(SCRIPTS.checkTools);
+const CHECK_TOOLS = scriptText(SCRIPTS.checkTools);
 
 export interface WrittenFile {
   path: string;

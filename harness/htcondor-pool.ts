@@ -8,6 +8,7 @@ import { makeSshKey } from "./ssh-key";
 import { sshRun, startSshd, type SshdHandle, type SshTarget } from "./sshd";
 import type { ExecResult } from "./exec";
 import { DOUBLES_DIR } from "./doubles/doubles-dir";
+import { WORKER_DIR } from "../provisioning/scripts";
 import { cadcGetCertDouble } from "./cadc-get-cert-double";
 
 /**
@@ -110,7 +111,7 @@ install -d -m 1777 /var/tmp/canfar-double
 rm -rf /mnt/scratch
 `;
 
-const PIPELINE_DIR = resolve(__dirname, "../provisioning/worker");
+const PIPELINE_DIR = WORKER_DIR;
 const PIPELINE_CONFIG = ["catalogue.sex", "catalogue.param", "default.conv", "default.nnw", "merge-catalogues.awk"];
 const PIPELINE_DOUBLES = resolve(__dirname, "cadc-doubles");
 

@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import type { PoolRole } from "../pool/user-data";
 import { evaluate } from "../offline/evaluate";
+import { inPlaceCommand, SCRIPTS, WORKER_DIR } from "../provisioning/scripts";
 import type { StackConfig } from "../offline/stack-file";
 import { declaredBatch, type DeclaredBatch } from "./declared-batch";
 import { declaredCommand, type DeclaredCommand } from "./declared-command";
@@ -56,7 +57,7 @@ export const STARTS_LOG = `${SHARED}/log/starts.log`;
 export const GATES = `${SHARED}/gates`;
 
 const CADC_TOOLS = "/usr/local/lib/cadc-doubles";
-const PIPELINE_DIR = resolve(__dirname, "../provisioning/worker");
+const PIPELINE_DIR = WORKER_DIR;
 // What install-pipeline.sh leaves in the image: the configuration and the pipeline's parts,
 // so a job whose submission sent only do_catalogue.bash finds them installed.
 const PIPELINE_CONFIG = ["catalogue.sex", "catalogue.param", "default.conv", "default.nnw", "merge-catalogues.awk", ...PIPELINE_PARTS];
@@ -147,7 +148,7 @@ export interface DeclaredPool {
 export async function declaredPool(stack: StackConfig, hostKey: string): Promise<DeclaredPool> {
   const e = await evaluate("canfar-batch", "self-hosted", stack, {
     revealSecrets: true,
-    localStdout: (_name, create) => (create.includes("generate-host-key.sh") ? hostKey : undefined),
+    localStdout: (_name, create) => (create === inPlaceCommand(SCRIPTS.generateHostKey) ? hostKey : undefined),
     network: { subnetCidr: POOL_NETWORK, fixedIp: (port) => POOL_PORTS[port] },
   });
   const node = (role: PoolRole, r: (typeof e.resources)[number]): NodeSpec => {

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { REPO_ROOT } from "../lib/repo-root";
 import { sha256 } from "../lib/sha256";
+import { localPath, SCRIPTS } from "../provisioning/scripts";
 
 export function fileHash(path: string): string {
   return sha256(readFileSync(path));
@@ -13,13 +12,13 @@ export function contentTag(hash: string): string {
 }
 
 /** The script that prepares the VM for imaging: what it removes is part of the image too. */
-export const QUIESCE_SCRIPT = join(REPO_ROOT, "provisioning", "build-vm", "quiesce.sh");
+export const QUIESCE_SCRIPT = localPath(SCRIPTS.quiesce);
 
 /**
  * Prints the installed packages' versions for the image's properties: a label, not content,
  * so it is not part of the content hash (as the command it replaced was not).
  */
-export const PACKAGE_VERSIONS_SCRIPT = join(REPO_ROOT, "provisioning", "build-vm", "package-versions.sh");
+export const PACKAGE_VERSIONS_SCRIPT = localPath(SCRIPTS.packageVersions);
 
 /**
  * Everything that decides what the worker image contains: the provisioning plan (every

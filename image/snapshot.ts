@@ -4,8 +4,8 @@ import { shellQuote } from "../lib/shell-quote";
 import { contentTag, PACKAGE_VERSIONS_SCRIPT, QUIESCE_SCRIPT } from "./content-hash";
 import { REPO_ROOT } from "../lib/repo-root";
 import { LOG_BOTH, SAME_AS_UNSET_LOGGING } from "../lib/command-logging";
+import { inPlaceCommand, SCRIPTS } from "../provisioning/scripts";
 
-const SCRIPTS = "provisioning/local";
 // Glance takes minutes to save an image; a poll every 10 s costs nothing and overshoots the
 // timeout by at most that much.
 const SNAPSHOT_POLL_SECONDS = 10;
@@ -79,8 +79,8 @@ export class Snapshot extends pulumi.ComponentResource {
   constructor(name: string, args: SnapshotArgs, opts?: pulumi.ComponentResourceOptions) {
     super(SNAPSHOT_TYPE, name, {}, opts);
     const parent = { parent: this };
-    const quiesceScript = `${args.stagingDir}/quiesce.sh`;
-    const versionsScript = `${args.stagingDir}/package-versions.sh`;
+    const quiesceScript = `${args.stagingDir}/${SCRIPTS.quiesce.name}`;
+    const versionsScript = `${args.stagingDir}/${SCRIPTS.packageVersions.name}`;
     // The prefix too: a new name is a new image (CANFAR finds images by name).
     const triggers = [args.contentHash, args.namePrefix];
 
@@ -142,7 +142,7 @@ export class Snapshot extends pulumi.ComponentResource {
         environment,
         // make-image.sh reads the date and commit when the image is made, so they stay what they were.
         create: [
-          `bash ${SCRIPTS}/make-image.sh --server "$SERVER_ID" --prefix "$IMAGE_PREFIX" --tag "$CONTENT_TAG"`,
+          `${inPlaceCommand(SCRIPTS.makeImage)} --server "$SERVER_ID" --prefix "$IMAGE_PREFIX" --tag "$CONTENT_TAG"`,
           `--content "$CONTENT_HASH" --packages "$PACKAGES"`,
           ...properties,
           `--timeout "$TIMEOUT" --poll "$POLL"`,
@@ -171,7 +171,7 @@ export class Snapshot extends pulumi.ComponentResource {
           environment: { OS_CLOUD: args.cloud, IMAGE_ID: this.imageId },
           create: `printf 'pulumi destroy will delete image %s\\n' "$IMAGE_ID"`,
           update: `printf 'pulumi destroy will delete image %s (the one it replaced is kept)\\n' "$IMAGE_ID"`,
-          delete: `bash ${SCRIPTS}/delete-image.sh --image "$IMAGE_ID"`,
+          delete: `${inPlaceCommand(SCRIPTS.deleteImage)} --image "$IMAGE_ID"`,
           // What destroy will do, and delete-image.sh's progress: ids only.
           logging: LOG_BOTH,
         },
@@ -185,7 +185,7 @@ export class Snapshot extends pulumi.ComponentResource {
         {
           dir: REPO_ROOT,
           environment: { OS_CLOUD: args.cloud, SERVER_ID: args.serverId, IMAGE_ID: this.imageId },
-          create: `bash ${SCRIPTS}/delete-server.sh --server "$SERVER_ID" --image "$IMAGE_ID"`,
+          create: `${inPlaceCommand(SCRIPTS.deleteServer)} --server "$SERVER_ID" --image "$IMAGE_ID"`,
           // Once per image and server: a new image or a new build VM (provisioned again
           // after a key change, say, without a new image) are the only reasons to run again.
           update: "true",
@@ -218,11 +218,11 @@ export function parseCreateOutput(stdout: string): CreatedImage {
   try {
     parsed = JSON.parse(line);
   } catch {
-    throw new Error(`Error reading create-image.sh output: expected one JSON line, got ${JSON.stringify(line.slice(0, 200))}`);
+    throw new Error(`Error reading ${SCRIPTS.createImage.name} output: expected one JSON line, got ${JSON.stringify(line.slice(0, 200))}`);
   }
   const c = parsed as Partial<CreatedImage>;
   if (typeof c.id !== "string" || typeof c.name !== "string" || c.status !== "active") {
-    throw new Error(`Error reading create-image.sh output: expected {id, name, status: "active"}, got ${line.slice(0, 200)}`);
+    throw new Error(`Error reading ${SCRIPTS.createImage.name} output: expected {id, name, status: "active"}, got ${line.slice(0, 200)}`);
   }
   return { id: c.id, name: c.name, status: c.status };
 }

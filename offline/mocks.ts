@@ -1,4 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { basename } from "node:path";
+import { inPlaceCommand, SCRIPTS, type Script } from "../provisioning/scripts";
 
 /**
  * Offline stand-ins for what OpenStack would answer. Addresses come from TEST-NET-3
@@ -32,14 +34,23 @@ function defaultFixedIp(portName: string): string {
   return `10.0.0.${20 + digest}`;
 }
 
+/**
+ * Whether a remote command runs `script`: `bash 'DIR/NAME' …` as the components write it (each
+ * word quoted, `bash` too, for the staged ones), maybe under `sudo -n`.
+ */
+function runsRemote(create: string, script: Script): boolean {
+  const path = /^(?:sudo -n )?'?bash'? '([^']+)'/.exec(create)?.[1];
+  return path !== undefined && basename(path) === script.name;
+}
+
 /** What the scripts print on success, as far as the program reads it. */
 function remoteStdout(create: string): string {
-  if (create.includes("submit.sh")) {
+  if (runsRemote(create, SCRIPTS.submit)) {
     const runDir = /--run-dir '([^']*)'/.exec(create)?.[1] ?? "run";
     const pipeline = /--pipeline ([0-9a-f]{12})/.exec(create)?.[1] ?? "000000000000";
     return `${JSON.stringify({ cluster: "0", jobs: 0, total: 0, done: 0, pipeline, runDir })}\n`;
   }
-  if (create.includes("package-versions.sh")) return "offline-render=0 ";
+  if (runsRemote(create, SCRIPTS.packageVersions)) return "offline-render=0 ";
   return "";
 }
 
@@ -57,10 +68,10 @@ export const OFFLINE_HOST_KEY = [
 
 function localStdout(name: string, create: string, environment: unknown): string {
   const env = (environment ?? {}) as Record<string, string>;
-  if (create.includes("generate-host-key.sh")) return OFFLINE_HOST_KEY;
+  if (create === inPlaceCommand(SCRIPTS.generateHostKey)) return OFFLINE_HOST_KEY;
   // The base image pin prints the id it was given.
   if (create === `printf '%s' "$BASE_IMAGE_ID"`) return env.BASE_IMAGE_ID ?? "";
-  if (!create.includes("make-image.sh")) return "";
+  if (!create.startsWith(`${inPlaceCommand(SCRIPTS.makeImage)} `)) return "";
   // The real name carries the UTC date of creation, which an offline render cannot know.
   const imageName = `${env.IMAGE_PREFIX}-YYYY-MM-DD-${env.CONTENT_TAG}`;
   return `${JSON.stringify({ id: `${name}-id`, name: imageName, status: "active" })}\n`;

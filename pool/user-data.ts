@@ -1,8 +1,6 @@
-import { readFileSync } from "node:fs";
 import { isIPv4 } from "node:net";
-import { join } from "node:path";
 import { stringify } from "yaml";
-import { REPO_ROOT } from "../lib/repo-root";
+import { SCRIPTS, scriptText, userDataPath } from "../provisioning/scripts";
 import { parseCidr } from "../domain/cidr";
 import { POOL_PASSWORD_MAX } from "../domain/batch-system";
 import { hostKeyCloudConfig } from "../build/host-key-cloud-config";
@@ -121,8 +119,8 @@ export const POOL_PASSWORD_FILE = "/run/canfar-batch/pool-password";
  * The first-boot step of a pool node (provisioning/pool-node/start-htcondor.sh), carried by
  * the user-data as check-tools.sh is by the build VM's: it runs before anything is staged.
  */
-export const START_HTCONDOR_PATH = "/usr/local/libexec/canfar-batch/start-htcondor.sh";
-const START_HTCONDOR = readFileSync(join(REPO_ROOT, "provisioning", "pool-node", "start-htcondor.sh"), "utf8");
+export const START_HTCONDOR_PATH = userDataPath(SCRIPTS.startHtcondor);
+const START_HTCONDOR = scriptText(SCRIPTS.startHtcondor);
 
 /** The HTCondor configuration of a pool node (no secret in it). */
 export function poolCondorConfig(args: Pick<PoolUserDataArgs, "role" | "centralManager" | "poolNetwork">): string {

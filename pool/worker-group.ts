@@ -1,18 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
 import { remote, types } from "@pulumi/command";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Distro } from "../domain/distro";
-import { REPO_ROOT } from "../lib/repo-root";
 import { sha256 } from "../lib/sha256";
 import { shellQuote } from "../lib/shell-quote";
-import { deliverCommand } from "../batch/batch-submission";
+import { deliverCommand, SCRIPTS, scriptText } from "../provisioning/scripts";
 import { poolServer } from "./pool-server";
 import { renderPoolUserData } from "./user-data";
 import { LOG_BOTH, SAME_AS_UNSET_LOGGING } from "../lib/command-logging";
 
-const DRAIN = join(REPO_ROOT, "provisioning", "batch-host", "drain-worker.sh");
 /** Where the drain script lives on the submit node: one place, whatever submissions come and go. */
 export const DRAIN_DIR = "canfar-batch/pool";
 
@@ -83,12 +79,12 @@ export class WorkerGroup extends pulumi.ComponentResource {
       this.registerOutputs({ names: [] });
       return;
     }
-    const script = readFileSync(DRAIN, "utf8");
+    const script = scriptText(SCRIPTS.drainWorker);
     const staged = new remote.Command(
       `${name}-${WORKER_GROUP_STEPS.stageDrain}`,
       {
         connection: args.submitNode,
-        create: deliverCommand(DRAIN_DIR, "drain-worker.sh"),
+        create: deliverCommand(DRAIN_DIR, SCRIPTS.drainWorker.name),
         stdin: script,
         triggers: [sha256(script), args.submitNodeId],
         // The command prints nothing on success, and its stdin is never logged.
@@ -134,7 +130,7 @@ export class WorkerGroup extends pulumi.ComponentResource {
             // The login is the image's default user; draining is root's (the script refuses
             // anyone else), and cloud images give that user passwordless sudo. -n: fail, never
             // wait for a password prompt nobody can answer.
-            delete: ["sudo", "-n", "bash", shellQuote(`${DRAIN_DIR}/drain-worker.sh`), "--worker", shellQuote(hostname), "--timeout", String(DRAIN_TIMEOUT_SECONDS)].join(" "),
+            delete: ["sudo", "-n", "bash", shellQuote(`${DRAIN_DIR}/${SCRIPTS.drainWorker.name}`), "--worker", shellQuote(hostname), "--timeout", String(DRAIN_TIMEOUT_SECONDS)].join(" "),
             triggers: [server.id],
             logging: "stderr",
           },

@@ -3,7 +3,8 @@ import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 // Data flows one way: domain rules and small helpers depend on nothing of the project,
-// config on those only, the program's stages on those, the scripts' folders on nothing above them.
+// config on those only, the program's stages on those and on the scripts' registry
+// (provisioning/scripts.ts), which itself depends on nothing above domain/ and lib/.
 const REPO = resolve(__dirname, "..", "..");
 
 function tsFiles(dir: string): string[] {
@@ -45,13 +46,20 @@ describe("the import graph", () => {
     expect(all.filter((e) => !["config", "domain", "lib"].includes(e.folder))).toEqual([]);
   });
 
+  it("provisioning/ (the scripts' registry) imports only domain/ and lib/", () => {
+    const all = edges("provisioning");
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.filter((e) => !["provisioning", "domain", "lib"].includes(e.folder))).toEqual([]);
+  });
+
   // The program's stages: build/ (the build VM) and image/ come first, batch/ submits to a
-  // host, pool/ is a host of the stack's own; each may use the ones before it, never after.
+  // host, pool/ is a host of the stack's own; each may use the ones before it, never after,
+  // and the registry of the scripts they deliver.
   const STAGES: Record<string, string[]> = {
-    build: ["domain", "lib"],
-    image: ["domain", "lib", "build"],
-    batch: ["domain", "lib"],
-    pool: ["domain", "lib", "build", "batch"],
+    build: ["domain", "lib", "provisioning"],
+    image: ["domain", "lib", "provisioning", "build"],
+    batch: ["domain", "lib", "provisioning"],
+    pool: ["domain", "lib", "provisioning", "build", "batch"],
   };
   for (const [stage, allowed] of Object.entries(STAGES)) {
     it(`${stage}/ imports only ${allowed.join(", ")}: never config/, offline/, harness/, tools/ or tests/`, () => {

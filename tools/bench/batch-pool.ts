@@ -16,10 +16,10 @@ import { ensureSampleExposure } from "../fits/sample-cache";
 import { renderPoolUserData, type PoolRole } from "../../pool/user-data";
 import { makeSharedDir, nodeBase, PoolNode, POOL_NETWORK, removeSharedDir, SHARED, waitFor, type NodeSpec } from "../../harness/self-hosted-pool";
 import { makeSshKey } from "../../harness/ssh-key";
+import { WORKER_DIR } from "../../provisioning/scripts";
 
 const USER = "astronomer";
 const FLAVOR = "c2-7.5gb-30";
-const WORKER_DIR = resolve(__dirname, "..", "..", "provisioning", "worker");
 const JOB = resolve(__dirname, "batch-job.sh");
 const CERT = resolve(__dirname, "..", "test-certificate.sh");
 // Made up for the bench; never printed.

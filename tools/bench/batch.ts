@@ -16,6 +16,7 @@ import { PIPELINE_PARTS } from "../../domain/pipeline-parts";
 import { writeRootFile } from "../../harness/root-files";
 import { ensureSampleExposure } from "../fits/sample-cache";
 import { wholeNumberOption } from "../whole-number-option";
+import { WORKER_DIR } from "../../provisioning/scripts";
 import { benchSelfHostedPool } from "./batch-pool";
 import { measureThroughput, throughputTable } from "./throughput";
 import { ARCHIVE, HtcondorPool, VOSPACE } from "../../harness/htcondor-pool";
@@ -56,7 +57,7 @@ The test pool negotiates every 2 s; a CANFAR pool also boots worker VMs, which t
 
 const USER = "bench";
 const FLAVOR = "c2-7.5gb-30";
-const WORKER = resolve(__dirname, "..", "..", "provisioning", "worker");
+const WORKER = WORKER_DIR;
 const JOB = resolve(__dirname, "batch-job.sh");
 /** A day's self-signed certificate and key in one file, owned by the user: what cadc-get-cert leaves. */
 const CERT = resolve(__dirname, "..", "test-certificate.sh");

@@ -14,11 +14,11 @@
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { CADC_DOUBLES_DIR, DOUBLES_DIR } from "../../harness/doubles/doubles-dir";
+import { localPath, SCRIPTS } from "../../provisioning/scripts";
 
-const ROOT = resolve(__dirname, "..", "..");
-const SUBMIT = join(ROOT, "provisioning", "batch-host", "submit.sh");
+const SUBMIT = localPath(SCRIPTS.submit);
 const CANFAR_DOUBLES = DOUBLES_DIR;
 const VOS_DOUBLES = CADC_DOUBLES_DIR;
 const P = "3fa9c0d21b7e";
@@ -44,7 +44,7 @@ export async function measureListing(nodes: number): Promise<ListingMeasure> {
     for (const [i, id] of ids.entries()) writeFileSync(join(cats, `${id}.${i % 2 === 0 ? P : OLD}.cat`), "");
     writeFileSync(join(run, "exposures.txt"), ids.map((id) => `${id}\n`).join(""));
     writeFileSync(join(run, "do_catalogue.sub"), "executable = do_catalogue.bash\nqueue arguments from queue.txt\n");
-    copyFileSync(join(ROOT, "provisioning", "worker", "do_catalogue.bash"), join(run, "do_catalogue.bash"));
+    copyFileSync(localPath(SCRIPTS.pipeline), join(run, SCRIPTS.pipeline.name));
     writeFileSync(join(state, "conf"), `CANFAR_DOUBLE_STATE='${state}'\n`);
     const started = process.hrtime.bigint();
     const r = spawnSync(

@@ -10,10 +10,11 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ensureSampleExposure } from "../fits/sample-cache";
 import { wholeNumberOption } from "../whole-number-option";
+import { WORKER_DIR } from "../../provisioning/scripts";
 
 const USAGE = `usage: npm run bench:pipeline -- [--ccds N] [--repeat N] [--seed N]
 
@@ -30,7 +31,7 @@ used, and the ratios pipeline/bare (median). Targets: <= 1.10 (1 job), <= 0.62 (
 
 Needs funpack, fpack (libcfitsio-bin) and source-extractor.`;
 
-const PIPELINE_DIR = resolve(__dirname, "..", "..", "provisioning", "worker");
+const PIPELINE_DIR = WORKER_DIR;
 
 interface Timing {
   wall: number;

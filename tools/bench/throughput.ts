@@ -13,11 +13,11 @@
 import { spawnSync } from "node:child_process";
 import { linkSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { CADC_DOUBLES_DIR } from "../../harness/doubles/doubles-dir";
+import { localPath, SCRIPTS } from "../../provisioning/scripts";
 
-const ROOT = resolve(__dirname, "..", "..");
-const PIPELINE = join(ROOT, "provisioning", "worker", "do_catalogue.bash");
+const PIPELINE = localPath(SCRIPTS.pipeline);
 const DOUBLES = CADC_DOUBLES_DIR;
 
 export interface ThroughputOptions {
