@@ -1,6 +1,6 @@
 import type { PlannedResource } from "../../offline/capture";
 import { ruleFor, topLevelKey } from "./provider-rules";
-import type { Step } from "./steps";
+import type { Step } from "./step";
 
 /**
  * The engine's rule for a replacement that deletes first (pulumi/pulumi
