@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as openstack from "@pulumi/openstack";
 import { loadConfig } from "./config/load";
+import { cloudAccess } from "./lib/cloud-access";
 import { DEFAULTS } from "./config/schema";
 import { AccessNetwork } from "./build/access-network";
 import { KeyPair } from "./build/key-pair";
@@ -17,10 +17,9 @@ import { selfHostedPool } from "./pool/pool";
  */
 async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
   const config = loadConfig();
-  // One explicit provider, so the cloud named in config is the only one used (no ambient
-  // OS_* variables silently pointing a stack at another project).
-  const provider = new openstack.Provider("openstack", { cloud: config.cloud });
-  const opts = { providers: { openstack: provider } };
+  // The cloud named in config, and only it: every stage and component gets it from here.
+  const cloud = cloudAccess(config.cloud);
+  const opts = cloud.opts;
 
   const keyPair = new KeyPair("key", { name: `${config.prefix}-key`, publicKey: config.sshPublicKey }, opts);
   const access = new AccessNetwork(
@@ -29,7 +28,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     opts,
   );
   const pool = config.pool;
-  const image = workerImage({ ...config, htcondor: pool.system === "self-hosted", keyPairName: keyPair.keyPairName, access }, opts);
+  const image = workerImage({ ...config, htcondor: pool.system === "self-hosted", keyPairName: keyPair.keyPairName, access }, cloud);
   const { vm, snapshot, pipeline } = image;
 
   const outputs: Record<string, pulumi.Input<unknown>> = {
@@ -57,7 +56,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
   let batch: BatchSubmission | undefined;
   if (pool.system === "self-hosted") {
     const floatingIpPool = config.floatingIp.kind === "allocate" ? config.floatingIp.pool : DEFAULTS.floatingIpPool;
-    const own = selfHostedPool({ ...config, ...pool, floatingIpPool, networkId: access.networkId, keyPairName: keyPair.keyPairName, imageId: snapshot.imageId }, campaign, opts);
+    const own = selfHostedPool({ ...config, ...pool, floatingIpPool, networkId: access.networkId, keyPairName: keyPair.keyPairName, imageId: snapshot.imageId }, campaign, cloud);
     batch = own.batch;
     outputs.submitNodeIp = own.submitNode.publicIp;
     // For the admin's known_hosts: the key every connection of the program pins.
@@ -67,7 +66,7 @@ async function main(): Promise<Record<string, pulumi.Input<unknown>>> {
     batch = batchHostSubmission(
       { host: config.batchHost, hostKey: config.batchHostKey, port: config.batchPort, user: config.batchUser, submission: config.submission, cadcUser: config.cadcUser, cadcPassword: config.cadcPassword },
       campaign,
-      opts,
+      cloud,
     );
   }
   if (batch !== undefined) {

@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { SubmitCommand } from "../domain/batch-system";
+import type { CloudAccess } from "../lib/cloud-access";
 import { BatchSubmission, type OpenStackCredentials } from "./batch-submission";
 import type { CampaignSettings } from "./campaign-settings";
 
@@ -15,7 +16,7 @@ export interface BatchHostArgs {
 }
 
 /** Tutorial step 10 on the project's batch host, with canfar_submit's csv1 or csv2. */
-export function batchHostSubmission(args: BatchHostArgs, campaign: CampaignSettings, opts: pulumi.ComponentResourceOptions): BatchSubmission {
+export function batchHostSubmission(args: BatchHostArgs, campaign: CampaignSettings, cloud: CloudAccess): BatchSubmission {
   const { submission } = args;
   return new BatchSubmission(
     "batch",
@@ -37,6 +38,6 @@ export function batchHostSubmission(args: BatchHostArgs, campaign: CampaignSetti
           }
         : {}),
     },
-    opts,
+    cloud.opts,
   );
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { CloudAccess } from "../lib/cloud-access";
 import * as openstack from "@pulumi/openstack";
 import { local } from "@pulumi/command";
 import { LOG_BOTH, SAME_AS_UNSET_LOGGING } from "../lib/command-logging";
@@ -9,7 +10,7 @@ export interface BuildVmArgs {
   /** Image name (`canfar-ubuntu-20.04`); the most recent image of that name when first built. */
   image: string;
   /** The cloud it is looked up in: another cloud has other image ids. */
-  cloud: string;
+  cloud: CloudAccess;
   /** Flavor name (`c2-7.5gb-30`); needs an ephemeral disk for /mnt/scratch. */
   flavor: string;
   keyPairName: pulumi.Input<string>;
@@ -55,7 +56,7 @@ export class BuildVm extends pulumi.ComponentResource {
         environment: { BASE_IMAGE_ID: resolved.id },
         create: `printf '%s' "$BASE_IMAGE_ID"`,
         update: `printf '%s' "$PULUMI_COMMAND_STDOUT"`,
-        triggers: [args.image, args.cloud],
+        triggers: [args.image, args.cloud.name],
         // The pinned id, worth seeing: which base image the server is built from.
         logging: LOG_BOTH,
       },

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { CloudAccess } from "../lib/cloud-access";
 import { local, remote, types } from "@pulumi/command";
 import { REPO_ROOT } from "../lib/repo-root";
 import { Action, StdinSecret } from "./provisioning-plan";
@@ -26,7 +27,7 @@ export interface ProvisioningArgs {
    * again: `trigger` (the image content hash) changes, the server, the address or a secret
    * a step reads does.
    */
-  ensureRunning: { cloud: string; trigger: pulumi.Input<string> };
+  ensureRunning: { cloud: CloudAccess; trigger: pulumi.Input<string> };
 }
 
 /** The component's type token: part of every URN under it. */
@@ -63,7 +64,7 @@ export class Provisioning extends pulumi.ComponentResource {
       `${name}-${PROVISIONING_STEPS.ensureRunning}`,
       {
         dir: REPO_ROOT,
-        environment: { OS_CLOUD: args.ensureRunning.cloud, SERVER_ID: args.serverId },
+        environment: { OS_CLOUD: args.ensureRunning.cloud.name, SERVER_ID: args.serverId },
         create: `${inPlaceCommand(SCRIPTS.startServer)} --server "$SERVER_ID"`,
         triggers: [args.ensureRunning.trigger, args.serverId, args.host, secrets],
         logging: "stderr",

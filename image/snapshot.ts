@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { CloudAccess } from "../lib/cloud-access";
 import { local, remote, types } from "@pulumi/command";
 import { shellQuote } from "../lib/shell-quote";
 import { contentTag, PACKAGE_VERSIONS_SCRIPT, QUIESCE_SCRIPT } from "./content-hash";
@@ -35,8 +36,8 @@ export interface SnapshotArgs {
   keepOnDestroy: boolean;
   /** Delete the build VM once the image is active (and each new build VM once imaged). */
   deleteBuildVm: boolean;
-  /** clouds.yaml entry for the openstack CLI. */
-  cloud: string;
+  /** The stack's cloud: its clouds.yaml name is the openstack CLI's OS_CLOUD. */
+  cloud: CloudAccess;
   /** The last provisioning step (the smoke test): nothing is snapshotted before it passed. */
   after: pulumi.Resource;
 }
@@ -121,7 +122,7 @@ export class Snapshot extends pulumi.ComponentResource {
     );
 
     const environment: Record<string, pulumi.Input<string>> = {
-      OS_CLOUD: args.cloud,
+      OS_CLOUD: args.cloud.name,
       SERVER_ID: args.serverId,
       IMAGE_PREFIX: args.namePrefix,
       CONTENT_HASH: args.contentHash,
@@ -168,7 +169,7 @@ export class Snapshot extends pulumi.ComponentResource {
         `${name}-${SNAPSHOT_STEPS.deleteOnDestroy}`,
         {
           dir: REPO_ROOT,
-          environment: { OS_CLOUD: args.cloud, IMAGE_ID: this.imageId },
+          environment: { OS_CLOUD: args.cloud.name, IMAGE_ID: this.imageId },
           create: `printf 'pulumi destroy will delete image %s\\n' "$IMAGE_ID"`,
           update: `printf 'pulumi destroy will delete image %s (the one it replaced is kept)\\n' "$IMAGE_ID"`,
           delete: `${inPlaceCommand(SCRIPTS.deleteImage)} --image "$IMAGE_ID"`,
@@ -184,7 +185,7 @@ export class Snapshot extends pulumi.ComponentResource {
         `${name}-${SNAPSHOT_STEPS.deleteBuildVm}`,
         {
           dir: REPO_ROOT,
-          environment: { OS_CLOUD: args.cloud, SERVER_ID: args.serverId, IMAGE_ID: this.imageId },
+          environment: { OS_CLOUD: args.cloud.name, SERVER_ID: args.serverId, IMAGE_ID: this.imageId },
           create: `${inPlaceCommand(SCRIPTS.deleteServer)} --server "$SERVER_ID" --image "$IMAGE_ID"`,
           // Once per image and server: a new image or a new build VM (provisioned again
           // after a key change, say, without a new image) are the only reasons to run again.

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Distro } from "../domain/distro";
 import { PIPELINE_PACKAGES } from "../domain/packages";
+import type { CloudAccess } from "../lib/cloud-access";
 import type { SshAuth } from "../lib/ssh-auth";
 import { connectionAuth } from "../lib/ssh-auth";
 import type { AccessNetwork } from "../build/access-network";
@@ -16,7 +17,6 @@ import { Snapshot } from "./snapshot";
 /** What the worker image is built from: the stack's settings that reach the build VM. */
 export interface WorkerImageArgs {
   prefix: string;
-  cloud: string;
   image: string;
   flavor: string;
   distro: Distro;
@@ -50,7 +50,8 @@ export interface WorkerImage {
  * hash covers the provisioning plan, the user-data without the host key (workers make their
  * own), the base image, the flavor and quiesce.sh, and nothing else makes a new image.
  */
-export function workerImage(args: WorkerImageArgs, opts: pulumi.ComponentResourceOptions): WorkerImage {
+export function workerImage(args: WorkerImageArgs, cloud: CloudAccess): WorkerImage {
+  const opts = cloud.opts;
   const cloudInit: CloudInitArgs = {
     distro: args.distro,
     upgrade: args.upgradePackages,
@@ -67,7 +68,7 @@ export function workerImage(args: WorkerImageArgs, opts: pulumi.ComponentResourc
     {
       serverName: `${args.prefix}-build`,
       image: args.image,
-      cloud: args.cloud,
+      cloud,
       flavor: args.flavor,
       keyPairName: args.keyPairName,
       portId: args.access.portId,
@@ -90,7 +91,7 @@ export function workerImage(args: WorkerImageArgs, opts: pulumi.ComponentResourc
       stdin: { cadcPassword: args.cadcPassword },
       dependsOn: [vm, args.access.association],
       serverId: vm.instanceId,
-      ensureRunning: { cloud: args.cloud, trigger: contentHash },
+      ensureRunning: { cloud, trigger: contentHash },
     },
     opts,
   );
@@ -107,7 +108,7 @@ export function workerImage(args: WorkerImageArgs, opts: pulumi.ComponentResourc
       timeoutSeconds: args.snapshotTimeoutSeconds,
       keepOnDestroy: args.keepImageOnDestroy,
       deleteBuildVm: args.deleteBuildVmAfterSnapshot,
-      cloud: args.cloud,
+      cloud,
       after: provisioning.done,
     },
     opts,

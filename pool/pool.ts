@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { Distro } from "../domain/distro";
+import type { CloudAccess } from "../lib/cloud-access";
 import { connectionAuth } from "../lib/ssh-auth";
 import { BatchSubmission } from "../batch/batch-submission";
 import type { CampaignSettings } from "../batch/campaign-settings";
@@ -38,7 +39,8 @@ export interface SelfHostedPool {
  * schedd), the workers (each drained before it goes), and the submission to the submit node
  * once the workers are in.
  */
-export function selfHostedPool(args: SelfHostedPoolArgs, campaign: CampaignSettings, opts: pulumi.ComponentResourceOptions): SelfHostedPool {
+export function selfHostedPool(args: SelfHostedPoolArgs, campaign: CampaignSettings, cloud: CloudAccess): SelfHostedPool {
+  const opts = cloud.opts;
   const poolNetwork = new PoolNetwork("pool-network", { namePrefix: args.prefix, networkId: args.networkId }, opts);
   const submitNode = new SubmitNode(
     "pool-submit",
